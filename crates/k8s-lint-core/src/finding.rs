@@ -1,0 +1,87 @@
+//! What a rule reports: a message, the most specific span, related spans in any file, a fix.
+
+use crate::rule::RuleMeta;
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// One sentence naming the objects and values involved.
+    pub message: String,
+    /// The most specific node: the offending value, the missing entry, the orphan file.
+    pub primary: Label,
+    /// Where the other objects of the chain are defined.
+    pub related: Vec<Label>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Finding {
+    pub fn new(meta: &RuleMeta, span: Span, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: meta.id,
+            severity: meta.severity,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: String::new(),
+            },
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A short label on the primary span (shown under the caret).
+    pub fn label(mut self, message: impl Into<String>) -> Finding {
+        self.primary.message = message.into();
+        self
+    }
+
+    pub fn related(mut self, span: Span, message: impl Into<String>) -> Finding {
+        self.related.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+}

@@ -1,0 +1,283 @@
+//! One index over every deployed instance, built once: typed views through k8s-openapi, Services
+//! by name, pod templates by label. Rules query it; none of them scans the repo.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, ReplicationController, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use rayon::prelude::*;
+
+use crate::de::{from_node, TypeError};
+use crate::kustomize::build::{Built, Instance};
+use crate::object::{Object, ObjectId};
+use crate::yaml::{Node, Parsed};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstId(pub u32);
+
+/// The typed view of an instance, for the kinds rules read.
+#[derive(Debug)]
+pub enum View {
+    Service(Box<Service>),
+    Ingress(Box<Ingress>),
+    /// A pod template, and the path of the template in the tree (`""`: the object is a Pod).
+    Workload {
+        template: Box<PodTemplateSpec>,
+        path: &'static str,
+    },
+    /// A kind no rule reads through a typed view.
+    Untyped,
+    /// A field has the wrong type (reported once per object by `manifest-field-type`).
+    Invalid,
+}
+
+pub struct Index<'s> {
+    pub instances: Vec<Instance<'s>>,
+    pub views: Vec<View>,
+    /// Type errors, one per object (the first instance's), in object order.
+    pub type_errors: Vec<(ObjectId, TypeError)>,
+    pub incomplete: Vec<Option<String>>,
+    default_namespace: Option<String>,
+    services: HashMap<String, Vec<InstId>>,
+    /// Services by the name written in their file, before any prefix or suffix.
+    services_by_source_name: HashMap<String, Vec<InstId>>,
+    /// Pod templates by one of their labels.
+    templates_by_label: HashMap<(String, String), Vec<InstId>>,
+    templates: Vec<InstId>,
+}
+
+impl<'s> Index<'s> {
+    pub fn new(
+        built: Built<'s>,
+        objects: &[Object],
+        parsed: &[Parsed<'s>],
+        default_namespace: Option<String>,
+    ) -> Index<'s> {
+        let decoded: Vec<Result<View, TypeError>> = built
+            .instances
+            .par_iter()
+            .map(|inst| view_of(&objects[inst.object.0 as usize], inst.root(objects, parsed)))
+            .collect();
+        let mut views = Vec::with_capacity(decoded.len());
+        let mut type_errors = BTreeMap::new();
+        for (inst, d) in built.instances.iter().zip(decoded) {
+            views.push(d.unwrap_or_else(|e| {
+                type_errors.entry(inst.object).or_insert(e);
+                View::Invalid
+            }));
+        }
+        let mut index = Index {
+            instances: built.instances,
+            views,
+            type_errors: type_errors.into_iter().collect(),
+            incomplete: built.incomplete,
+            default_namespace,
+            services: HashMap::new(),
+            services_by_source_name: HashMap::new(),
+            templates_by_label: HashMap::new(),
+            templates: Vec::new(),
+        };
+        for (i, inst) in index.instances.iter().enumerate() {
+            let id = InstId(i as u32);
+            let o = &objects[inst.object.0 as usize];
+            if o.is("", "Service") {
+                index
+                    .services
+                    .entry(inst.name.clone())
+                    .or_default()
+                    .push(id);
+                index
+                    .services_by_source_name
+                    .entry(o.name.clone())
+                    .or_default()
+                    .push(id);
+            }
+            if let View::Workload { template, .. } = &index.views[i] {
+                index.templates.push(id);
+                for (k, v) in labels(template) {
+                    index
+                        .templates_by_label
+                        .entry((k.clone(), v.clone()))
+                        .or_default()
+                        .push(id);
+                }
+            }
+        }
+        index
+    }
+
+    pub fn inst(&self, id: InstId) -> &Instance<'s> {
+        &self.instances[id.0 as usize]
+    }
+
+    pub fn view(&self, id: InstId) -> &View {
+        &self.views[id.0 as usize]
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = InstId> {
+        (0..self.instances.len() as u32).map(InstId)
+    }
+
+    /// The namespace the instance will live in, if known.
+    pub fn namespace(&self, id: InstId) -> Option<&str> {
+        self.inst(id)
+            .namespace
+            .as_deref()
+            .or(self.default_namespace.as_deref())
+    }
+
+    /// Two namespaces match when equal; an unknown one is decided at apply time and matches any.
+    pub fn same_namespace(&self, a: InstId, b: InstId) -> bool {
+        match (self.namespace(a), self.namespace(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        }
+    }
+
+    /// Whether objects we cannot see may live in the namespace of `id`.
+    pub fn may_have_unseen(&self, id: InstId) -> bool {
+        let ns = self.namespace(id);
+        self.incomplete
+            .iter()
+            .any(|i| i.is_none() || ns.is_none() || i.as_deref() == ns)
+    }
+
+    pub fn services_named(&self, name: &str) -> &[InstId] {
+        self.services.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The Service an Ingress backend named `name` reaches from `from`. Inside one build a
+    /// reference follows the object kustomize renamed (its name reference transformer);
+    /// otherwise names compare as deployed.
+    pub fn resolve_service(&self, from: InstId, name: &str) -> Vec<InstId> {
+        let build = self.inst(from).build;
+        if build.is_some() {
+            let same_build: Vec<InstId> = self
+                .services_by_source_name
+                .get(name)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .copied()
+                .filter(|&s| self.inst(s).build == build && self.same_namespace(from, s))
+                .collect();
+            if !same_build.is_empty() {
+                return same_build;
+            }
+        }
+        self.services_named(name)
+            .iter()
+            .copied()
+            .filter(|&s| self.same_namespace(from, s))
+            .collect()
+    }
+
+    /// Pod templates in the namespace of `service` whose labels include every selector label.
+    pub fn selected_templates(
+        &self,
+        service: InstId,
+        selector: &BTreeMap<String, String>,
+    ) -> Vec<InstId> {
+        let Some((k, v)) = selector.iter().next() else {
+            return Vec::new();
+        };
+        self.templates_by_label
+            .get(&(k.clone(), v.clone()))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(|&t| self.same_namespace(service, t))
+            .filter(|&t| {
+                let View::Workload { template, .. } = self.view(t) else {
+                    return false;
+                };
+                let l = labels(template);
+                selector.iter().all(|(k, v)| l.get(k) == Some(v))
+            })
+            .collect()
+    }
+
+    /// Every pod template in the namespace of `service` (for near-miss hints).
+    pub fn templates_near(&self, service: InstId) -> impl Iterator<Item = InstId> + '_ {
+        self.templates
+            .iter()
+            .copied()
+            .filter(move |&t| self.same_namespace(service, t))
+    }
+
+    pub fn template(&self, id: InstId) -> Option<(&PodTemplateSpec, &'static str)> {
+        match self.view(id) {
+            View::Workload { template, path } => Some((template, path)),
+            _ => None,
+        }
+    }
+}
+
+pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {
+    static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.as_ref())
+        .unwrap_or(&EMPTY)
+}
+
+fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
+    fn workload(template: Option<PodTemplateSpec>, path: &'static str) -> View {
+        match template {
+            Some(t) => View::Workload {
+                template: Box::new(t),
+                path,
+            },
+            None => View::Untyped,
+        }
+    }
+    const TEMPLATE: &str = "spec.template";
+    Ok(match (o.api_version.as_str(), o.kind.as_str()) {
+        ("v1", "Service") => View::Service(Box::new(from_node(root)?)),
+        ("networking.k8s.io/v1", "Ingress") => View::Ingress(Box::new(from_node(root)?)),
+        ("apps/v1", "Deployment") => {
+            let d: Deployment = from_node(root)?;
+            workload(d.spec.map(|s| s.template), TEMPLATE)
+        }
+        ("apps/v1", "StatefulSet") => {
+            let d: StatefulSet = from_node(root)?;
+            workload(d.spec.map(|s| s.template), TEMPLATE)
+        }
+        ("apps/v1", "DaemonSet") => {
+            let d: DaemonSet = from_node(root)?;
+            workload(d.spec.map(|s| s.template), TEMPLATE)
+        }
+        ("apps/v1", "ReplicaSet") => {
+            let d: ReplicaSet = from_node(root)?;
+            workload(d.spec.and_then(|s| s.template), TEMPLATE)
+        }
+        ("v1", "ReplicationController") => {
+            let d: ReplicationController = from_node(root)?;
+            workload(d.spec.and_then(|s| s.template), TEMPLATE)
+        }
+        ("batch/v1", "Job") => {
+            let d: Job = from_node(root)?;
+            workload(d.spec.map(|s| s.template), TEMPLATE)
+        }
+        ("batch/v1", "CronJob") => {
+            let d: CronJob = from_node(root)?;
+            workload(
+                d.spec.and_then(|s| s.job_template.spec).map(|s| s.template),
+                "spec.jobTemplate.spec.template",
+            )
+        }
+        ("v1", "Pod") => {
+            let p: Pod = from_node(root)?;
+            workload(
+                Some(PodTemplateSpec {
+                    metadata: Some(p.metadata),
+                    spec: p.spec,
+                }),
+                "",
+            )
+        }
+        _ => View::Untyped,
+    })
+}

@@ -1,0 +1,569 @@
+//! Replay `kustomize build` on every build root, without running anything: accumulate the
+//! resources in order, apply components, then each level's patches, `namespace`,
+//! `namePrefix`/`nameSuffix` and labels. The result is one [`Instance`] per object per build,
+//! carrying the name, namespace and (when changed) tree that the cluster will see.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use super::patch::strategic_merge;
+use super::{KustId, Model, Role, Target};
+use crate::object::{is_cluster_scoped, Object, ObjectId};
+use crate::source::Span;
+use crate::yaml::{self, Entry, Node, Parsed, Style, Value};
+
+/// An object as one build (or the plain directory it sits in) deploys it.
+#[derive(Debug, Clone)]
+pub struct Instance<'s> {
+    pub object: ObjectId,
+    /// The build root it was accumulated under; `None` for a plain directory.
+    pub build: Option<KustId>,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The tree after patches and labels, when they changed it.
+    pub patched: Option<Box<Node<'s>>>,
+    /// A transformation we do not model touched it: rules stay silent about it.
+    pub opaque: bool,
+}
+
+impl<'s> Instance<'s> {
+    fn new(object: ObjectId, o: &Object) -> Instance<'s> {
+        Instance {
+            object,
+            build: None,
+            name: o.name.clone(),
+            namespace: o.namespace.clone(),
+            patched: None,
+            opaque: false,
+        }
+    }
+
+    pub fn root<'a>(&'a self, objects: &[Object], parsed: &'a [Parsed<'s>]) -> &'a Node<'s> {
+        match &self.patched {
+            Some(node) => node,
+            None => objects[self.object.0 as usize].root(parsed),
+        }
+    }
+
+    fn root_mut(&mut self, objects: &[Object], parsed: &[Parsed<'s>]) -> &mut Node<'s> {
+        if self.patched.is_none() {
+            let original = objects[self.object.0 as usize].root(parsed).clone();
+            self.patched = Some(Box::new(original));
+        }
+        self.patched.as_mut().expect("just set")
+    }
+}
+
+/// Every deployed instance, and the namespaces holding objects the repo cannot show.
+#[derive(Debug, Default)]
+pub struct Built<'s> {
+    pub instances: Vec<Instance<'s>>,
+    /// Namespaces (`None`: any) where a build also deploys objects we cannot see: remote
+    /// bases, Helm charts, files outside the walk, a missing entry.
+    pub incomplete: Vec<Option<String>>,
+}
+
+pub struct Builder<'a, 's> {
+    pub model: &'a Model,
+    pub parsed: &'a [Parsed<'s>],
+    pub objects: &'a [Object],
+    /// Objects of each file, by file index.
+    pub by_file: &'a [Range<u32>],
+}
+
+struct Run {
+    stack: Vec<KustId>,
+    visited: HashSet<KustId>,
+    incomplete: bool,
+}
+
+impl<'s> Builder<'_, 's> {
+    pub fn build_all(&self, in_kustomize_tree: impl Fn(usize) -> bool) -> Built<'s> {
+        let mut built = Built::default();
+        let mut run = Run {
+            stack: Vec::new(),
+            visited: HashSet::new(),
+            incomplete: false,
+        };
+        let mut roots = self.model.roots();
+        // Kustomizations only reachable through a cycle have no root; build them on their own.
+        let mut next = 0;
+        while next <= self.model.kusts.len() {
+            for root in std::mem::take(&mut roots) {
+                run.incomplete = false;
+                let mut acc = self.build(root, &mut run);
+                for inst in &mut acc {
+                    inst.build = Some(root);
+                }
+                if run.incomplete {
+                    built.incomplete.push(self.namespace_of(root));
+                }
+                built.instances.extend(acc);
+            }
+            match (next..self.model.kusts.len()).find(|&i| !run.visited.contains(&KustId(i as u32)))
+            {
+                Some(i) => {
+                    roots.push(KustId(i as u32));
+                    next = i + 1;
+                }
+                None => break,
+            }
+        }
+        for (file, range) in self.by_file.iter().enumerate() {
+            let listed = self
+                .model
+                .resources
+                .contains(&crate::source::FileId(file as u32));
+            if in_kustomize_tree(file) || listed {
+                continue;
+            }
+            for id in range.clone() {
+                let id = ObjectId(id);
+                built
+                    .instances
+                    .push(Instance::new(id, &self.objects[id.0 as usize]));
+            }
+        }
+        built
+    }
+
+    fn namespace_of(&self, k: KustId) -> Option<String> {
+        let root = self.model.get(k).root(self.parsed)?;
+        root.get("namespace")
+            .and_then(Node::as_str)
+            .map(String::from)
+    }
+
+    fn build(&self, k: KustId, run: &mut Run) -> Vec<Instance<'s>> {
+        run.visited.insert(k);
+        run.stack.push(k);
+        let mut acc = Vec::new();
+        self.add_resources(k, &mut acc, run);
+        self.add_components(k, &mut acc, run);
+        self.transform(k, &mut acc, run);
+        run.stack.pop();
+        acc
+    }
+
+    fn add_resources(&self, k: KustId, acc: &mut Vec<Instance<'s>>, run: &mut Run) {
+        let kust = self.model.get(k);
+        if let Some(root) = kust.root(self.parsed) {
+            if root.get("helmCharts").is_some() || root.get("generators").is_some() {
+                run.incomplete = true;
+            }
+        }
+        for e in kust
+            .entries
+            .iter()
+            .filter(|e| matches!(e.role, Role::Resource | Role::Base))
+        {
+            match &e.target {
+                Target::File(f) => {
+                    for id in self.by_file[f.0 as usize].clone() {
+                        let id = ObjectId(id);
+                        acc.push(Instance::new(id, &self.objects[id.0 as usize]));
+                    }
+                }
+                Target::Dir(Some(sub)) if !run.stack.contains(sub) => {
+                    acc.extend(self.build(*sub, run));
+                }
+                Target::Dir(Some(_)) | Target::Inline => {}
+                Target::Remote
+                | Target::OtherFile
+                | Target::Dir(None)
+                | Target::Missing
+                | Target::WrongType => run.incomplete = true,
+            }
+        }
+    }
+
+    fn add_components(&self, k: KustId, acc: &mut Vec<Instance<'s>>, run: &mut Run) {
+        for e in self.model.get(k).entries(Role::Component) {
+            match e.target {
+                Target::Dir(Some(c)) if !run.stack.contains(&c) => {
+                    run.visited.insert(c);
+                    run.stack.push(c);
+                    self.add_resources(c, acc, run);
+                    self.add_components(c, acc, run);
+                    self.transform(c, acc, run);
+                    run.stack.pop();
+                }
+                Target::Dir(Some(_)) => {}
+                _ => run.incomplete = true,
+            }
+        }
+    }
+
+    /// This level's transformers, in kustomize's order.
+    fn transform(&self, k: KustId, acc: &mut [Instance<'s>], run: &mut Run) {
+        let kust = self.model.get(k);
+        let Some(root) = kust.root(self.parsed) else {
+            return;
+        };
+        self.patch_strategic_merge(k, root, acc);
+        self.patches(k, root, acc);
+        for p in root
+            .get("patchesJson6902")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            self.mark_targets(p.get("target"), acc);
+        }
+        if let Some(ns) = root.get("namespace").and_then(Node::as_str) {
+            for inst in acc.iter_mut() {
+                let o = &self.objects[inst.object.0 as usize];
+                if !is_cluster_scoped(o.group(), &o.kind) {
+                    inst.namespace = Some(ns.to_string());
+                }
+            }
+        }
+        let prefix = root.get("namePrefix").and_then(Node::as_str).unwrap_or("");
+        let suffix = root.get("nameSuffix").and_then(Node::as_str).unwrap_or("");
+        if !prefix.is_empty() || !suffix.is_empty() {
+            for inst in acc.iter_mut() {
+                let o = &self.objects[inst.object.0 as usize];
+                if !(o.group() == "" && o.kind == "Namespace") {
+                    inst.name = format!("{prefix}{}{suffix}", inst.name);
+                }
+            }
+        }
+        self.labels(root, acc);
+        self.replacements(root, acc, run);
+    }
+
+    fn patch_strategic_merge(&self, k: KustId, root: &Node<'s>, acc: &mut [Instance<'s>]) {
+        let kust = self.model.get(k);
+        for item in root
+            .get("patchesStrategicMerge")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            let docs = match item.as_str() {
+                Some(text) if super::is_inline_patch(text) => inline_docs(text, item.span),
+                Some(_) => kust
+                    .entries(Role::PatchStrategicMerge)
+                    .find(|e| e.span == item.span)
+                    .map(|e| self.file_docs(&e.target))
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            for doc in &docs {
+                self.apply(doc, None, acc);
+            }
+        }
+    }
+
+    fn patches(&self, k: KustId, root: &Node<'s>, acc: &mut [Instance<'s>]) {
+        let kust = self.model.get(k);
+        for item in root.get("patches").and_then(Node::as_seq).unwrap_or(&[]) {
+            let docs = if let Some(path) = item.get("path") {
+                kust.entries(Role::Patch)
+                    .find(|e| e.span == path.span)
+                    .map(|e| self.file_docs(&e.target))
+                    .unwrap_or_default()
+            } else if let Some(text) = item.get("patch").and_then(Node::as_str) {
+                inline_docs(text, item.get("patch").map_or(item.span, |p| p.span))
+            } else {
+                Vec::new()
+            };
+            for doc in &docs {
+                self.apply(doc, item.get("target"), acc);
+            }
+        }
+    }
+
+    fn file_docs(&self, target: &Target) -> Vec<Node<'s>> {
+        match target {
+            Target::File(f) => self.parsed[f.0 as usize]
+                .docs
+                .iter()
+                .filter_map(|d| d.root.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Apply one patch document: a strategic merge onto the objects it names (or its
+    /// `target` selects); anything else (a JSON 6902 op list) leaves its targets opaque.
+    fn apply(&self, patch: &Node<'s>, target: Option<&Node<'s>>, acc: &mut [Instance<'s>]) {
+        if patch.as_map().is_none() {
+            self.mark_targets(target, acc);
+            return;
+        }
+        let own = Selector::of_patch(patch);
+        let selector = match target {
+            Some(t) => Selector::of_target(t),
+            None => own,
+        };
+        for inst in acc.iter_mut() {
+            match selector.matches(inst, self.objects) {
+                Match::No => {}
+                Match::Maybe => inst.opaque = true,
+                Match::Yes => {
+                    let node = inst.root_mut(self.objects, self.parsed);
+                    if strategic_merge(node, &patch_without_identity(patch)).is_err() {
+                        inst.opaque = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark_targets(&self, target: Option<&Node<'s>>, acc: &mut [Instance<'s>]) {
+        let selector = target.map_or(Selector::any(), Selector::of_target);
+        for inst in acc.iter_mut() {
+            if selector.matches(inst, self.objects) != Match::No {
+                inst.opaque = true;
+            }
+        }
+    }
+
+    fn replacements(&self, root: &Node<'s>, acc: &mut [Instance<'s>], _run: &mut Run) {
+        for r in root
+            .get("replacements")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            let targets = r.get("targets").and_then(Node::as_seq);
+            match targets {
+                Some(targets) => {
+                    for t in targets {
+                        self.mark_targets(t.get("select"), acc);
+                    }
+                }
+                // A replacement file: we do not read it, so anything may change.
+                None => self.mark_targets(None, acc),
+            }
+        }
+    }
+
+    fn labels(&self, root: &Node<'s>, acc: &mut [Instance<'s>]) {
+        let mut sets: Vec<(&Node<'s>, bool, bool)> = Vec::new();
+        if let Some(common) = root.get("commonLabels") {
+            sets.push((common, true, true));
+        }
+        for l in root.get("labels").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let Some(pairs) = l.get("pairs") {
+                let flag = |k: &str| l.get(k).and_then(Node::scalar_text) == Some("true");
+                let selectors = flag("includeSelectors");
+                sets.push((pairs, selectors, selectors || flag("includeTemplates")));
+            }
+        }
+        for (pairs, selectors, templates) in sets {
+            let Some(entries) = pairs.as_map() else {
+                continue;
+            };
+            for inst in acc.iter_mut() {
+                let o = &self.objects[inst.object.0 as usize];
+                let (selector_paths, template_paths) = label_paths(o.group(), &o.kind);
+                let node = inst.root_mut(self.objects, self.parsed);
+                for entry in entries {
+                    set_label(node, &["metadata", "labels"], entry);
+                    if selectors {
+                        for path in selector_paths {
+                            set_label(node, path, entry);
+                        }
+                    }
+                    if templates {
+                        for path in template_paths {
+                            set_label(node, path, entry);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where kustomize's label transformer writes selectors and pod-template labels for a kind.
+fn label_paths(
+    group: &str,
+    kind: &str,
+) -> (
+    &'static [&'static [&'static str]],
+    &'static [&'static [&'static str]],
+) {
+    const TEMPLATE: &[&[&str]] = &[&["spec", "template", "metadata", "labels"]];
+    match (group, kind) {
+        ("", "Service") => (&[&["spec", "selector"]], &[]),
+        ("", "ReplicationController") => (&[&["spec", "selector"]], TEMPLATE),
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet") => {
+            (&[&["spec", "selector", "matchLabels"]], TEMPLATE)
+        }
+        ("batch", "Job") => (&[], TEMPLATE),
+        ("batch", "CronJob") => (
+            &[],
+            &[&[
+                "spec",
+                "jobTemplate",
+                "spec",
+                "template",
+                "metadata",
+                "labels",
+            ]],
+        ),
+        _ => (&[], &[]),
+    }
+}
+
+/// Set `key: value` in the map at `path`, creating the maps on the way. Values are stored as
+/// strings, as kustomize's `map[string]string` labels are.
+fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
+    let mut node = root;
+    for key in path {
+        let Value::Map(entries) = &mut node.value else {
+            return;
+        };
+        let i = match entries
+            .iter()
+            .position(|e| e.key.scalar_text() == Some(key))
+        {
+            Some(i) => i,
+            None => {
+                entries.push(Entry {
+                    key: synthetic(key, label.key.span),
+                    value: Node {
+                        span: label.key.span,
+                        value: Value::Map(Vec::new()),
+                    },
+                });
+                entries.len() - 1
+            }
+        };
+        node = &mut entries[i].value;
+        if node.is_null() {
+            node.value = Value::Map(Vec::new());
+        }
+    }
+    let Value::Map(entries) = &mut node.value else {
+        return;
+    };
+    let mut value = label.value.clone();
+    if let Value::Scalar(s) = &mut value.value {
+        s.style = Style::Quoted;
+    }
+    let key = label.key.scalar_text();
+    match entries.iter_mut().find(|e| e.key.scalar_text() == key) {
+        Some(e) => e.value = value,
+        None => entries.push(Entry {
+            key: label.key.clone(),
+            value,
+        }),
+    }
+}
+
+fn synthetic<'s>(text: &str, span: Span) -> Node<'s> {
+    Node {
+        span,
+        value: Value::Scalar(yaml::Scalar {
+            text: std::borrow::Cow::Owned(text.to_string()),
+            style: Style::Plain,
+            tag: yaml::TagHint::None,
+        }),
+    }
+}
+
+/// A patch without `apiVersion`/`kind`/`metadata.name`, which identify rather than change.
+fn patch_without_identity<'s>(patch: &Node<'s>) -> Node<'s> {
+    let mut out = patch.clone();
+    if let Value::Map(entries) = &mut out.value {
+        entries.retain(|e| !matches!(e.key.scalar_text(), Some("apiVersion" | "kind")));
+        if let Some(meta) = entries
+            .iter_mut()
+            .find(|e| e.key.scalar_text() == Some("metadata"))
+        {
+            if let Value::Map(m) = &mut meta.value.value {
+                m.retain(|e| !matches!(e.key.scalar_text(), Some("name" | "namespace")));
+            }
+        }
+    }
+    out
+}
+
+/// Documents of an inline patch. Their nodes all point at the inline text in the
+/// kustomization: positions inside a block scalar are not positions in the file.
+fn inline_docs<'s>(text: &str, span: Span) -> Vec<Node<'s>> {
+    yaml::parse(span.file, text)
+        .docs
+        .into_iter()
+        .filter_map(|d| d.root)
+        .map(|root| {
+            let mut root = root.into_owned();
+            root.respan(span);
+            root
+        })
+        .collect()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Match {
+    Yes,
+    No,
+    /// A regex name or a label selector: we cannot tell, so we do not pretend.
+    Maybe,
+}
+
+#[derive(Default)]
+struct Selector {
+    kind: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+    fuzzy: bool,
+}
+
+impl Selector {
+    fn any() -> Selector {
+        Selector {
+            fuzzy: true,
+            ..Selector::default()
+        }
+    }
+
+    fn of_patch(patch: &Node<'_>) -> Selector {
+        let s = |p: &str| patch.at(p).and_then(Node::as_str).map(String::from);
+        Selector {
+            kind: s("kind"),
+            name: s("metadata.name"),
+            namespace: s("metadata.namespace"),
+            fuzzy: false,
+        }
+    }
+
+    fn of_target(target: &Node<'_>) -> Selector {
+        let s = |p: &str| target.get(p).and_then(Node::as_str).map(String::from);
+        let name = s("name");
+        let regex = name
+            .as_deref()
+            .is_some_and(|n| n.contains(|c: char| "*?[](){}|^$+\\.".contains(c)));
+        Selector {
+            kind: s("kind"),
+            name,
+            namespace: s("namespace"),
+            fuzzy: regex
+                || target.get("labelSelector").is_some()
+                || target.get("annotationSelector").is_some(),
+        }
+    }
+
+    fn matches(&self, inst: &Instance<'_>, objects: &[Object]) -> Match {
+        let o = &objects[inst.object.0 as usize];
+        if self.kind.as_ref().is_some_and(|k| *k != o.kind) {
+            return Match::No;
+        }
+        if self
+            .namespace
+            .as_ref()
+            .is_some_and(|n| inst.namespace.as_ref().is_some_and(|i| i != n))
+        {
+            return Match::No;
+        }
+        if self.fuzzy {
+            return Match::Maybe;
+        }
+        match &self.name {
+            Some(n) if *n == inst.name || *n == o.name => Match::Yes,
+            Some(_) => Match::No,
+            None => Match::Yes,
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The kustomize model: every kustomization file, each path it lists (with its span and what
+//! it resolves to), and which files are reached in any role. Nothing is fetched or executed.
+//!
+//! [`build`] then replays each build root the way `kustomize build` accumulates and transforms
+//! resources, so that names, namespaces and labels compare as they will in the cluster.
+
+pub mod build;
+pub mod patch;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::load::is_kustomization_file;
+use crate::source::{normalize, FileId, SourceFile, Span};
+use crate::yaml::{Node, Parsed};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KustId(pub u32);
+
+/// The field a path was listed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Resource,
+    Base,
+    Component,
+    Patch,
+    PatchStrategicMerge,
+    PatchJson6902,
+    GeneratorFile,
+    GeneratorEnv,
+    Crd,
+    Configuration,
+    OpenApi,
+    Replacement,
+    Generator,
+    Transformer,
+    Validator,
+    HelmValues,
+}
+
+impl Role {
+    /// How the field is spelled in a kustomization, for messages.
+    pub fn field(self) -> &'static str {
+        match self {
+            Role::Resource => "resources",
+            Role::Base => "bases",
+            Role::Component => "components",
+            Role::Patch => "patches[].path",
+            Role::PatchStrategicMerge => "patchesStrategicMerge",
+            Role::PatchJson6902 => "patchesJson6902[].path",
+            Role::GeneratorFile => "files",
+            Role::GeneratorEnv => "envs",
+            Role::Crd => "crds",
+            Role::Configuration => "configurations",
+            Role::OpenApi => "openapi.path",
+            Role::Replacement => "replacements[].path",
+            Role::Generator => "generators",
+            Role::Transformer => "transformers",
+            Role::Validator => "validators",
+            Role::HelmValues => "helmCharts[].valuesFile",
+        }
+    }
+
+    fn accepts_dir(self) -> bool {
+        matches!(
+            self,
+            Role::Resource
+                | Role::Base
+                | Role::Component
+                | Role::GeneratorFile
+                | Role::Generator
+                | Role::Transformer
+                | Role::Validator
+        )
+    }
+
+    /// Roles whose directory must hold a kustomization.
+    pub fn needs_kustomization(self) -> bool {
+        matches!(self, Role::Resource | Role::Base | Role::Component)
+    }
+
+    fn accepts_file(self) -> bool {
+        self != Role::Component
+    }
+}
+
+/// What a listed path resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A URL or git reference: recorded, never fetched.
+    Remote,
+    /// Inline YAML (a `patchesStrategicMerge` entry that is a patch, not a path).
+    Inline,
+    /// A file of the walked tree.
+    File(FileId),
+    /// An existing file that was not walked (ignored, hidden, not YAML).
+    OtherFile,
+    /// A directory, and the kustomization in it if any.
+    Dir(Option<KustId>),
+    /// A file or directory where the role does not accept one (e.g. a file under `components`).
+    WrongType,
+    Missing,
+}
+
+#[derive(Clone, Debug)]
+pub struct PathEntry {
+    pub role: Role,
+    pub text: String,
+    pub span: Span,
+    pub path: PathBuf,
+    pub target: Target,
+}
+
+#[derive(Debug)]
+pub struct Kustomization {
+    pub file: FileId,
+    pub dir: PathBuf,
+    pub component: bool,
+    pub entries: Vec<PathEntry>,
+}
+
+impl Kustomization {
+    pub fn root<'a, 's>(&self, parsed: &'a [Parsed<'s>]) -> Option<&'a Node<'s>> {
+        parsed[self.file.0 as usize].docs.first()?.root.as_ref()
+    }
+
+    pub fn entries(&self, role: Role) -> impl Iterator<Item = &PathEntry> {
+        self.entries.iter().filter(move |e| e.role == role)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub kusts: Vec<Kustomization>,
+    /// Directory → the kustomization that kustomize would read there.
+    pub dirs: HashMap<PathBuf, KustId>,
+    /// Files reached from some kustomization in any role.
+    pub reached: HashSet<FileId>,
+    /// Files listed as `resources`/`bases` by some kustomization.
+    pub resources: HashSet<FileId>,
+}
+
+impl Model {
+    pub fn new(files: &[SourceFile], parsed: &[Parsed<'_>]) -> Model {
+        let by_path: HashMap<&Path, FileId> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+            .collect();
+        let mut model = Model::default();
+        for (i, f) in files.iter().enumerate() {
+            if is_kustomization_file(&f.path) {
+                let id = KustId(model.kusts.len() as u32);
+                model.dirs.entry(f.dir().to_path_buf()).or_insert(id);
+                model.kusts.push(Kustomization {
+                    file: FileId(i as u32),
+                    dir: f.dir().to_path_buf(),
+                    component: false,
+                    entries: Vec::new(),
+                });
+            }
+        }
+        let resolver = Resolver {
+            by_path: &by_path,
+            dirs: &model.dirs,
+        };
+        for k in &mut model.kusts {
+            let Some(root) = parsed[k.file.0 as usize]
+                .docs
+                .first()
+                .and_then(|d| d.root.as_ref())
+            else {
+                continue;
+            };
+            k.component = root.get("kind").and_then(Node::as_str) == Some("Component");
+            k.entries = collect_entries(root, &k.dir, &resolver);
+        }
+        for k in &model.kusts {
+            for e in &k.entries {
+                if let Target::File(f) = e.target {
+                    model.reached.insert(f);
+                    if matches!(e.role, Role::Resource | Role::Base) {
+                        model.resources.insert(f);
+                    }
+                }
+            }
+        }
+        // A generator's directory entry reads every file in it.
+        let dirs: Vec<PathBuf> = model
+            .kusts
+            .iter()
+            .flat_map(|k| k.entries.iter())
+            .filter(|e| e.role == Role::GeneratorFile && matches!(e.target, Target::Dir(_)))
+            .map(|e| e.path.clone())
+            .collect();
+        for dir in dirs {
+            for (path, id) in &by_path {
+                if path.parent() == Some(dir.as_path()) {
+                    model.reached.insert(*id);
+                }
+            }
+        }
+        model
+    }
+
+    /// Kustomizations that no other kustomization lists: what `kustomize build` is run on.
+    pub fn roots(&self) -> Vec<KustId> {
+        let listed: HashSet<KustId> = self
+            .kusts
+            .iter()
+            .flat_map(|k| &k.entries)
+            .filter_map(|e| match e.target {
+                Target::Dir(Some(id)) if e.role.needs_kustomization() => Some(id),
+                _ => None,
+            })
+            .collect();
+        (0..self.kusts.len() as u32)
+            .map(KustId)
+            .filter(|id| !listed.contains(id))
+            .collect()
+    }
+
+    pub fn get(&self, id: KustId) -> &Kustomization {
+        &self.kusts[id.0 as usize]
+    }
+
+    /// The nearest kustomization at or above `dir`, if any.
+    pub fn enclosing(&self, mut dir: &Path) -> Option<KustId> {
+        loop {
+            if let Some(id) = self.dirs.get(dir) {
+                return Some(*id);
+            }
+            dir = dir.parent()?;
+        }
+    }
+}
+
+struct Resolver<'a> {
+    by_path: &'a HashMap<&'a Path, FileId>,
+    dirs: &'a HashMap<PathBuf, KustId>,
+}
+
+impl Resolver<'_> {
+    fn resolve(&self, dir: &Path, role: Role, text: &str) -> (PathBuf, Target) {
+        if is_remote(text) {
+            return (PathBuf::from(text), Target::Remote);
+        }
+        let path = normalize(&dir.join(text));
+        if let Some(id) = self.by_path.get(path.as_path()) {
+            let target = if role.accepts_file() {
+                Target::File(*id)
+            } else {
+                Target::WrongType
+            };
+            return (path, target);
+        }
+        if let Some(id) = self.dirs.get(&path) {
+            let target = if role.accepts_dir() {
+                Target::Dir(Some(*id))
+            } else {
+                Target::WrongType
+            };
+            return (path, target);
+        }
+        let target = match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() && role.accepts_dir() => Target::Dir(None),
+            Ok(m) if !m.is_dir() && role.accepts_file() => Target::OtherFile,
+            Ok(_) => Target::WrongType,
+            Err(_) => Target::Missing,
+        };
+        (path, target)
+    }
+}
+
+/// URLs and go-getter style references that kustomize would fetch.
+pub fn is_remote(text: &str) -> bool {
+    text.contains("://")
+        || text.starts_with("git@")
+        || ["github.com/", "gitlab.com/", "bitbucket.org/"]
+            .iter()
+            .any(|h| text.starts_with(h))
+}
+
+fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<PathEntry> {
+    let mut out = Vec::new();
+    let mut add = |role: Role, node: &Node<'_>, text: &str| {
+        let (path, target) = resolver.resolve(dir, role, text);
+        out.push(PathEntry {
+            role,
+            text: text.to_string(),
+            span: node.span,
+            path,
+            target,
+        });
+    };
+    let list = |key: &str| root.get(key).and_then(Node::as_seq).unwrap_or(&[]);
+    for (key, role) in [
+        ("resources", Role::Resource),
+        ("bases", Role::Base),
+        ("components", Role::Component),
+        ("crds", Role::Crd),
+        ("configurations", Role::Configuration),
+        ("generators", Role::Generator),
+        ("transformers", Role::Transformer),
+        ("validators", Role::Validator),
+    ] {
+        for item in list(key) {
+            // Generators and transformers may be inline configs (maps); only strings are paths.
+            if let Some(text) = item.as_str().filter(|t| !t.is_empty()) {
+                add(role, item, text);
+            }
+        }
+    }
+    for item in list("patchesStrategicMerge") {
+        if let Some(text) = item.as_str().filter(|t| !is_inline_patch(t)) {
+            add(Role::PatchStrategicMerge, item, text);
+        }
+    }
+    for (key, role) in [
+        ("patches", Role::Patch),
+        ("patchesJson6902", Role::PatchJson6902),
+        ("replacements", Role::Replacement),
+    ] {
+        for item in list(key) {
+            if let Some(path) = item.get("path").filter(|p| p.as_str().is_some()) {
+                add(role, path, path.as_str().unwrap_or_default());
+            }
+        }
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for generator in list(key) {
+            for file in generator.get("files").and_then(Node::as_seq).unwrap_or(&[]) {
+                if let Some(text) = file.as_str() {
+                    // `[key=]path`: the key names the data entry, the rest is the file.
+                    let path = text.split_once('=').map_or(text, |(_, p)| p);
+                    add(Role::GeneratorFile, file, path);
+                }
+            }
+            let envs = generator.get("envs").and_then(Node::as_seq).unwrap_or(&[]);
+            for env in envs.iter().chain(generator.get("env")) {
+                if let Some(text) = env.as_str() {
+                    add(Role::GeneratorEnv, env, text);
+                }
+            }
+        }
+    }
+    if let Some(path) = root.at("openapi.path").filter(|p| p.as_str().is_some()) {
+        add(Role::OpenApi, path, path.as_str().unwrap_or_default());
+    }
+    for chart in list("helmCharts") {
+        if let Some(values) = chart.get("valuesFile").filter(|v| v.as_str().is_some()) {
+            add(
+                Role::HelmValues,
+                values,
+                values.as_str().unwrap_or_default(),
+            );
+        }
+    }
+    out
+}
+
+/// kustomize first tries a `patchesStrategicMerge` entry as YAML content, then as a path.
+pub fn is_inline_patch(text: &str) -> bool {
+    text.contains('\n') || (text.contains(": ") && text.contains("kind"))
+}
+
+/// Paths named in commented-out list entries (`# - ingress.yaml`) of a kustomization file: a
+/// deliberate exclusion rather than a forgotten file. Returns each path with its span.
+pub fn commented_entries(file: FileId, text: &str, dir: &Path) -> Vec<(PathBuf, Span)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            let entry = comment.trim_start_matches('#').trim_start();
+            if let Some(rest) = entry.strip_prefix('-') {
+                let word = rest.split_whitespace().next().unwrap_or("");
+                let word = word.trim_matches(|c| c == '"' || c == '\'');
+                if !word.is_empty() && !is_remote(word) {
+                    let start = offset + (line.len() - trimmed.len());
+                    let end = offset + line.trim_end().len();
+                    out.push((normalize(&dir.join(word)), Span::new(file, start, end)));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_references() {
+        assert!(is_remote("https://github.com/org/repo//base?ref=v1"));
+        assert!(is_remote("git@github.com:org/repo.git"));
+        assert!(is_remote("github.com/org/repo/base?ref=main"));
+        assert!(!is_remote("../base"));
+    }
+
+    #[test]
+    fn commented_entries_are_found() {
+        let text =
+            "resources:\n  - a.yaml\n  # - ingress.yaml\n#- 'b.yml' # later\n# plain comment\n";
+        let found = commented_entries(FileId(0), text, Path::new("/r"));
+        let paths: Vec<_> = found.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(
+            paths,
+            [PathBuf::from("/r/ingress.yaml"), PathBuf::from("/r/b.yml")]
+        );
+        assert_eq!(&text[found[0].1.range()], "# - ingress.yaml");
+    }
+}

@@ -1,0 +1,69 @@
+//! The rule contract: metadata plus one check over the whole index.
+
+use crate::finding::{Finding, Severity};
+use crate::index::{Index, InstId};
+use crate::kustomize::Model;
+use crate::load::FileProblem;
+use crate::object::Object;
+use crate::source::{FileId, SourceFile};
+use crate::yaml::{Node, Parsed};
+
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable kebab-case id, the stem of `rules/<id>.md`.
+    pub id: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line, for `k8s-lint rules` and SARIF `shortDescription`.
+    pub summary: &'static str,
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>);
+}
+
+/// Everything a rule may read, all built once before any rule runs.
+pub struct Ctx<'a, 's> {
+    pub files: &'a [SourceFile],
+    pub parsed: &'a [Parsed<'s>],
+    pub file_problems: &'a [(FileId, FileProblem)],
+    pub objects: &'a [Object],
+    pub model: &'a Model,
+    pub index: &'a Index<'s>,
+}
+
+impl<'a, 's> Ctx<'a, 's> {
+    pub fn object(&self, id: InstId) -> &'a Object {
+        &self.objects[self.index.inst(id).object.0 as usize]
+    }
+
+    /// Objects of one file (objects are stored in file order).
+    pub fn objects_of(&self, file: FileId) -> &'a [Object] {
+        let start = self.objects.partition_point(|o| o.file < file);
+        let end = self.objects.partition_point(|o| o.file <= file);
+        &self.objects[start..end]
+    }
+
+    pub fn root(&self, id: InstId) -> &'a Node<'s> {
+        self.index.inst(id).root(self.objects, self.parsed)
+    }
+
+    pub fn file(&self, id: FileId) -> &'a SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// `namespace/name` of an instance as deployed (`name` alone when the namespace is unset).
+    pub fn qualified(&self, id: InstId) -> String {
+        let inst = self.index.inst(id);
+        match self.index.namespace(id) {
+            Some(ns) => format!("{ns}/{}", inst.name),
+            None => inst.name.clone(),
+        }
+    }
+
+    /// `Kind namespace/name`, e.g. "Service shop/web".
+    pub fn describe(&self, id: InstId) -> String {
+        format!("{} `{}`", self.object(id).kind, self.qualified(id))
+    }
+}

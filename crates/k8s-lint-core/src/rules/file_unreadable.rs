@@ -1,0 +1,42 @@
+//! A manifest candidate could not be read: permissions, a symlink loop, a special file, or its size.
+//!
+//! Docs: `rules/file-unreadable.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::load::FileProblem;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::source::Span;
+
+pub struct FileUnreadable;
+
+static META: RuleMeta = RuleMeta {
+    id: "file-unreadable",
+    severity: Severity::Error,
+    summary: "A manifest candidate could not be read: permissions, a symlink loop, a special file, or its size.",
+};
+
+impl Rule for FileUnreadable {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for (file, problem) in cx.file_problems {
+            let reason = match problem {
+                FileProblem::Unreadable(reason) => reason.clone(),
+                FileProblem::TooLarge { size, limit } => {
+                    format!("{size} bytes exceeds the {limit}-byte limit; not read")
+                }
+                FileProblem::NotUtf8 { .. } => continue,
+            };
+            out.push(
+                Finding::new(
+                    &META,
+                    Span::new(*file, 0, 0),
+                    format!("cannot read {}: {reason}", cx.file(*file).display),
+                )
+                .help("fix the file, or exclude it with .gitignore or .k8slintignore"),
+            );
+        }
+    }
+}

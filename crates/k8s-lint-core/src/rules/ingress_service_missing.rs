@@ -1,0 +1,67 @@
+//! An Ingress backend names a Service that no manifest defines in the Ingress's namespace.
+//!
+//! Docs: `rules/ingress-service-missing.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::View;
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{backends, key_span_at, span_at};
+
+pub struct IngressServiceMissing;
+
+static META: RuleMeta = RuleMeta {
+    id: "ingress-service-missing",
+    severity: Severity::Error,
+    summary:
+        "An Ingress backend names a Service that no manifest defines in the Ingress's namespace.",
+};
+
+impl Rule for IngressServiceMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let View::Ingress(ingress) = cx.index.view(id) else {
+                continue;
+            };
+            if cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+                continue;
+            }
+            let root = cx.root(id);
+            for b in backends(ingress) {
+                let name = &b.service.name;
+                if !cx.index.resolve_service(id, name).is_empty() {
+                    continue;
+                }
+                let ns = cx.index.namespace(id);
+                let where_ = ns.map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
+                let mut f = Finding::new(
+                    &META,
+                    span_at(root, &format!("{}.name", b.path)),
+                    format!(
+                        "{} routes to Service `{name}`, which no manifest defines{where_}",
+                        cx.describe(id)
+                    ),
+                )
+                .label("no such Service");
+                for &other in cx.index.services_named(name) {
+                    let other_root = cx.root(other);
+                    let at = key_span_at(other_root, "metadata.name").unwrap_or(other_root.span);
+                    f = f.related(
+                        at,
+                        format!(
+                            "{} is in another namespace; a backend only reaches Services in the Ingress's own namespace",
+                            cx.describe(other)
+                        ),
+                    );
+                }
+                out.push(f.help(format!(
+                    "define Service `{name}`{where_}, or point the backend at a Service that exists there"
+                )));
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Every rule, one file each, and the small typed helpers they share (backends, ports).
+
+mod file_unreadable;
+mod ingress_service_missing;
+mod ingress_service_port_missing;
+mod kustomize_orphan_manifest;
+mod kustomize_resource_missing;
+mod manifest_field_type;
+mod service_selector_unmatched;
+mod service_target_port_undeclared;
+mod service_target_port_unresolved;
+mod yaml_duplicate_key;
+mod yaml_syntax;
+
+use k8s_openapi::api::core::v1::{Container, PodSpec, Service, ServicePort};
+use k8s_openapi::api::networking::v1::{Ingress, IngressServiceBackend};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::index::{InstId, View};
+use crate::rule::{Ctx, Rule};
+use crate::source::Span;
+use crate::yaml::Node;
+
+/// Every rule, sorted by id.
+pub static RULES: &[&dyn Rule] = &[
+    &file_unreadable::FileUnreadable,
+    &ingress_service_missing::IngressServiceMissing,
+    &ingress_service_port_missing::IngressServicePortMissing,
+    &kustomize_orphan_manifest::KustomizeOrphanManifest,
+    &kustomize_resource_missing::KustomizeResourceMissing,
+    &manifest_field_type::ManifestFieldType,
+    &service_selector_unmatched::ServiceSelectorUnmatched,
+    &service_target_port_undeclared::ServiceTargetPortUndeclared,
+    &service_target_port_unresolved::ServiceTargetPortUnresolved,
+    &yaml_duplicate_key::YamlDuplicateKey,
+    &yaml_syntax::YamlSyntax,
+];
+
+pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
+}
+
+/// An Ingress backend that names a Service, and where it sits in the tree.
+pub(crate) struct Backend<'a> {
+    pub service: &'a IngressServiceBackend,
+    /// Tree path of the `service` mapping, e.g. `spec.rules[0].http.paths[1].backend.service`.
+    pub path: String,
+}
+
+pub(crate) fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
+    let mut out = Vec::new();
+    let Some(spec) = &ingress.spec else {
+        return out;
+    };
+    if let Some(service) = spec
+        .default_backend
+        .as_ref()
+        .and_then(|b| b.service.as_ref())
+    {
+        out.push(Backend {
+            service,
+            path: "spec.defaultBackend.service".into(),
+        });
+    }
+    for (i, rule) in spec.rules.iter().flatten().enumerate() {
+        for (j, path) in rule.http.iter().flat_map(|h| &h.paths).enumerate() {
+            if let Some(service) = &path.backend.service {
+                out.push(Backend {
+                    service,
+                    path: format!("spec.rules[{i}].http.paths[{j}].backend.service"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The Services of `ids` that rules can read: typed, and not changed in ways we do not model.
+pub(crate) fn readable_services<'a>(
+    cx: &Ctx<'a, '_>,
+    ids: &[InstId],
+) -> Option<Vec<(InstId, &'a Service)>> {
+    ids.iter()
+        .map(|&id| match cx.index.view(id) {
+            View::Service(svc) if !cx.index.inst(id).opaque => Some((id, &**svc)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn service_ports(svc: &Service) -> &[ServicePort] {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or(&[])
+}
+
+pub(crate) fn is_external_name(svc: &Service) -> bool {
+    svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName")
+}
+
+pub(crate) fn is_headless(svc: &Service) -> bool {
+    svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
+}
+
+/// The Service port's target: `targetPort`, defaulting to `port` as the API server does.
+pub(crate) fn target_port(p: &ServicePort) -> IntOrString {
+    match &p.target_port {
+        Some(IntOrString::String(s)) if !s.is_empty() => IntOrString::String(s.clone()),
+        Some(IntOrString::Int(n)) if *n != 0 => IntOrString::Int(*n),
+        _ => IntOrString::Int(p.port),
+    }
+}
+
+pub(crate) fn protocol(p: Option<&String>) -> &str {
+    p.map_or("TCP", String::as_str)
+}
+
+/// Containers whose ports can serve a Service: regular containers and restartable init
+/// containers (native sidecars), with the tree path of each.
+pub(crate) fn serving_containers<'a>(
+    spec: &'a PodSpec,
+    template_path: &str,
+) -> Vec<(&'a Container, String)> {
+    let prefix = if template_path.is_empty() {
+        "spec".to_string()
+    } else {
+        format!("{template_path}.spec")
+    };
+    let mut out: Vec<(&Container, String)> = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c, format!("{prefix}.containers[{i}]")))
+        .collect();
+    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
+        if c.restart_policy.as_deref() == Some("Always") {
+            out.push((c, format!("{prefix}.initContainers[{i}]")));
+        }
+    }
+    out
+}
+
+/// The pod templates a Service routes to, when its ports can be checked against them: it has a
+/// selector and a ClusterIP (headless Services ignore targetPort), selects something, and
+/// neither it nor a selected workload was changed in ways we do not model.
+pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Option<Vec<InstId>> {
+    let selector = svc.spec.as_ref()?.selector.as_ref()?;
+    if selector.is_empty() || is_external_name(svc) || is_headless(svc) || cx.index.inst(id).opaque
+    {
+        return None;
+    }
+    let selected = cx.index.selected_templates(id, selector);
+    let readable = !selected.is_empty() && selected.iter().all(|&t| !cx.index.inst(t).opaque);
+    readable.then_some(selected)
+}
+
+/// Span of the value at `path` under `root`, or of the deepest node that exists on the way.
+pub(crate) fn span_at(root: &Node<'_>, path: &str) -> Span {
+    if let Some(node) = root.at(path) {
+        return node.span;
+    }
+    match path.rsplit_once('.') {
+        Some((parent, _)) => span_at(root, parent),
+        None => root.span,
+    }
+}
+
+/// Span of the key of the entry at `path` (`spec.selector` → the `selector` key).
+pub(crate) fn key_span_at(root: &Node<'_>, path: &str) -> Option<Span> {
+    let (parent, key) = path
+        .rsplit_once('.')
+        .map_or((None, path), |(p, k)| (Some(p), k));
+    let parent = match parent {
+        Some(p) => root.at(p)?,
+        None => root,
+    };
+    parent.entry(key).map(|e| e.key.span)
+}
+
+/// `80`, `80/UDP`, `http (8080)`: a port as messages show it.
+pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> String {
+    let mut s = match name {
+        Some(n) if !n.is_empty() => format!("{number} ({n})"),
+        _ => number.to_string(),
+    };
+    if proto != "TCP" {
+        s.push('/');
+        s.push_str(proto);
+    }
+    s
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, c)| *d > 0 && *d <= (word.len().max(c.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_unique_kebab() {
+        let ids: Vec<_> = RULES.iter().map(|r| r.meta().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        for id in ids {
+            assert!(
+                id.split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())),
+                "{id} is not kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let c = ["service.yaml", "deployment.yaml", "ingress.yaml"];
+        assert_eq!(
+            closest("servce.yaml", c.iter().copied()),
+            Some("service.yaml")
+        );
+        assert_eq!(closest("configmap.yaml", c.iter().copied()), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! A Service selector selects no pod template of any workload in its namespace.
+//!
+//! Docs: `rules/service-selector-unmatched.md`.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, Severity};
+use crate::index::{labels, InstId, View};
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{is_external_name, key_span_at};
+
+pub struct ServiceSelectorUnmatched;
+
+static META: RuleMeta = RuleMeta {
+    id: "service-selector-unmatched",
+    severity: Severity::Error,
+    summary: "A Service selector selects no pod template of any workload in its namespace.",
+};
+
+impl Rule for ServiceSelectorUnmatched {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let View::Service(svc) = cx.index.view(id) else {
+                continue;
+            };
+            let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+                continue;
+            };
+            if selector.is_empty()
+                || is_external_name(svc)
+                || cx.index.inst(id).opaque
+                || cx.index.may_have_unseen(id)
+                || !cx.index.selected_templates(id, selector).is_empty()
+            {
+                continue;
+            }
+            // A workload changed in ways we cannot follow may well carry these labels.
+            if cx.index.templates_near(id).any(|t| cx.index.inst(t).opaque) {
+                continue;
+            }
+            out.push(finding(cx, id, selector));
+        }
+    }
+}
+
+fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) -> Finding {
+    let root = cx.root(id);
+    let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let ns = cx
+        .index
+        .namespace(id)
+        .map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
+    let best = nearest_template(cx, id, selector);
+    // Point at the selector label the nearest workload disagrees with, else at `selector`.
+    let (span, label) = match best.and_then(|t| first_mismatch(cx, t, selector)) {
+        Some((key, has_key)) => {
+            // Label keys often contain dots, so look the entry up by key, not by path.
+            let entry = root.at("spec.selector").and_then(|s| s.entry(&key));
+            let span = entry.map_or(
+                root.span,
+                |e| {
+                    if has_key {
+                        e.value.span
+                    } else {
+                        e.key.span
+                    }
+                },
+            );
+            (span, "no pod template has this label")
+        }
+        None => (
+            key_span_at(root, "spec.selector").unwrap_or(root.span),
+            "selects nothing",
+        ),
+    };
+    let mut f = Finding::new(
+        &META,
+        span,
+        format!(
+            "{} selects no pods: no pod template{ns} has the labels {}",
+            cx.describe(id),
+            wanted.join(", ")
+        ),
+    )
+    .label(label);
+    let help = match best {
+        Some(t) => {
+            let (template, path) = cx.index.template(t).expect("nearest is a template");
+            let t_root = cx.root(t);
+            let labels_path = if path.is_empty() {
+                "metadata.labels".to_string()
+            } else {
+                format!("{path}.metadata.labels")
+            };
+            let at = key_span_at(t_root, &labels_path).unwrap_or(t_root.span);
+            let have: Vec<String> = labels(template)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            f = f.related(
+                at,
+                format!("pod template of {} has {}", cx.describe(t), have.join(", ")),
+            );
+            format!(
+                "make the selector a subset of the pod template labels of {}, or fix the labels",
+                cx.describe(t)
+            )
+        }
+        None => {
+            "add a workload whose pod template carries these labels, or fix the selector".into()
+        }
+    };
+    f.help(help)
+}
+
+/// The pod template sharing the most selector labels (2 per equal pair, 1 per key with another
+/// value), if any shares something.
+fn nearest_template(
+    cx: &Ctx<'_, '_>,
+    service: InstId,
+    selector: &BTreeMap<String, String>,
+) -> Option<InstId> {
+    cx.index
+        .templates_near(service)
+        .filter_map(|t| {
+            let l = labels(cx.index.template(t)?.0);
+            let score: usize = selector
+                .iter()
+                .map(|(k, v)| match l.get(k) {
+                    Some(have) if have == v => 2,
+                    Some(_) => 1,
+                    None => 0,
+                })
+                .sum();
+            (score > 0).then_some((score, std::cmp::Reverse(t), t))
+        })
+        .max()
+        .map(|(_, _, t)| t)
+}
+
+/// The first selector key the template does not match, and whether the template has that key.
+fn first_mismatch(
+    cx: &Ctx<'_, '_>,
+    t: InstId,
+    selector: &BTreeMap<String, String>,
+) -> Option<(String, bool)> {
+    let l = labels(cx.index.template(t)?.0);
+    selector
+        .iter()
+        .find(|(k, v)| l.get(*k) != Some(v))
+        .map(|(k, _)| (k.clone(), l.contains_key(k)))
+}

@@ -1,0 +1,98 @@
+//! A numeric Service targetPort is not among the container ports the selected pods declare.
+//!
+//! Docs: `rules/service-target-port-undeclared.md`.
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::finding::{Finding, Severity};
+use crate::index::View;
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{selected_pods, service_ports, serving_containers, span_at, target_port};
+
+pub struct ServiceTargetPortUndeclared;
+
+static META: RuleMeta = RuleMeta {
+    id: "service-target-port-undeclared",
+    severity: Severity::Info,
+    summary:
+        "A numeric Service targetPort is not among the container ports the selected pods declare.",
+};
+
+impl Rule for ServiceTargetPortUndeclared {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let View::Service(svc) = cx.index.view(id) else {
+                continue;
+            };
+            let Some(pods) = selected_pods(cx, id, svc) else {
+                continue;
+            };
+            let mut declared: Vec<i32> = Vec::new();
+            let mut first_decl = None;
+            for &t in &pods {
+                let (template, path) = cx.index.template(t).expect("selected are templates");
+                let Some(spec) = &template.spec else { continue };
+                for (c, c_path) in serving_containers(spec, path) {
+                    for (k, cp) in c.ports.iter().flatten().enumerate() {
+                        declared.push(cp.container_port);
+                        first_decl.get_or_insert_with(|| {
+                            (
+                                t,
+                                span_at(cx.root(t), &format!("{c_path}.ports[{k}].containerPort")),
+                            )
+                        });
+                    }
+                }
+            }
+            let Some((decl_inst, decl_span)) = first_decl else {
+                continue;
+            };
+            declared.sort_unstable();
+            declared.dedup();
+            let root = cx.root(id);
+            for (i, port) in service_ports(svc).iter().enumerate() {
+                let IntOrString::Int(n) = target_port(port) else {
+                    continue;
+                };
+                if declared.contains(&n) {
+                    continue;
+                }
+                let explicit = root.at(&format!("spec.ports[{i}].targetPort")).is_some();
+                let span = if explicit {
+                    span_at(root, &format!("spec.ports[{i}].targetPort"))
+                } else {
+                    span_at(root, &format!("spec.ports[{i}].port"))
+                };
+                let list: Vec<String> = declared.iter().map(i32::to_string).collect();
+                let what = if explicit {
+                    "targetPort"
+                } else {
+                    "targetPort (defaulted to port)"
+                };
+                out.push(
+                    Finding::new(
+                        &META,
+                        span,
+                        format!(
+                            "{} port {} sends to {what} {n}, which the selected pods do not declare (they declare {}); this still works if the process listens on {n}",
+                            cx.describe(id),
+                            port.port,
+                            list.join(", ")
+                        ),
+                    )
+                    .label("not a declared containerPort")
+                    .related(decl_span, format!("{} declares its ports here", cx.describe(decl_inst)))
+                    .help(format!(
+                        "if the container listens on {n}, declare it as a containerPort; otherwise target one of {}",
+                        list.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! A mapping in a manifest or kustomization repeats a key, which kustomize rejects.
+//!
+//! Docs: `rules/yaml-duplicate-key.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::load::is_kustomization_file;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::source::FileId;
+use crate::yaml::Problem;
+
+pub struct YamlDuplicateKey;
+
+static META: RuleMeta = RuleMeta {
+    id: "yaml-duplicate-key",
+    severity: Severity::Error,
+    summary: "A mapping in a manifest or kustomization repeats a key, which kustomize rejects.",
+};
+
+impl Rule for YamlDuplicateKey {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for (i, parsed) in cx.parsed.iter().enumerate() {
+            let id = FileId(i as u32);
+            let file = &cx.files[i];
+            // Other YAML (CI workflows, Helm values) is read by tools with their own rules.
+            let relevant = is_kustomization_file(&file.path)
+                || cx.model.reached.contains(&id)
+                || !cx.objects_of(id).is_empty();
+            if !relevant {
+                continue;
+            }
+            for problem in &parsed.problems {
+                let Problem::DuplicateKey { key, first, second } = problem else {
+                    continue;
+                };
+                let line = file.position(first.start as usize).line;
+                out.push(
+                    Finding::new(
+                        &META,
+                        *second,
+                        format!(
+                            "key `{key}` is repeated in this mapping: kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"
+                        ),
+                    )
+                    .label("repeated key")
+                    .related(*first, "first defined here")
+                    .help("keep one of the two entries; kubectl would silently use one of them"),
+                );
+            }
+        }
+    }
+}

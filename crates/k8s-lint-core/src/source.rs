@@ -1,0 +1,231 @@
+//! Source files, byte spans and their 1-based line:column positions.
+//!
+//! Every span in the engine is a byte range into one file's text. Positions are derived from it
+//! at the edge, counting columns in characters (not bytes, not UTF-16 units) so that a tab, an
+//! `é` or a leading BOM each count as what a reader sees.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file in [`crate::Report::files`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A byte range in one file. `start <= end`, both on character boundaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span {
+            file,
+            start: to_u32(start),
+            end: to_u32(end.max(start)),
+        }
+    }
+
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// Files are capped far below 4 GiB before parsing, so offsets fit in `u32`.
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A 1-based line and a 1-based column counted in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Start and end (exclusive) position of a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub start: Position,
+    pub end: Position,
+}
+
+/// A file of the linted tree. `text` is empty when the file could not be read or decoded.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Absolute, lexically normalised path (symlinks are kept as walked).
+    pub path: PathBuf,
+    /// The path as given by the walk, relative to the current directory when possible, with `/`.
+    pub display: String,
+    pub text: String,
+    lines: LineIndex,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, display: String, text: String) -> SourceFile {
+        let lines = LineIndex::new(&text);
+        SourceFile {
+            path,
+            display,
+            text,
+            lines,
+        }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        self.lines.position(&self.text, offset)
+    }
+
+    pub fn location(&self, span: Span) -> Location {
+        Location {
+            start: self.position(span.start as usize),
+            end: self.position(span.end as usize),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+}
+
+/// Byte offsets of line starts. `\n`, `\r\n` and a lone `\r` each end a line, as in YAML.
+#[derive(Debug, Default)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+    /// Byte length of a leading BOM, which is not a column.
+    bom: u32,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0u32];
+        let mut i = 0;
+        while let Some(pos) = memchr2(b'\n', b'\r', &bytes[i..]) {
+            let at = i + pos;
+            i = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            starts.push(to_u32(i));
+        }
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        LineIndex { starts, bom }
+    }
+
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
+        let mut start = self.starts[line] as usize;
+        if line == 0 {
+            start = start.max((self.bom as usize).min(offset));
+        }
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        Position {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Byte range of a 1-based line, without its line break.
+    pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let start = self
+            .starts
+            .get(line - 1)
+            .map_or(text.len(), |&s| s as usize);
+        let mut end = self.starts.get(line).map_or(text.len(), |&s| s as usize);
+        let bytes = text.as_bytes();
+        while end > start && matches!(bytes[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        start..end
+    }
+}
+
+fn memchr2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == a || c == b)
+}
+
+/// Lexically normalise a path: drop `.` components and fold `..` into its parent, without
+/// touching the file system (kustomize resolves entries the same way, before any symlink).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for comp in path.components() {
+        match comp {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(text: &str, offset: usize) -> (usize, usize) {
+        let p = LineIndex::new(text).position(text, offset);
+        (p.line, p.column)
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let text = "a: é\nkey:\tvalue\n";
+        assert_eq!(pos(text, text.find("value").unwrap()), (2, 6));
+        assert_eq!(pos(text, 6), (2, 1));
+        assert_eq!(pos("k: éé x", 8), (1, 7));
+    }
+
+    #[test]
+    fn line_breaks_lf_crlf_cr() {
+        for text in ["a\nb\nc", "a\r\nb\r\nc", "a\rb\rc", "a\r\nb\rc"] {
+            assert_eq!(pos(text, text.rfind('c').unwrap()), (3, 1), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bom_is_not_a_column() {
+        let text = "\u{feff}apiVersion: v1\nkind: Service\n";
+        assert_eq!(pos(text, 3), (1, 1));
+        assert_eq!(pos(text, text.find("v1").unwrap()), (1, 13));
+        assert_eq!(pos(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn end_of_text() {
+        assert_eq!(pos("ab\n", 3), (2, 1));
+        assert_eq!(pos("", 0), (1, 1));
+        assert_eq!(pos("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn normalize_folds_dots() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+}

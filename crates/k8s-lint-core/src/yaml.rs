@@ -1,0 +1,798 @@
+//! A YAML tree in which every key and value keeps its byte span.
+//!
+//! Built once per file from `granit-parser` events. Scalars borrow from the file text where the
+//! parser could (plain and unescaped scalars), aliases are expanded within a node budget, and
+//! duplicate keys and syntax errors are recorded as [`Problem`]s instead of aborting the file:
+//! the parser resumes at the next `---`, so one broken document does not hide the others.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Tag};
+
+use crate::source::{FileId, Span};
+
+/// Nodes produced by alias expansion in one file; a "billion laughs" file stops here.
+pub const ALIAS_NODE_BUDGET: usize = 100_000;
+/// Deepest tree we build. The parser bounds nesting at 255 per document; aliases placed inside
+/// anchored nodes could otherwise stack beyond that and overflow recursive walks.
+pub const MAX_DEPTH: usize = 400;
+
+#[derive(Clone, Debug)]
+pub struct Node<'s> {
+    pub span: Span,
+    pub value: Value<'s>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value<'s> {
+    Scalar(Scalar<'s>),
+    Seq(Vec<Node<'s>>),
+    Map(Vec<Entry<'s>>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry<'s> {
+    pub key: Node<'s>,
+    pub value: Node<'s>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scalar<'s> {
+    pub text: Cow<'s, str>,
+    pub style: Style,
+    pub tag: TagHint,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Quoted,
+    Block,
+}
+
+/// The explicit tag on a scalar, reduced to what decides its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagHint {
+    None,
+    Str,
+    Int,
+    Float,
+    Bool,
+    Null,
+    /// A local or unknown tag (`!foo`): the value is taken as the string it spells.
+    Other,
+}
+
+/// A scalar resolved with the YAML 1.2 core schema, which is what kustomize, Argo CD and Flux
+/// read (`yes`, `on` and `0777` stay strings; `0o777` and `0x1F` are integers).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+impl Scalar<'_> {
+    pub fn resolve(&self) -> Resolved<'_> {
+        let text = self.text.as_ref();
+        match (self.tag, self.style) {
+            (TagHint::Str | TagHint::Other, _) | (TagHint::None, Style::Quoted | Style::Block) => {
+                Resolved::Str(text)
+            }
+            (TagHint::Null, _) => Resolved::Null,
+            (TagHint::Bool, _) => resolve_bool(text).map_or(Resolved::Str(text), Resolved::Bool),
+            (TagHint::Int, _) => resolve_int(text).map_or(Resolved::Str(text), Resolved::Int),
+            (TagHint::Float, _) => resolve_number(text).unwrap_or(Resolved::Str(text)),
+            (TagHint::None, Style::Plain) => resolve_plain(text),
+        }
+    }
+}
+
+fn resolve_plain(text: &str) -> Resolved<'_> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        _ => {}
+    }
+    if let Some(b) = resolve_bool(text) {
+        return Resolved::Bool(b);
+    }
+    resolve_number(text).unwrap_or(Resolved::Str(text))
+}
+
+fn resolve_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+fn resolve_number(text: &str) -> Option<Resolved<'static>> {
+    let first = *text.as_bytes().first()?;
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return None;
+    }
+    if let Some(i) = resolve_int(text) {
+        return Some(Resolved::Int(i));
+    }
+    let unsigned = text.trim_start_matches(['-', '+']);
+    let negative = text.starts_with('-');
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" if unsigned.len() + 1 >= text.len() => {
+            return Some(Resolved::Float(if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }))
+        }
+        ".nan" | ".NaN" | ".NAN" if unsigned.len() == text.len() => {
+            return Some(Resolved::Float(f64::NAN))
+        }
+        _ => {}
+    }
+    is_core_float(text)
+        .then(|| text.parse::<f64>().ok())
+        .flatten()
+        .map(Resolved::Float)
+}
+
+fn resolve_int(text: &str) -> Option<i64> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>().ok()
+}
+
+/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
+fn is_core_float(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - s;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        i += 1;
+        if i < b.len() && matches!(b[i], b'-' | b'+') {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == s {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl<'s> Node<'s> {
+    pub fn as_map(&self) -> Option<&[Entry<'s>]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node<'s>]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_scalar(&self) -> Option<&Scalar<'s>> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value if this node resolves to a string (quoted, block, or a plain non-number).
+    pub fn as_str(&self) -> Option<&str> {
+        match self.as_scalar()?.resolve() {
+            Resolved::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The scalar text whatever it resolves to (`80` → "80").
+    pub fn scalar_text(&self) -> Option<&str> {
+        self.as_scalar().map(|s| s.text.as_ref())
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.as_scalar()
+            .is_some_and(|s| s.resolve() == Resolved::Null)
+    }
+
+    /// The entry whose key spells `key`.
+    pub fn entry(&self, key: &str) -> Option<&Entry<'s>> {
+        self.as_map()?
+            .iter()
+            .find(|e| e.key.scalar_text() == Some(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node<'s>> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn idx(&self, i: usize) -> Option<&Node<'s>> {
+        self.as_seq()?.get(i)
+    }
+
+    /// Walk a dotted path with indices, e.g. `spec.ports[1].targetPort`. Keys that contain a `.`
+    /// (annotations) need [`Node::get`].
+    pub fn at(&self, path: &str) -> Option<&Node<'s>> {
+        let mut node = self;
+        for part in path.split('.') {
+            let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+            if !key.is_empty() {
+                node = node.get(key)?;
+            }
+            while let Some((num, after)) = rest.split_once(']') {
+                node = node.idx(num.parse().ok()?)?;
+                rest = after.strip_prefix('[').unwrap_or(after);
+            }
+        }
+        Some(node)
+    }
+
+    /// Count of nodes in this subtree and its depth (a scalar has depth 1).
+    fn measure(&self) -> (usize, usize) {
+        match &self.value {
+            Value::Scalar(_) => (1, 1),
+            Value::Seq(items) => items.iter().fold((1, 1), |(n, d), i| {
+                let (c, dd) = i.measure();
+                (n + c, d.max(dd + 1))
+            }),
+            Value::Map(entries) => entries.iter().fold((1, 1), |(n, d), e| {
+                let (c, dd) = e.value.measure();
+                (n + c + 1, d.max(dd + 1))
+            }),
+        }
+    }
+
+    pub fn into_owned(self) -> Node<'static> {
+        Node {
+            span: self.span,
+            value: match self.value {
+                Value::Scalar(s) => Value::Scalar(Scalar {
+                    text: Cow::Owned(s.text.into_owned()),
+                    style: s.style,
+                    tag: s.tag,
+                }),
+                Value::Seq(items) => Value::Seq(items.into_iter().map(Node::into_owned).collect()),
+                Value::Map(entries) => Value::Map(
+                    entries
+                        .into_iter()
+                        .map(|e| Entry {
+                            key: e.key.into_owned(),
+                            value: e.value.into_owned(),
+                        })
+                        .collect(),
+                ),
+            },
+        }
+    }
+
+    /// Every node of the subtree with the given span: for trees parsed from text embedded in
+    /// another file (an inline kustomize patch), where the enclosing scalar is the best location.
+    pub fn respan(&mut self, span: Span) {
+        self.span = span;
+        match &mut self.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.respan(span)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key.respan(span);
+                e.value.respan(span);
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Document<'s> {
+    /// `None` for an empty document (`---` alone, or a comment-only file).
+    pub root: Option<Node<'s>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Syntax {
+        message: String,
+        span: Span,
+    },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        second: Span,
+    },
+    AliasBudget {
+        span: Span,
+    },
+    TooDeep {
+        span: Span,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct Parsed<'s> {
+    pub docs: Vec<Document<'s>>,
+    pub problems: Vec<Problem>,
+}
+
+enum Frame<'s> {
+    Seq {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node<'s>>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        entries: Vec<Entry<'s>>,
+        key: Option<Node<'s>>,
+        merges: Vec<Node<'s>>,
+    },
+}
+
+struct Anchor<'s> {
+    node: Node<'s>,
+    count: usize,
+    depth: usize,
+}
+
+struct Loader<'s> {
+    file: FileId,
+    stack: Vec<Frame<'s>>,
+    anchors: HashMap<usize, Anchor<'s>>,
+    alias_budget: usize,
+    root: Option<Node<'s>>,
+    problems: Vec<Problem>,
+}
+
+/// An error that abandons the current document.
+struct Abandon(Problem);
+
+/// Parse every document of `text`.
+pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
+    let mut parser = Parser::new_from_str(text);
+    let mut loader = Loader {
+        file,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget: ALIAS_NODE_BUDGET,
+        root: None,
+        problems: Vec::new(),
+    };
+    let mut docs = Vec::new();
+    let mut doc_start = 0;
+    while let Some(next) = parser.next_event() {
+        let outcome = match next {
+            Ok((event, span)) => {
+                let range = span.byte_range().unwrap_or(0..0);
+                match event {
+                    Event::StreamEnd => break,
+                    Event::DocumentStart(..) => {
+                        doc_start = range.start;
+                        Ok(())
+                    }
+                    Event::DocumentEnd => {
+                        // The parser gives an empty document an empty-span null scalar.
+                        let root = loader
+                            .root
+                            .take()
+                            .filter(|r| !(r.span.is_empty() && r.is_null()));
+                        docs.push(Document {
+                            root,
+                            span: Span::new(file, doc_start, range.end.max(doc_start)),
+                        });
+                        Ok(())
+                    }
+                    event => loader.event(event, range),
+                }
+            }
+            Err(err) => {
+                let at = err.marker().byte_offset().unwrap_or(text.len());
+                Err(Abandon(Problem::Syntax {
+                    message: err.info(),
+                    span: Span::new(file, at, at),
+                }))
+            }
+        };
+        if let Err(Abandon(problem)) = outcome {
+            loader.problems.push(problem);
+            loader.stack.clear();
+            loader.root = None;
+            match parser.proceed_next_document() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => {
+                    let at = err.marker().byte_offset().unwrap_or(text.len());
+                    loader.problems.push(Problem::Syntax {
+                        message: err.info(),
+                        span: Span::new(file, at, at),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    Parsed {
+        docs,
+        problems: loader.problems,
+    }
+}
+
+impl<'s> Loader<'s> {
+    fn event(&mut self, event: Event<'s>, range: std::ops::Range<usize>) -> Result<(), Abandon> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let scalar = Scalar {
+                    text,
+                    style: match style {
+                        ScalarStyle::Plain => Style::Plain,
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                        ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                    },
+                    tag: tag.as_deref().map_or(TagHint::None, tag_hint),
+                };
+                let node = Node {
+                    span: Span::new(self.file, range.start, range.end),
+                    value: Value::Scalar(scalar),
+                };
+                self.remember(anchor, &node);
+                self.push(node)
+            }
+            Event::SequenceStart(_, anchor, _) => self.open(Frame::Seq {
+                start: range.start,
+                anchor,
+                items: Vec::new(),
+            }),
+            Event::MappingStart(_, anchor, _) => self.open(Frame::Map {
+                start: range.start,
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                merges: Vec::new(),
+            }),
+            Event::SequenceEnd | Event::MappingEnd => self.close(range.end),
+            Event::Alias(id) => self.alias(id, range),
+            _ => Ok(()),
+        }
+    }
+
+    fn open(&mut self, frame: Frame<'s>) -> Result<(), Abandon> {
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, end: usize) -> Result<(), Abandon> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq {
+                start,
+                anchor,
+                items,
+            } => (
+                Node {
+                    span: Span::new(self.file, start, end),
+                    value: Value::Seq(items),
+                },
+                anchor,
+            ),
+            Frame::Map {
+                start,
+                anchor,
+                mut entries,
+                merges,
+                ..
+            } => {
+                merge_keys(&mut entries, merges);
+                (
+                    Node {
+                        span: Span::new(self.file, start, end),
+                        value: Value::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+        };
+        self.remember(anchor, &node);
+        self.push(node)
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node<'s>) {
+        if anchor != 0 {
+            let (count, depth) = node.measure();
+            // A re-defined anchor replaces the earlier one, as YAML specifies.
+            self.anchors.insert(
+                anchor,
+                Anchor {
+                    node: node.clone(),
+                    count,
+                    depth,
+                },
+            );
+        }
+    }
+
+    fn alias(&mut self, id: usize, range: std::ops::Range<usize>) -> Result<(), Abandon> {
+        let span = Span::new(self.file, range.start, range.end);
+        let Some(anchor) = self.anchors.get(&id) else {
+            return Err(Abandon(Problem::Syntax {
+                message: "alias refers to an unknown anchor".into(),
+                span,
+            }));
+        };
+        if anchor.count > self.alias_budget {
+            return Err(Abandon(Problem::AliasBudget { span }));
+        }
+        if self.stack.len() + anchor.depth > MAX_DEPTH {
+            return Err(Abandon(Problem::TooDeep { span }));
+        }
+        self.alias_budget -= anchor.count;
+        let node = anchor.node.clone();
+        self.push(node)
+    }
+
+    fn push(&mut self, node: Node<'s>) -> Result<(), Abandon> {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                ..
+            }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) if is_merge_key(&k) => merges.push(node),
+                Some(k) => {
+                    let text = k.scalar_text();
+                    let earlier = text
+                        .and_then(|t| entries.iter().position(|e| e.key.scalar_text() == Some(t)));
+                    match earlier {
+                        // The last value wins, as when the API server decodes the JSON.
+                        Some(i) => {
+                            self.problems.push(Problem::DuplicateKey {
+                                key: text.unwrap_or_default().to_string(),
+                                first: entries[i].key.span,
+                                second: k.span,
+                            });
+                            entries[i] = Entry {
+                                key: k,
+                                value: node,
+                            };
+                        }
+                        None => entries.push(Entry {
+                            key: k,
+                            value: node,
+                        }),
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+fn tag_hint(tag: &Tag) -> TagHint {
+    match tag.core_suffix() {
+        Some("str") => TagHint::Str,
+        Some("int") => TagHint::Int,
+        Some("float") => TagHint::Float,
+        Some("bool") => TagHint::Bool,
+        Some("null") => TagHint::Null,
+        // `!` (non-specific) forces a string, as does any local tag we do not know.
+        _ => TagHint::Other,
+    }
+}
+
+fn is_merge_key(key: &Node<'_>) -> bool {
+    key.as_scalar()
+        .is_some_and(|s| s.style == Style::Plain && s.text == "<<")
+}
+
+/// `<<: *base` (or a list of them): keys of the merged maps that the mapping does not set
+/// itself, earlier sources first, as go-yaml (and so kubectl and kustomize) expands them.
+fn merge_keys<'s>(entries: &mut Vec<Entry<'s>>, merges: Vec<Node<'s>>) {
+    let sources = merges.into_iter().flat_map(|m| match m.value {
+        Value::Map(e) => e,
+        Value::Seq(items) => items
+            .into_iter()
+            .flat_map(|i| match i.value {
+                Value::Map(e) => e,
+                _ => Vec::new(),
+            })
+            .collect(),
+        Value::Scalar(_) => Vec::new(),
+    });
+    for entry in sources.collect::<Vec<_>>() {
+        let text = entry.key.scalar_text();
+        if text.is_none() || !entries.iter().any(|e| e.key.scalar_text() == text) {
+            entries.push(entry);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F: FileId = FileId(0);
+
+    fn one(text: &str) -> Node<'_> {
+        let parsed = parse(F, text);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        parsed.docs.into_iter().next().unwrap().root.unwrap()
+    }
+
+    fn slice<'a>(text: &'a str, node: &Node<'_>) -> &'a str {
+        &text[node.span.range()]
+    }
+
+    #[test]
+    fn keys_and_values_keep_spans() {
+        let text = "spec:\n  ports:\n    - port: 80\n      targetPort: http\n";
+        let root = one(text);
+        let port = root.at("spec.ports[0].port").unwrap();
+        assert_eq!(slice(text, port), "80");
+        let entry = root
+            .at("spec.ports[0]")
+            .unwrap()
+            .entry("targetPort")
+            .unwrap();
+        assert_eq!(slice(text, &entry.key), "targetPort");
+        assert_eq!(slice(text, &entry.value), "http");
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let root = one("a: yes\nb: 0777\nc: 0o17\nd: 1.5\ne: ~\nf: 'true'\ng: True\nh: 1e3\ni: .5\nj: 0x1F\nk: -12\nl: 1_000\n");
+        let r = |k: &str| root.get(k).unwrap().as_scalar().unwrap().resolve();
+        assert_eq!(r("a"), Resolved::Str("yes"));
+        assert_eq!(r("b"), Resolved::Int(777));
+        assert_eq!(r("c"), Resolved::Int(15));
+        assert_eq!(r("d"), Resolved::Float(1.5));
+        assert_eq!(r("e"), Resolved::Null);
+        assert_eq!(r("f"), Resolved::Str("true"));
+        assert_eq!(r("g"), Resolved::Bool(true));
+        assert_eq!(r("h"), Resolved::Float(1000.0));
+        assert_eq!(r("i"), Resolved::Float(0.5));
+        assert_eq!(r("j"), Resolved::Int(31));
+        assert_eq!(r("k"), Resolved::Int(-12));
+        assert_eq!(r("l"), Resolved::Str("1_000"));
+    }
+
+    #[test]
+    fn tags_decide_type() {
+        let root = one("a: !!str 80\nb: !custom 80\nc: !!int \"80\"\n");
+        let r = |k: &str| root.get(k).unwrap().as_scalar().unwrap().resolve();
+        assert_eq!(r("a"), Resolved::Str("80"));
+        assert_eq!(r("b"), Resolved::Str("80"));
+        assert_eq!(r("c"), Resolved::Int(80));
+    }
+
+    #[test]
+    fn multi_document_and_empty_documents() {
+        let parsed = parse(F, "a: 1\n---\n---\nb: 2\n");
+        assert_eq!(parsed.docs.len(), 3);
+        assert!(parsed.docs[1].root.is_none(), "{:?}", parsed.docs);
+        assert!(parse(F, "# only a comment\n")
+            .docs
+            .iter()
+            .all(|d| d.root.is_none()));
+    }
+
+    #[test]
+    fn flow_style_and_tabs_after_colon() {
+        let text = "spec: {ports: [{port: 80, name: web}]}\nlabels:\n  tab:\tvalue\n";
+        let root = one(text);
+        assert_eq!(slice(text, root.at("spec.ports[0].name").unwrap()), "web");
+        assert_eq!(root.at("labels.tab").unwrap().as_str(), Some("value"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_spans() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let parsed = parse(F, text);
+        assert_eq!(
+            parsed.problems,
+            vec![Problem::DuplicateKey {
+                key: "a".into(),
+                first: Span::new(F, 0, 1),
+                second: Span::new(F, 10, 11)
+            }]
+        );
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let text =
+            "base: &b {x: 1, y: 2}\nuse: *b\nmerged:\n  <<: *b\n  y: 3\nre: &b 7\nagain: *b\n";
+        let root = one(text);
+        assert_eq!(root.at("use.x").unwrap().scalar_text(), Some("1"));
+        assert_eq!(root.at("merged.y").unwrap().scalar_text(), Some("3"));
+        assert_eq!(root.at("merged.x").unwrap().scalar_text(), Some("1"));
+        assert_eq!(root.at("again").unwrap().scalar_text(), Some("7"));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            text.push_str(&format!(
+                "{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                p = (b'a' + i - 1) as char
+            ));
+        }
+        text.push_str("---\nok: 1\n");
+        let parsed = parse(F, &text);
+        assert!(matches!(parsed.problems[..], [Problem::AliasBudget { .. }]));
+        assert_eq!(parsed.docs.len(), 1, "the next document is still read");
+    }
+
+    #[test]
+    fn syntax_error_keeps_other_documents() {
+        let text = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
+        let parsed = parse(F, text);
+        assert!(matches!(parsed.problems[..], [Problem::Syntax { .. }]));
+        let keys: Vec<_> = parsed
+            .docs
+            .iter()
+            .filter_map(|d| d.root.as_ref()?.as_map()?.first()?.key.scalar_text())
+            .collect();
+        assert_eq!(keys, ["a", "c"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(100_000);
+        assert!(matches!(
+            parse(F, &text).problems[..],
+            [Problem::Syntax { .. }]
+        ));
+        let block: String = (0..5_000)
+            .map(|i| format!("{}- \n", " ".repeat(i)))
+            .collect();
+        let _ = parse(F, &block);
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let text = "\u{feff}a:\r\n  b: 1\r\n";
+        let root = one(text);
+        assert_eq!(slice(text, root.at("a.b").unwrap()), "1");
+    }
+}

@@ -1,0 +1,62 @@
+//! Helpers shared by the integration tests: run the engine on a directory and render its
+//! findings as stable, diff-friendly text.
+
+#![allow(dead_code)]
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use k8s_lint_core::{lint, Label, Options, Report};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// Lint `dir` with paths shown relative to it.
+pub fn lint_dir(dir: &Path) -> Report {
+    let mut options = Options::new(vec![dir.to_path_buf()]);
+    options.base = dir.to_path_buf();
+    lint(&options).expect("fixture root exists")
+}
+
+fn at(report: &Report, label: &Label) -> String {
+    let file = report.file(label.span.file);
+    let p = file.position(label.span.start as usize);
+    format!("{}:{}:{}", file.display, p.line, p.column)
+}
+
+/// One block per finding: `file:line:col: severity[rule]: message`, then related spans and help.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "{}: {}[{}]: {}",
+            at(report, &f.primary),
+            f.severity,
+            f.rule,
+            f.message
+        );
+        for r in &f.related {
+            let _ = writeln!(out, "    related {}: {}", at(report, r), r.message);
+        }
+        if let Some(help) = &f.help {
+            let _ = writeln!(out, "    help: {help}");
+        }
+    }
+    out
+}
+
+/// Copy a directory tree (for variants of a fixture).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Golden tests: every directory under `fixtures/` with an `expected.txt` is linted with all
+//! rules and must give exactly that output. `K8S_LINT_BLESS=1 cargo test` rewrites the files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use k8s_lint_core::RULES;
+
+fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
+    if dir.join("expected.txt").is_file() {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.is_symlink())
+        .collect();
+    entries.sort();
+    for e in entries {
+        cases(&e, out);
+    }
+}
+
+fn all_cases() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    cases(&common::fixtures(), &mut out);
+    out
+}
+
+#[test]
+fn fixtures_match_expected_output() {
+    let bless = std::env::var_os("K8S_LINT_BLESS").is_some();
+    let mut failures = Vec::new();
+    let cases = all_cases();
+    assert!(cases.len() > 20, "fixtures not found");
+    for case in &cases {
+        let actual = common::render(&common::lint_dir(case));
+        let path = case.join("expected.txt");
+        let expected = std::fs::read_to_string(&path).unwrap();
+        if actual != expected {
+            if bless {
+                std::fs::write(&path, &actual).unwrap();
+            } else {
+                failures.push(format!(
+                    "--- {}\n--- expected\n{expected}--- actual\n{actual}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every rule has a `fixtures/<id>/` with cases that fire it and cases where it stays silent;
+/// every such directory names a rule.
+#[test]
+fn every_rule_has_firing_and_clean_fixtures() {
+    let root = common::fixtures();
+    let mut problems = Vec::new();
+    for rule in RULES {
+        let id = rule.meta().id;
+        let dir = root.join(id);
+        let mut fires = 0;
+        let mut clean = 0;
+        for case in all_cases().iter().filter(|c| c.starts_with(&dir)) {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let expected = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+            let fired = expected.contains(&format!("[{id}]: "));
+            if name.starts_with("fires-") {
+                fires += 1;
+                if !fired {
+                    problems.push(format!(
+                        "{}: a fires- case where {id} does not fire",
+                        case.display()
+                    ));
+                }
+            } else if name.starts_with("ok-") {
+                clean += 1;
+                if fired {
+                    problems.push(format!("{}: an ok- case where {id} fires", case.display()));
+                }
+            } else {
+                problems.push(format!(
+                    "{}: case names start with fires- or ok-",
+                    case.display()
+                ));
+            }
+        }
+        if fires == 0 || clean == 0 {
+            problems.push(format!(
+                "{id}: {fires} fires- and {clean} ok- fixtures; need at least one of each"
+            ));
+        }
+    }
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        let is_rule = RULES.iter().any(|r| r.meta().id == name);
+        if !is_rule && name != "anthropic-oauth-proxy" && !name.starts_with("demo-") {
+            problems.push(format!("fixtures/{name} names no rule"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,0 +1,103 @@
+//! The founding fixture (`fixtures/anthropic-oauth-proxy`, the spec that started the project)
+//! and one variant per broken link of its chain: each gives exactly one finding, at the exact
+//! line:column of the broken value.
+
+mod common;
+
+use std::path::Path;
+
+fn variant(edit: impl FnOnce(&Path)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::fixtures().join("anthropic-oauth-proxy"),
+        dir.path(),
+    );
+    edit(&dir.path().join("k8s"));
+    common::render(&common::lint_dir(dir.path()))
+}
+
+fn replace(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn first_line(output: &str) -> &str {
+    assert_eq!(
+        output.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "exactly one finding expected:\n{output}"
+    );
+    output.lines().next().unwrap()
+}
+
+#[test]
+fn founding_fixture_has_no_chain_or_membership_finding() {
+    assert_eq!(variant(|_| {}), "");
+}
+
+#[test]
+fn ingress_left_out_of_kustomization() {
+    let out = variant(|k| replace(k, "kustomization.yaml", "  - ingress.yaml\n", ""));
+    assert_eq!(
+        first_line(&out),
+        "k8s/ingress.yaml:1:1: warning[kustomize-orphan-manifest]: `ingress.yaml` (Ingress `anthropic-oauth-proxy`) is not listed in k8s/kustomization.yaml: kustomize, Argo CD and Flux will not deploy it"
+    );
+    assert!(out.contains(
+        "    related k8s/kustomization.yaml:3:1: `ingress.yaml` is missing from this list"
+    ));
+}
+
+#[test]
+fn backend_port_8080() {
+    let out = variant(|k| replace(k, "ingress.yaml", "number: 80", "number: 8080"));
+    assert_eq!(
+        first_line(&out),
+        "k8s/ingress.yaml:20:27: error[ingress-service-port-missing]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` routes to port 8080 of Service `anthropic-oauth-proxy`, which has no such port"
+    );
+    assert!(out.contains("    related k8s/service.yaml:12:3: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` exposes 80 (http)"));
+}
+
+#[test]
+fn service_renamed() {
+    let out = variant(|k| {
+        replace(
+            k,
+            "service.yaml",
+            "  name: anthropic-oauth-proxy\n",
+            "  name: oauth-proxy\n",
+        )
+    });
+    assert_eq!(
+        first_line(&out),
+        "k8s/ingress.yaml:18:23: error[ingress-service-missing]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` routes to Service `anthropic-oauth-proxy`, which no manifest defines in namespace `anthropic-oauth-proxy`"
+    );
+}
+
+#[test]
+fn target_port_named_web() {
+    let out = variant(|k| replace(k, "service.yaml", "targetPort: 8080", "targetPort: web"));
+    assert_eq!(
+        first_line(&out),
+        "k8s/service.yaml:15:19: error[service-target-port-unresolved]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no container of the selected pods declares a TCP port named `web`: the Service gets no endpoints for this port"
+    );
+    assert!(out.contains("    related k8s/deployment.yaml:22:11: container `proxy` of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` declares 8080 (http)"));
+}
+
+#[test]
+fn selector_typo() {
+    let out = variant(|k| {
+        replace(
+            k,
+            "service.yaml",
+            "    app: anthropic-oauth-proxy",
+            "    app: anthropic-oauth-prxy",
+        )
+    });
+    assert_eq!(
+        first_line(&out),
+        "k8s/service.yaml:11:10: error[service-selector-unmatched]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` selects no pods: no pod template in namespace `anthropic-oauth-proxy` has the labels app=anthropic-oauth-prxy"
+    );
+    assert!(out.contains("    related k8s/deployment.yaml:15:7: pod template of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` has app=anthropic-oauth-proxy"));
+}

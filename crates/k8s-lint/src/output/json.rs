@@ -1,0 +1,95 @@
+//! `--format json`: schema version 1, stable field names, 1-based line and character columns,
+//! exclusive end positions.
+
+use k8s_lint_core::{Label, Report, Severity};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    #[serde(flatten)]
+    at: Place<'a>,
+    help: Option<&'a str>,
+    related: Vec<Related<'a>>,
+}
+
+#[derive(Serialize)]
+struct Place<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    #[serde(flatten)]
+    at: Place<'a>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    objects: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+fn place<'a>(report: &'a Report, label: &Label) -> Place<'a> {
+    let file = report.file(label.span.file);
+    let loc = file.location(label.span);
+    Place {
+        file: &file.display,
+        line: loc.start.line,
+        column: loc.start.column,
+        end_line: loc.end.line,
+        end_column: loc.end.column,
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let doc = Doc {
+        version: 1,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule: f.rule,
+                severity: f.severity.as_str(),
+                message: &f.message,
+                at: place(report, &f.primary),
+                help: f.help.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| Related {
+                        at: place(report, r),
+                        message: &r.message,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        summary: Summary {
+            files: report.stats.files,
+            objects: report.stats.objects,
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            infos: report.count(Severity::Info),
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,5 @@
+//! One module per output format. Each renders a whole report to a string.
+
+pub mod compact;
+pub mod human;
+pub mod json;

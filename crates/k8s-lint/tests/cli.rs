@@ -1,0 +1,150 @@
+//! End to end on the built binary: exit codes, every output format, paths relative to the
+//! current directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_k8s-lint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// A copy of the founding fixture with one edit, to break one link.
+fn founding_with(file: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("anthropic-oauth-proxy/k8s");
+    std::fs::create_dir(dir.path().join("k8s")).unwrap();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let text = if entry.file_name() == file {
+            assert!(text.contains(from));
+            text.replacen(from, to, 1)
+        } else {
+            text
+        };
+        std::fs::write(dir.path().join("k8s").join(entry.file_name()), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn clean_repo_exits_0_with_a_summary() {
+    let o = run(&fixtures(), &["anthropic-oauth-proxy"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "k8s-lint: 7 files and 6 objects checked: 0 errors, 0 warnings, 0 infos\n"
+    );
+}
+
+#[test]
+fn error_exits_1_and_compact_is_one_line_per_finding() {
+    let dir = founding_with("ingress.yaml", "number: 80", "number: 8080");
+    let o = run(dir.path(), &["--format", "compact"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "k8s/ingress.yaml:20:27: error[ingress-service-port-missing]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` routes to port 8080 of Service `anthropic-oauth-proxy`, which has no such port\n"
+    );
+}
+
+#[test]
+fn several_roots_resolve_across_each_other() {
+    let case = fixtures().join("ingress-service-missing/ok-namespace-from-kustomization");
+    let o = run(&case, &["app", "platform", "--format", "compact"]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), String::new()));
+    // Alone, `app` cannot see the Service that `platform` defines.
+    let o = run(&case, &["app", "--format", "compact"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("app/ingress.yaml:16:23: error[ingress-service-missing]"));
+}
+
+#[test]
+fn fail_on_levels() {
+    let dir = founding_with("kustomization.yaml", "  - ingress.yaml\n", "");
+    let code = |args: &[&str]| run(dir.path(), args).status.code();
+    assert_eq!(code(&[]), Some(1), "a warning fails by default");
+    assert_eq!(code(&["--fail-on", "error"]), Some(0));
+    assert_eq!(code(&["--fail-on", "never"]), Some(0));
+    let info = fixtures().join("service-target-port-undeclared/fires-numeric-not-declared");
+    assert_eq!(
+        run(&info, &[]).status.code(),
+        Some(0),
+        "info never fails by default"
+    );
+    assert_eq!(run(&info, &["--fail-on", "info"]).status.code(), Some(1));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let o = run(&fixtures(), &["does-not-exist"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("error: cannot read `does-not-exist`"));
+    assert_eq!(
+        run(&fixtures(), &["--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&fixtures(), &["--fail-on", "sometimes"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let dir = founding_with("service.yaml", "targetPort: 8080", "targetPort: web");
+    let o = run(dir.path(), &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected = serde_json::json!({
+        "version": 1,
+        "findings": [{
+            "rule": "service-target-port-unresolved",
+            "severity": "error",
+            "message": "Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no container of the selected pods declares a TCP port named `web`: the Service gets no endpoints for this port",
+            "file": "k8s/service.yaml",
+            "line": 15, "column": 19, "end_line": 15, "end_column": 22,
+            "help": "use a declared container port name or number as targetPort (8080 (http)), or name a container port `web`",
+            "related": [{
+                "file": "k8s/deployment.yaml",
+                "line": 22, "column": 11, "end_line": 22, "end_column": 16,
+                "message": "container `proxy` of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` declares 8080 (http)"
+            }]
+        }],
+        "summary": {"files": 7, "objects": 6, "errors": 1, "warnings": 0, "infos": 0}
+    });
+    assert_eq!(v, expected);
+}
+
+#[test]
+fn human_output_shows_snippets_with_character_columns() {
+    let dir = founding_with("ingress.yaml", "number: 80", "number: 8080");
+    // A BOM, and multi-byte characters before the value on its own line, must not shift the
+    // header column: miette alone would count bytes (`20:44`).
+    let path = dir.path().join("k8s/ingress.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "port:\n                  number: 8080",
+        "port: {\"ü\": \"é\", number:\t8080}",
+    );
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let o = run(dir.path(), &["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let expected = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected/human.txt"),
+    )
+    .unwrap();
+    assert_eq!(stdout(&o), expected);
+}
