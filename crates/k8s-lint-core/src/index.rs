@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::de::{from_node, TypeError};
 use crate::kustomize::build::{Built, Instance};
+use crate::kustomize::KustId;
 use crate::object::{Object, ObjectId};
 use crate::yaml::{Node, Parsed};
 
@@ -38,7 +39,7 @@ pub struct Index<'s> {
     pub views: Vec<View>,
     /// Type errors, one per object (the first instance's), in object order.
     pub type_errors: Vec<(ObjectId, TypeError)>,
-    pub incomplete: Vec<Option<String>>,
+    pub incomplete: Vec<(KustId, Option<String>)>,
     default_namespace: Option<String>,
     services: HashMap<String, Vec<InstId>>,
     /// Services by the name written in their file, before any prefix or suffix.
@@ -62,14 +63,17 @@ impl<'s> Index<'s> {
             .collect();
         let mut views = Vec::with_capacity(decoded.len());
         let mut type_errors = BTreeMap::new();
-        for (inst, d) in built.instances.iter().zip(decoded) {
+        let mut instances = built.instances;
+        for (inst, d) in instances.iter_mut().zip(decoded) {
             views.push(d.unwrap_or_else(|e| {
                 type_errors.entry(inst.object).or_insert(e);
+                // Its pods exist even if we cannot read them: Services may select them.
+                inst.opaque |= is_workload(&objects[inst.object.0 as usize]);
                 View::Invalid
             }));
         }
         let mut index = Index {
-            instances: built.instances,
+            instances,
             views,
             type_errors: type_errors.into_iter().collect(),
             incomplete: built.incomplete,
@@ -94,8 +98,11 @@ impl<'s> Index<'s> {
                     .or_default()
                     .push(id);
             }
-            if let View::Workload { template, .. } = &index.views[i] {
+            let view = &index.views[i];
+            if matches!(view, View::Workload { .. }) || (inst.opaque && is_workload(o)) {
                 index.templates.push(id);
+            }
+            if let View::Workload { template, .. } = view {
                 for (k, v) in labels(template) {
                     index
                         .templates_by_label
@@ -136,12 +143,15 @@ impl<'s> Index<'s> {
         }
     }
 
-    /// Whether objects we cannot see may live in the namespace of `id`.
+    /// Whether objects we cannot see may sit next to `id`: a build that pulls in unseen
+    /// objects taints the namespace it forces, or, when it forces none, its own objects.
     pub fn may_have_unseen(&self, id: InstId) -> bool {
         let ns = self.namespace(id);
-        self.incomplete
-            .iter()
-            .any(|i| i.is_none() || ns.is_none() || i.as_deref() == ns)
+        let build = self.inst(id).build;
+        self.incomplete.iter().any(|(b, forced)| match forced {
+            Some(f) => ns.is_none_or(|n| n == f),
+            None => build == Some(*b),
+        })
     }
 
     pub fn services_named(&self, name: &str) -> &[InstId] {
@@ -221,6 +231,18 @@ pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {
         .as_ref()
         .and_then(|m| m.labels.as_ref())
         .unwrap_or(&EMPTY)
+}
+
+/// Kinds whose pod template the index reads.
+fn is_workload(o: &Object) -> bool {
+    matches!(
+        (o.api_version.as_str(), o.kind.as_str()),
+        (
+            "apps/v1",
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        ) | ("batch/v1", "Job" | "CronJob")
+            | ("v1", "Pod" | "ReplicationController")
+    )
 }
 
 fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {

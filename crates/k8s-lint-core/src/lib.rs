@@ -131,7 +131,7 @@ fn analyze<R>(loaded: &load::Loaded, options: &Options, f: impl FnOnce(&Ctx<'_, 
         }
         by_file.push(start..objects.len() as u32);
     }
-    let model = Model::new(files, &parsed);
+    let model = Model::new(files, &parsed, &loaded.roots);
     let builder = Builder {
         model: &model,
         parsed: &parsed,

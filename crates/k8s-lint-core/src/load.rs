@@ -34,6 +34,8 @@ pub enum FileProblem {
 
 /// One walked file: its source, and the parsed YAML when it was readable.
 pub struct Loaded {
+    /// The lint roots as absolute directories (a file root stands for its directory).
+    pub roots: Vec<PathBuf>,
     pub files: Vec<SourceFile>,
     pub problems: Vec<(FileId, FileProblem)>,
     /// Helm templates and other files recognised but deliberately not parsed.
@@ -59,12 +61,18 @@ struct Candidate {
 /// Walk `roots` and read every manifest candidate.
 pub fn load(roots: &[PathBuf], cwd: &Path, max_size: u64) -> Result<Loaded, LoadError> {
     let mut candidates = Vec::new();
+    let mut dirs = Vec::new();
     for root in roots {
-        std::fs::metadata(root).map_err(|source| LoadError::Root {
+        let meta = std::fs::metadata(root).map_err(|source| LoadError::Root {
             path: root.display().to_string(),
             source,
         })?;
-        walk(&normalize(&cwd.join(root)), cwd, &mut candidates);
+        let abs = normalize(&cwd.join(root));
+        walk(&abs, cwd, &mut candidates);
+        dirs.push(match abs.parent() {
+            Some(parent) if !meta.is_dir() => parent.to_path_buf(),
+            _ => abs,
+        });
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
@@ -85,6 +93,7 @@ pub fn load(roots: &[PathBuf], cwd: &Path, max_size: u64) -> Result<Loaded, Load
         files.push(file);
     }
     Ok(Loaded {
+        roots: dirs,
         files,
         problems,
         skipped,
@@ -223,7 +232,7 @@ fn read_one(
             limit: max_size,
         });
     }
-    let bytes = match read_capped(&c.path, max_size) {
+    let bytes = match read_capped(&c.path, meta.len(), max_size) {
         Ok(b) => b,
         Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
     };
@@ -251,9 +260,9 @@ fn read_one(
 }
 
 /// Read at most `max` bytes, whatever the metadata said (a file may grow under us).
-fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+fn read_capped(path: &Path, expected: u64, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(expected as usize + 1);
     std::fs::File::open(path)?
         .take(max + 1)
         .read_to_end(&mut buf)?;

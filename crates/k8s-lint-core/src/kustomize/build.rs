@@ -58,9 +58,9 @@ impl<'s> Instance<'s> {
 #[derive(Debug, Default)]
 pub struct Built<'s> {
     pub instances: Vec<Instance<'s>>,
-    /// Namespaces (`None`: any) where a build also deploys objects we cannot see: remote
-    /// bases, Helm charts, files outside the walk, a missing entry.
-    pub incomplete: Vec<Option<String>>,
+    /// Builds that also deploy objects we cannot see (remote bases, Helm charts, files
+    /// outside the walk, a missing entry), with the namespace they force, if any.
+    pub incomplete: Vec<(KustId, Option<String>)>,
 }
 
 pub struct Builder<'a, 's> {
@@ -96,7 +96,7 @@ impl<'s> Builder<'_, 's> {
                     inst.build = Some(root);
                 }
                 if run.incomplete {
-                    built.incomplete.push(self.namespace_of(root));
+                    built.incomplete.push((root, self.namespace_of(root)));
                 }
                 built.instances.extend(acc);
             }
@@ -172,7 +172,8 @@ impl<'s> Builder<'_, 's> {
                 | Target::OtherFile
                 | Target::Dir(None)
                 | Target::Missing
-                | Target::WrongType => run.incomplete = true,
+                | Target::WrongType
+                | Target::Outside => run.incomplete = true,
             }
         }
     }

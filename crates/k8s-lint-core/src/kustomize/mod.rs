@@ -99,6 +99,9 @@ pub enum Target {
     Dir(Option<KustId>),
     /// A file or directory where the role does not accept one (e.g. a file under `components`).
     WrongType,
+    /// Outside every lint root: not looked at, so neither its existence nor its content leaks
+    /// into the output (a pull request must not make CI probe the runner's files).
+    Outside,
     Missing,
 }
 
@@ -141,7 +144,7 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(files: &[SourceFile], parsed: &[Parsed<'_>]) -> Model {
+    pub fn new(files: &[SourceFile], parsed: &[Parsed<'_>], roots: &[PathBuf]) -> Model {
         let by_path: HashMap<&Path, FileId> = files
             .iter()
             .enumerate()
@@ -163,6 +166,7 @@ impl Model {
         let resolver = Resolver {
             by_path: &by_path,
             dirs: &model.dirs,
+            roots,
         };
         for k in &mut model.kusts {
             let Some(root) = parsed[k.file.0 as usize]
@@ -238,6 +242,7 @@ impl Model {
 struct Resolver<'a> {
     by_path: &'a HashMap<&'a Path, FileId>,
     dirs: &'a HashMap<PathBuf, KustId>,
+    roots: &'a [PathBuf],
 }
 
 impl Resolver<'_> {
@@ -261,6 +266,9 @@ impl Resolver<'_> {
                 Target::WrongType
             };
             return (path, target);
+        }
+        if !self.roots.iter().any(|r| path.starts_with(r)) {
+            return (path, Target::Outside);
         }
         let target = match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() && role.accepts_dir() => Target::Dir(None),

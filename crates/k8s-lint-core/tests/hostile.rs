@@ -1,0 +1,178 @@
+//! Bad input never crashes or hangs: each case gives a clear finding with a location, and the
+//! other files of the run are still linted.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use k8s_lint_core::{lint, Options};
+
+/// An Ingress whose backend Service is missing: proves the rest of the run still happened.
+const CANARY: &str = "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: canary, namespace: shop}
+spec:
+  defaultBackend:
+    service: {name: nowhere, port: {number: 80}}
+";
+
+fn run_with(files: &[(&str, &[u8])]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let out = common::render(&common::lint_dir(dir.path()));
+    assert!(
+        out.contains("canary.yaml:6:21: error[ingress-service-missing]"),
+        "the other files must still be linted:\n{out}"
+    );
+    out
+}
+
+fn without_canary(out: &str) -> String {
+    out.lines()
+        .filter(|l| !l.contains("canary"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn binary_file_named_yaml() {
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    let out = run_with(&[("blob.yaml", &bytes)]);
+    assert!(
+        out.contains("blob.yaml:1:1: error[yaml-syntax]") || out.contains("error[yaml-syntax]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_byte() {
+    let out = run_with(&[(
+        "svc.yaml",
+        b"apiVersion: v1\nkind: Service\nmetadata:\n  name: w\xffb\n",
+    )]);
+    assert!(
+        out.contains("svc.yaml:4:10: error[yaml-syntax]: svc.yaml is not valid UTF-8 at byte 48"),
+        "{out}"
+    );
+}
+
+#[test]
+fn empty_comment_only_and_separator_only_files_are_fine() {
+    let out = run_with(&[
+        ("empty.yaml", b""),
+        ("comment.yaml", b"# nothing here\n"),
+        ("sep.yaml", b"---\n"),
+        ("seps.yaml", b"---\n---\n...\n"),
+        ("crlf.yaml", b"\r\n\r\n"),
+    ]);
+    assert_eq!(without_canary(&out), "    help: define Service `nowhere` in namespace `shop`, or point the backend at a Service that exists there");
+}
+
+#[test]
+fn alias_bomb_is_bounded() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12u8 {
+        let (c, p) = ((b'a' + i) as char, (b'a' + i - 1) as char);
+        text.push_str(&format!(
+            "{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        ));
+    }
+    let start = Instant::now();
+    let out = run_with(&[("bomb.yaml", text.as_bytes())]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(
+        out.contains("bomb.yaml:5:36: error[yaml-syntax]: aliases expand to more than"),
+        "{out}"
+    );
+}
+
+#[test]
+fn deep_nesting_flow_and_block() {
+    let flow = "[".repeat(100_000);
+    // Each line opens a sequence one level deeper than the line before.
+    let block: String = (0..1_000)
+        .map(|i| format!("{}- \n", "  ".repeat(i)))
+        .collect();
+    let out = run_with(&[
+        ("flow.yaml", flow.as_bytes()),
+        ("block.yaml", block.as_bytes()),
+    ]);
+    assert!(out.contains("flow.yaml:1:"), "{out}");
+    assert!(out.contains("block.yaml:"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_named_yaml_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    let fifo = dir.path().join("x.yaml");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = common::render(&common::lint_dir(dir.path()));
+    assert!(
+        out.contains(
+            "x.yaml:1:1: error[file-unreadable]: cannot read x.yaml: not a regular file; not read"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("canary.yaml:6:21"));
+}
+
+#[test]
+fn oversized_file_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.yaml"), "a: b\n".repeat(1000)).unwrap();
+    let mut options = Options::new(vec![dir.path().to_path_buf()]);
+    options.base = dir.path().to_path_buf();
+    options.max_file_size = 1000;
+    let report = lint(&options).unwrap();
+    let out = common::render(&report);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "big.yaml:1:1: error[file-unreadable]: cannot read big.yaml: 5000 bytes exceeds the 1000-byte limit; not read"
+    );
+    assert!(
+        report.files[0].text.is_empty(),
+        "the content is never loaded"
+    );
+}
+
+#[test]
+fn paths_outside_the_lint_root_are_never_touched() {
+    let out = run_with(&[(
+        "app/kustomization.yaml",
+        b"resources:\n  - ../../../../../../etc/passwd\n  - /etc/hostname\n  - svc.yaml\n",
+    ), ("app/svc.yaml", b"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: {app: nothing}}\n")]);
+    assert!(
+        !out.contains("passwd") && !out.contains("hostname"),
+        "{out}"
+    );
+    // The build reads files we cannot see, so its references are not judged.
+    assert!(!out.contains("service-selector-unmatched"), "{out}");
+}
+
+#[test]
+fn symlink_loop_terminates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+    let start = Instant::now();
+    let report = common::lint_dir(Path::new(dir.path()));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    #[cfg(unix)]
+    assert_eq!(
+        common::render(&report).lines().next().unwrap(),
+        "a/loop:1:1: error[file-unreadable]: cannot read a/loop: symlink loop: points back to its ancestor `.`; not followed"
+    );
+}

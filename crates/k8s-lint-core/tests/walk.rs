@@ -1,0 +1,62 @@
+//! What the walk reads: .gitignore without a .git directory, no hidden directories, no
+//! `target/` or `node_modules/`, Helm chart templates skipped, sorted and deduplicated paths.
+
+mod common;
+
+use k8s_lint_core::{lint, Options};
+
+fn write(root: &std::path::Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+#[test]
+fn walk_honours_ignores_and_sorts() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+    for path in [
+        "b/z.yaml",
+        "a/y.yml",
+        "a/x.json",
+        "vendor/ignored.yaml",
+        ".hidden/h.yaml",
+        "target/t.yaml",
+        "node_modules/n.yaml",
+        "chart/templates/deploy.yaml",
+        "notes/ignored-by-k8slintignore.yaml",
+        "README.md",
+    ] {
+        write(r, path, cm);
+    }
+    write(
+        r,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    write(r, ".gitignore", "vendor/\n");
+    write(r, ".k8slintignore", "notes/\n");
+    let report = common::lint_dir(r);
+    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    assert_eq!(
+        files,
+        ["a/x.json", "a/y.yml", "b/z.yaml", "chart/Chart.yaml"]
+    );
+    assert_eq!(report.stats.objects, 3);
+}
+
+#[test]
+fn overlapping_roots_read_each_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "k8s/a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    );
+    let mut options = Options::new(vec![dir.path().to_path_buf(), dir.path().join("k8s")]);
+    options.base = dir.path().to_path_buf();
+    let report = lint(&options).unwrap();
+    assert_eq!(report.files.len(), 1);
+    assert_eq!(report.files[0].display, "k8s/a.yaml");
+}
