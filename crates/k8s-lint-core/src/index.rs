@@ -28,6 +28,9 @@ pub enum View {
         template: Box<PodTemplateSpec>,
         path: &'static str,
     },
+    /// A pod template we cannot read: a custom resource whose `spec.template` does not decode
+    /// as one. Its pods may carry any labels.
+    OpaqueTemplate,
     /// A kind no rule reads through a typed view.
     Untyped,
     /// A field has the wrong type (reported once per object by `manifest-field-type`).
@@ -65,6 +68,7 @@ impl<'s> Index<'s> {
         let mut type_errors = BTreeMap::new();
         let mut instances = built.instances;
         for (inst, d) in instances.iter_mut().zip(decoded) {
+            inst.opaque |= matches!(d, Ok(View::OpaqueTemplate));
             views.push(d.unwrap_or_else(|e| {
                 type_errors.entry(inst.object).or_insert(e);
                 // Its pods exist even if we cannot read them: Services may select them.
@@ -99,7 +103,8 @@ impl<'s> Index<'s> {
                     .push(id);
             }
             let view = &index.views[i];
-            if matches!(view, View::Workload { .. }) || (inst.opaque && is_workload(o)) {
+            let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
+            if template || (inst.opaque && is_workload(o)) {
                 index.templates.push(id);
             }
             if let View::Workload { template, .. } = view {
@@ -300,6 +305,22 @@ fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
                 "",
             )
         }
-        _ => View::Untyped,
+        _ => custom_template(root),
     })
+}
+
+/// A custom resource that runs pods from a `spec.template` (Argo Rollouts, OpenKruise and
+/// most operators' workload kinds) selects like a Deployment. Its schema is not ours to judge:
+/// a template we cannot decode only makes it opaque.
+fn custom_template(root: &Node<'_>) -> View {
+    let Some(template) = root.at("spec.template").filter(|t| t.get("spec").is_some()) else {
+        return View::Untyped;
+    };
+    match from_node::<PodTemplateSpec>(template) {
+        Ok(t) if !t.spec.as_ref().is_none_or(|s| s.containers.is_empty()) => View::Workload {
+            template: Box::new(t),
+            path: "spec.template",
+        },
+        _ => View::OpaqueTemplate,
+    }
 }

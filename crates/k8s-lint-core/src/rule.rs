@@ -6,7 +6,7 @@ use crate::kustomize::Model;
 use crate::load::FileProblem;
 use crate::object::Object;
 use crate::source::{FileId, SourceFile};
-use crate::yaml::{Node, Parsed};
+use crate::yaml::{Node, Parsed, Problem};
 
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -43,6 +43,25 @@ impl<'a, 's> Ctx<'a, 's> {
         let start = self.objects.partition_point(|o| o.file < file);
         let end = self.objects.partition_point(|o| o.file <= file);
         &self.objects[start..end]
+    }
+
+    /// Whether a file we could not fully parse mentions every needle: the object a reference
+    /// looks for may be in its broken part, so the reference is not judged.
+    pub fn broken_file_mentions(&self, needles: &[&str]) -> bool {
+        let broken = |i: usize| {
+            self.parsed[i]
+                .problems
+                .iter()
+                .any(|p| !matches!(p, Problem::DuplicateKey { .. }))
+                || self
+                    .file_problems
+                    .iter()
+                    .any(|(f, p)| f.0 as usize == i && matches!(p, FileProblem::NotUtf8 { .. }))
+        };
+        self.files
+            .iter()
+            .enumerate()
+            .any(|(i, f)| broken(i) && needles.iter().all(|n| f.text.contains(n)))
     }
 
     pub fn root(&self, id: InstId) -> &'a Node<'s> {

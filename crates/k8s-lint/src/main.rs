@@ -1,27 +1,61 @@
 //! The `k8s-lint` command: arguments, output formats and exit codes. Rule logic lives in
 //! `k8s-lint-core`.
 
+mod docs;
 mod output;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use k8s_lint_core::{lint, Options, Severity};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use k8s_lint_core::{lint, Options, Report, Severity};
 
 /// Lint a Kubernetes GitOps repository: kustomization membership and the
 /// Ingress → Service → port → targetPort → containerPort chain, with exact line:column spans.
 #[derive(Parser, Debug)]
-#[command(name = "k8s-lint", version, about)]
+#[command(
+    name = "k8s-lint",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    lint: LintArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every rule with its default severity and summary.
+    Rules,
+    /// Print the documentation of a rule.
+    Explain {
+        /// A rule id, e.g. `ingress-service-missing`.
+        rule: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct LintArgs {
     /// Files or directories to lint; references resolve across all of them.
+    /// (To lint a directory named like a subcommand, write `./rules`.)
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Also write a SARIF report to FILE (one run, two reports).
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
 
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
@@ -41,7 +75,7 @@ struct Cli {
     max_file_size: u64,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Rich reports with source snippets, then a summary line.
     Human,
@@ -49,6 +83,10 @@ enum Format {
     Json,
     /// `path:line:column: severity[rule-id]: message`, one line per finding.
     Compact,
+    /// SARIF 2.1.0, as GitHub code scanning reads it.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), plus a step summary table.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -79,9 +117,23 @@ enum Color {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut options = Options::new(cli.paths.clone());
-    options.default_namespace = cli.default_namespace.clone();
-    options.max_file_size = cli.max_file_size;
+    match cli.command {
+        Some(Command::Rules) => emit(&docs::list(), None),
+        Some(Command::Explain { rule }) => match docs::explain(&rule) {
+            Ok(text) => emit(text, None),
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        },
+        None => run(&cli.lint),
+    }
+}
+
+fn run(args: &LintArgs) -> ExitCode {
+    let mut options = Options::new(args.paths.clone());
+    options.default_namespace = args.default_namespace.clone();
+    options.max_file_size = args.max_file_size;
     let report = match lint(&options) {
         Ok(r) => r,
         Err(e) => {
@@ -89,29 +141,69 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let color = match cli.color {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match cli.format {
-        Format::Human => output::human::render(&report, color),
-        Format::Json => output::json::render(&report),
-        Format::Compact => output::compact::render(&report),
-    };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
+    let text = render(&report, args.format, color);
+    if let Some(path) = &args.sarif {
+        if let Err(e) = std::fs::write(path, output::sarif::render(&report)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
-    let failed = cli
+    if args.format == Format::Github {
+        if let Err(e) = output::github::write_step_summary(&report) {
+            eprintln!("warning: cannot write the step summary: {e}");
+        }
+    }
+    let code = emit(&text, args.output.as_deref());
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let failed = args
         .fail_on
         .threshold()
         .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     ExitCode::from(u8::from(failed))
+}
+
+fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => output::human::render(report, color),
+        Format::Json => output::json::render(report),
+        Format::Compact => output::compact::render(report),
+        Format::Sarif => output::sarif::render(report),
+        Format::Github => output::github::render(report),
+    }
+}
+
+/// Write to `path`, or to standard output (a closed pipe is not an error).
+fn emit(text: &str, path: Option<&Path>) -> ExitCode {
+    let result = match path {
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -33,7 +33,9 @@ impl Rule for IngressServiceMissing {
             let root = cx.root(id);
             for b in backends(ingress) {
                 let name = &b.service.name;
-                if !cx.index.resolve_service(id, name).is_empty() {
+                if !cx.index.resolve_service(id, name).is_empty()
+                    || cx.broken_file_mentions(&["Service", name])
+                {
                     continue;
                 }
                 let ns = cx.index.namespace(id);

@@ -192,10 +192,7 @@ pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> Str
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .map(|c| (levenshtein(word, c), c))
         .filter(|(d, c)| *d > 0 && *d <= (word.len().max(c.len()) / 3).max(1))

@@ -39,8 +39,12 @@ impl Rule for ServiceSelectorUnmatched {
             {
                 continue;
             }
-            // A workload changed in ways we cannot follow may well carry these labels.
-            if cx.index.templates_near(id).any(|t| cx.index.inst(t).opaque) {
+            // A workload changed in ways we cannot follow, or in a file we could not parse, may
+            // well carry these labels.
+            let values: Vec<&str> = selector.values().map(String::as_str).collect();
+            if cx.index.templates_near(id).any(|t| cx.index.inst(t).opaque)
+                || cx.broken_file_mentions(&values)
+            {
                 continue;
             }
             out.push(finding(cx, id, selector));

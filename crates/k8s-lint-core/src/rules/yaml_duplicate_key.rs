@@ -1,4 +1,4 @@
-//! A mapping in a manifest or kustomization repeats a key, which kustomize rejects.
+//! A mapping repeats a key: kustomize rejects such a manifest, and keeps only the last value in a kustomization.
 //!
 //! Docs: `rules/yaml-duplicate-key.md`.
 
@@ -13,7 +13,7 @@ pub struct YamlDuplicateKey;
 static META: RuleMeta = RuleMeta {
     id: "yaml-duplicate-key",
     severity: Severity::Error,
-    summary: "A mapping in a manifest or kustomization repeats a key, which kustomize rejects.",
+    summary: "A mapping repeats a key: kustomize rejects such a manifest, and keeps only the last value in a kustomization.",
 };
 
 impl Rule for YamlDuplicateKey {
@@ -37,17 +37,22 @@ impl Rule for YamlDuplicateKey {
                     continue;
                 };
                 let line = file.position(first.start as usize).line;
-                out.push(
-                    Finding::new(
-                        &META,
-                        *second,
-                        format!(
-                            "key `{key}` is repeated in this mapping: kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"
-                        ),
+                let (message, help) = if is_kustomization_file(&file.path) {
+                    (
+                        format!("key `{key}` is repeated in this kustomization: kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
+                        "merge the two entries into one",
                     )
-                    .label("repeated key")
-                    .related(*first, "first defined here")
-                    .help("keep one of the two entries; kubectl would silently use one of them"),
+                } else {
+                    (
+                        format!("key `{key}` is repeated in this mapping: kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"),
+                        "keep one of the two entries; kubectl would silently use one of them",
+                    )
+                };
+                out.push(
+                    Finding::new(&META, *second, message)
+                        .label("repeated key")
+                        .related(*first, "first defined here")
+                        .help(help),
                 );
             }
         }

@@ -1,4 +1,4 @@
-//! A file does not parse as YAML (or is not UTF-8); the documents before the error are still linted.
+//! A file does not parse as YAML (or is not UTF-8); its other documents are still linted.
 //!
 //! Docs: `rules/yaml-syntax.md`.
 
@@ -12,7 +12,8 @@ pub struct YamlSyntax;
 static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",
     severity: Severity::Error,
-    summary: "A file does not parse as YAML (or is not UTF-8); the documents before the error are still linted.",
+    summary:
+        "A file does not parse as YAML (or is not UTF-8); its other documents are still linted.",
 };
 
 impl Rule for YamlSyntax {

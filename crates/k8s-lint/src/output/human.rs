@@ -30,7 +30,7 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
-fn summary(report: &Report) -> String {
+pub fn summary(report: &Report) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
         "k8s-lint: {} and {} checked: {}, {}, {}\n",

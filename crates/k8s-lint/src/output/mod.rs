@@ -1,5 +1,7 @@
 //! One module per output format. Each renders a whole report to a string.
 
 pub mod compact;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;

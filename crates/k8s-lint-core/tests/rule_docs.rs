@@ -1,0 +1,159 @@
+//! `rules/<id>.md` and the code agree: one page per rule and one rule per page, the fixed
+//! headings, the same summary in the page and in the rule's doc comment, and examples that
+//! behave as they say (the "Example" fires the rule, the "Fix" does not).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use k8s_lint_core::{lint, Options, RULES};
+
+const HEADINGS: [&str; 5] = [
+    "## What it does",
+    "## Why it matters",
+    "## Example",
+    "## Fix",
+    "## What it does not catch",
+];
+
+fn docs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+fn doc(id: &str) -> String {
+    std::fs::read_to_string(docs_dir().join(format!("{id}.md")))
+        .unwrap_or_else(|e| panic!("rules/{id}.md: {e}"))
+}
+
+#[test]
+fn every_rule_has_a_page_and_every_page_a_rule() {
+    let pages: BTreeSet<String> = std::fs::read_dir(docs_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.strip_suffix(".md").map(String::from)
+        })
+        .filter(|n| n != "README")
+        .collect();
+    let ids: BTreeSet<String> = RULES.iter().map(|r| r.meta().id.to_string()).collect();
+    assert_eq!(
+        pages.difference(&ids).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "pages without a rule"
+    );
+    assert_eq!(
+        ids.difference(&pages).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "rules without a page"
+    );
+}
+
+#[test]
+fn pages_have_the_fixed_shape_and_match_the_code() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let text = doc(meta.id);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(format!("# {}", meta.id).as_str()));
+        assert_eq!(lines.next(), Some(""));
+        assert_eq!(
+            lines.next(),
+            Some(format!("> {}", meta.summary).as_str()),
+            "rules/{}.md: the summary line must be the rule's summary",
+            meta.id
+        );
+        assert!(
+            text.contains(&format!("Severity: **{}** (default).", meta.severity)),
+            "rules/{}.md: severity line",
+            meta.id
+        );
+        let mut last = 0;
+        for h in HEADINGS {
+            let at = text
+                .lines()
+                .position(|l| l == h)
+                .unwrap_or_else(|| panic!("rules/{}.md lacks `{h}`", meta.id));
+            assert!(at > last, "rules/{}.md: `{h}` out of order", meta.id);
+            last = at;
+        }
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/rules")
+            .join(format!("{}.rs", meta.id.replace('-', "_")));
+        let source = std::fs::read_to_string(&source).unwrap();
+        assert_eq!(
+            source.lines().next(),
+            Some(format!("//! {}", meta.summary).as_str()),
+            "{}: the doc comment starts with the summary",
+            meta.id
+        );
+        assert!(source.contains(&format!("Docs: `rules/{}.md`", meta.id)));
+    }
+}
+
+/// The ```yaml blocks of a section; `# file: path` on the first line names the file.
+fn blocks(text: &str, heading: &str) -> Vec<(String, String)> {
+    let section = text
+        .split_once(&format!("{heading}\n"))
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(""))
+        .unwrap_or("");
+    let mut out = Vec::new();
+    let mut rest = section;
+    while let Some((_, after)) = rest.split_once("```yaml\n") {
+        let (body, tail) = after.split_once("```").expect("closed code block");
+        let (name, body) = match body.strip_prefix("# file: ") {
+            Some(named) => {
+                let (name, body) = named.split_once('\n').unwrap();
+                (name.trim().to_string(), body.to_string())
+            }
+            None => ("manifests.yaml".to_string(), body.to_string()),
+        };
+        out.push((name, body));
+        rest = tail;
+    }
+    out
+}
+
+fn fires(id: &str, files: &[(String, String)]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    let mut options = Options::new(vec![dir.path().to_path_buf()]);
+    options.base = dir.path().to_path_buf();
+    options.only = Some(vec![id.to_string()]);
+    lint(&options)
+        .unwrap()
+        .findings
+        .into_iter()
+        .map(|f| f.message)
+        .collect()
+}
+
+#[test]
+fn examples_fire_and_fixes_do_not() {
+    let mut checked = 0;
+    for rule in RULES {
+        let id = rule.meta().id;
+        let text = doc(id);
+        let example = blocks(&text, "## Example");
+        if example.is_empty() {
+            // Only rules about the file system itself (unreadable files) have no YAML example.
+            assert_eq!(id, "file-unreadable", "rules/{id}.md has no yaml example");
+            continue;
+        }
+        assert!(
+            !fires(id, &example).is_empty(),
+            "rules/{id}.md: the Example does not fire {id}"
+        );
+        let fix = blocks(&text, "## Fix");
+        assert!(!fix.is_empty(), "rules/{id}.md has no yaml under Fix");
+        assert_eq!(
+            fires(id, &fix),
+            Vec::<String>::new(),
+            "rules/{id}.md: the Fix still fires {id}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}

@@ -1,0 +1,129 @@
+//! `--format github`: GitHub Actions workflow commands, one annotation per finding, and a
+//! Markdown table of every finding in `$GITHUB_STEP_SUMMARY` (GitHub shows only ten
+//! annotations of each kind per step).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use k8s_lint_core::{Finding, Report, Severity};
+
+fn command(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    }
+}
+
+/// Escaping of a command's message (actions/toolkit `escapeData`).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escaping of a property value (actions/toolkit `escapeProperty`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn at(report: &Report, label: &k8s_lint_core::Label) -> String {
+    let file = report.file(label.span.file);
+    let p = file.position(label.span.start as usize);
+    format!("{}:{}:{}", file.display, p.line, p.column)
+}
+
+fn annotation(report: &Report, f: &Finding) -> String {
+    let file = report.file(f.primary.span.file);
+    let loc = file.location(f.primary.span);
+    let mut props = format!(
+        "file={},line={},endLine={}",
+        escape_property(&file.display),
+        loc.start.line,
+        loc.end.line
+    );
+    // GitHub rejects col/endColumn on an annotation that spans lines.
+    if loc.start.line == loc.end.line {
+        let _ = write!(
+            props,
+            ",col={},endColumn={}",
+            loc.start.column, loc.end.column
+        );
+    }
+    let _ = write!(
+        props,
+        ",title={}",
+        escape_property(&format!("k8s-lint ({})", f.rule))
+    );
+    let mut data = f.message.clone();
+    for r in &f.related {
+        let _ = write!(data, "\n  related {}: {}", at(report, r), r.message);
+    }
+    if let Some(help) = &f.help {
+        let _ = write!(data, "\n  help: {help}");
+    }
+    format!(
+        "::{} {props}::{}\n",
+        command(f.severity),
+        escape_data(&data)
+    )
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out: String = report
+        .findings
+        .iter()
+        .map(|f| annotation(report, f))
+        .collect();
+    out.push_str(&super::human::summary(report));
+    out
+}
+
+/// Append a table of every finding to the file named by `$GITHUB_STEP_SUMMARY`, if set.
+pub fn write_step_summary(report: &Report) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    file.write_all(step_summary(report).as_bytes())
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn step_summary(report: &Report) -> String {
+    let mut out = format!(
+        "### k8s-lint\n\n{}\n",
+        super::human::summary(report).trim_end()
+    );
+    if report.findings.is_empty() {
+        return out;
+    }
+    out.push_str("\n| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | `{}` | {} |",
+            f.severity,
+            f.rule,
+            cell(&at(report, &f.primary)),
+            cell(&f.message)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_follows_the_toolkit() {
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+}

@@ -1,0 +1,321 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it. Columns count Unicode code
+//! points (`columnKind`), as all our columns do; rule metadata and help come from
+//! `rules/<id>.md`.
+
+use std::collections::HashMap;
+
+use k8s_lint_core::{Label, Report, Severity, RULES};
+use serde::Serialize;
+
+use crate::docs;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const FINGERPRINT: &str = "k8sLint/v1";
+
+#[derive(Serialize)]
+struct Log {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    tool: Tool,
+    column_kind: &'static str,
+    original_uri_base_ids: HashMap<&'static str, ArtifactLocation>,
+    results: Vec<SarifResult>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    help_uri: String,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: [&'static str; 2],
+    precision: &'static str,
+    #[serde(rename = "problem.severity")]
+    problem_severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    locations: [Location; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<Location>,
+    partial_fingerprints: HashMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Text>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn rule(id: &'static str, severity: Severity, summary: &'static str) -> Rule {
+    let page = docs::page(id).unwrap_or(summary);
+    Rule {
+        id,
+        name: id
+            .split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect(),
+        short_description: Text {
+            text: summary.to_string(),
+        },
+        full_description: Text {
+            text: section(page, "## What it does")
+                .unwrap_or(summary)
+                .to_string(),
+        },
+        help: Help {
+            text: page.to_string(),
+            markdown: page.to_string(),
+        },
+        help_uri: format!("{}/blob/main/rules/{id}.md", env!("CARGO_PKG_REPOSITORY")),
+        default_configuration: Configuration {
+            level: level(severity),
+        },
+        properties: RuleProperties {
+            tags: ["kubernetes", "gitops"],
+            precision: "very-high",
+            problem_severity: match severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "recommendation",
+            },
+        },
+    }
+}
+
+/// The text of a `## ` section of a rule page, without its heading.
+fn section<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
+    let (_, rest) = page.split_once(&format!("{heading}\n"))?;
+    Some(rest.split("\n## ").next().unwrap_or(rest).trim())
+}
+
+fn location(report: &Report, label: &Label, id: Option<usize>) -> Location {
+    let file = report.file(label.span.file);
+    let loc = file.location(label.span);
+    Location {
+        id,
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: uri_encode(&file.display),
+                uri_base_id: Some("%SRCROOT%"),
+            },
+            region: Region {
+                start_line: loc.start.line,
+                start_column: loc.start.column,
+                end_line: loc.end.line,
+                end_column: loc.end.column,
+            },
+        },
+        message: (!label.message.is_empty() || id.is_some()).then(|| Text {
+            text: label.message.clone(),
+        }),
+    }
+}
+
+/// Percent-encode what may not stand in a URI path (spaces, `%`, `#`, `?`, non-ASCII).
+fn uri_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a: a stable hash with no dependency, so fingerprints never change between builds.
+fn fnv1a(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+pub fn render(report: &Report) -> String {
+    let rules: Vec<Rule> = RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            rule(m.id, m.severity, m.summary)
+        })
+        .collect();
+    // Line numbers stay out of fingerprints, so a finding keeps its identity when unrelated
+    // lines move; identical findings in one file are told apart by their order.
+    let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let results = report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = &report.file(f.primary.span.file).display;
+            let n = seen
+                .entry((f.rule, file.as_str(), f.message.as_str()))
+                .or_default();
+            *n += 1;
+            let fingerprint = fnv1a(&[f.rule, file, &f.message, &n.to_string()]);
+            SarifResult {
+                rule_id: f.rule,
+                rule_index: RULES
+                    .iter()
+                    .position(|r| r.meta().id == f.rule)
+                    .unwrap_or(0),
+                level: level(f.severity),
+                message: Text {
+                    text: match &f.help {
+                        Some(help) => format!("{}\nHelp: {help}", f.message),
+                        None => f.message.clone(),
+                    },
+                },
+                locations: [location(report, &f.primary, None)],
+                related_locations: f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| location(report, r, Some(i + 1)))
+                    .collect(),
+                partial_fingerprints: HashMap::from([(FINGERPRINT, fingerprint)]),
+            }
+        })
+        .collect();
+    let root = std::env::current_dir()
+        .map(|d| format!("file://{}/", uri_encode(&d.to_string_lossy())))
+        .unwrap_or_else(|_| "file:///".into());
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "k8s-lint",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: env!("CARGO_PKG_REPOSITORY"),
+                    rules,
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            original_uri_base_ids: HashMap::from([(
+                "%SRCROOT%",
+                ArtifactLocation {
+                    uri: root,
+                    uri_base_id: None,
+                },
+            )]),
+            results,
+        }],
+    };
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(
+            uri_encode("apps/my app/ü.yaml"),
+            "apps/my%20app/%C3%BC.yaml"
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
+        assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
+    }
+}
