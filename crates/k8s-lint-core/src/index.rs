@@ -18,6 +18,9 @@ use crate::yaml::{Node, Parsed};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstId(pub u32);
 
+/// (API group, kind, name).
+type Key = (String, String, String);
+
 /// The typed view of an instance, for the kinds rules read.
 #[derive(Debug)]
 pub enum View {
@@ -44,9 +47,11 @@ pub struct Index<'s> {
     pub type_errors: Vec<(ObjectId, TypeError)>,
     pub incomplete: Vec<(KustId, Option<String>)>,
     default_namespace: Option<String>,
-    services: HashMap<String, Vec<InstId>>,
-    /// Services by the name written in their file, before any prefix or suffix.
-    services_by_source_name: HashMap<String, Vec<InstId>>,
+    /// Instances by (group, kind, name as deployed).
+    by_name: HashMap<Key, Vec<InstId>>,
+    /// Instances by (group, kind, name written in their file, before any prefix or suffix).
+    by_source_name: HashMap<Key, Vec<InstId>>,
+    by_kind: HashMap<(String, String), Vec<InstId>>,
     /// Pod templates by one of their labels.
     templates_by_label: HashMap<(String, String), Vec<InstId>>,
     templates: Vec<InstId>,
@@ -82,26 +87,28 @@ impl<'s> Index<'s> {
             type_errors: type_errors.into_iter().collect(),
             incomplete: built.incomplete,
             default_namespace,
-            services: HashMap::new(),
-            services_by_source_name: HashMap::new(),
+            by_name: HashMap::new(),
+            by_source_name: HashMap::new(),
+            by_kind: HashMap::new(),
             templates_by_label: HashMap::new(),
             templates: Vec::new(),
         };
         for (i, inst) in index.instances.iter().enumerate() {
             let id = InstId(i as u32);
             let o = &objects[inst.object.0 as usize];
-            if o.is("", "Service") {
-                index
-                    .services
-                    .entry(inst.name.clone())
-                    .or_default()
-                    .push(id);
-                index
-                    .services_by_source_name
-                    .entry(o.name.clone())
-                    .or_default()
-                    .push(id);
-            }
+            let (group, kind) = (o.group().to_string(), o.kind.clone());
+            let key = |name: &str| (group.clone(), kind.clone(), name.to_string());
+            index.by_name.entry(key(&inst.name)).or_default().push(id);
+            index
+                .by_source_name
+                .entry(key(&o.name))
+                .or_default()
+                .push(id);
+            index
+                .by_kind
+                .entry((group.clone(), kind.clone()))
+                .or_default()
+                .push(id);
             let view = &index.views[i];
             let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
             if template || (inst.opaque && is_workload(o)) {
@@ -159,19 +166,34 @@ impl<'s> Index<'s> {
         })
     }
 
-    pub fn services_named(&self, name: &str) -> &[InstId] {
-        self.services.get(name).map_or(&[], Vec::as_slice)
+    /// Every instance of a kind, e.g. `("networking.k8s.io", "IngressClass")`.
+    pub fn of_kind(&self, group: &str, kind: &str) -> &[InstId] {
+        self.by_kind
+            .get(&(group.to_string(), kind.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
-    /// The Service an Ingress backend named `name` reaches from `from`. Inside one build a
-    /// reference follows the object kustomize renamed (its name reference transformer);
-    /// otherwise names compare as deployed.
-    pub fn resolve_service(&self, from: InstId, name: &str) -> Vec<InstId> {
+    /// Instances of a kind with this name as deployed, in any namespace.
+    pub fn named(&self, group: &str, kind: &str, name: &str) -> &[InstId] {
+        self.by_name
+            .get(&(group.to_string(), kind.to_string(), name.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn services_named(&self, name: &str) -> &[InstId] {
+        self.named("", "Service", name)
+    }
+
+    /// The objects of a kind that a reference named `name` from `from` reaches, in the same
+    /// namespace. Inside one build a reference follows the object kustomize renamed (its name
+    /// reference transformer); otherwise names compare as deployed.
+    pub fn resolve(&self, from: InstId, group: &str, kind: &str, name: &str) -> Vec<InstId> {
         let build = self.inst(from).build;
+        let key = (group.to_string(), kind.to_string(), name.to_string());
         if build.is_some() {
             let same_build: Vec<InstId> = self
-                .services_by_source_name
-                .get(name)
+                .by_source_name
+                .get(&key)
                 .map_or(&[][..], Vec::as_slice)
                 .iter()
                 .copied()
@@ -181,11 +203,18 @@ impl<'s> Index<'s> {
                 return same_build;
             }
         }
-        self.services_named(name)
+        self.by_name
+            .get(&key)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
             .filter(|&s| self.same_namespace(from, s))
             .collect()
+    }
+
+    /// The Service an Ingress backend named `name` reaches from `from`.
+    pub fn resolve_service(&self, from: InstId, name: &str) -> Vec<InstId> {
+        self.resolve(from, "", "Service", name)
     }
 
     /// Pod templates in the namespace of `service` whose labels include every selector label.

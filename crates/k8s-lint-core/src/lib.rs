@@ -19,6 +19,7 @@ pub mod load;
 pub mod object;
 pub mod rule;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod yaml;
 
@@ -37,7 +38,8 @@ use index::Index;
 use kustomize::build::Builder;
 use kustomize::Model;
 use object::Object;
-use rule::Ctx;
+use rule::{Ctx, Rule};
+pub use settings::{KubeVersion, RuleLevel, Settings};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -50,6 +52,7 @@ pub struct Options {
     /// Run only these rule ids (all when `None`).
     pub only: Option<Vec<String>>,
     pub max_file_size: u64,
+    pub settings: Settings,
 }
 
 impl Options {
@@ -60,6 +63,7 @@ impl Options {
             default_namespace: None,
             only: None,
             max_file_size: load::DEFAULT_MAX_FILE_SIZE,
+            settings: Settings::default(),
         }
     }
 }
@@ -147,30 +151,42 @@ fn analyze<R>(loaded: &load::Loaded, options: &Options, f: impl FnOnce(&Ctx<'_, 
         objects: &objects,
         model: &model,
         index: &index,
+        settings: &options.settings,
     })
 }
 
 fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
     analyze(loaded, options, |cx| {
-        let rules: Vec<_> = RULES
+        let rules: Vec<(&dyn Rule, Option<Severity>)> = RULES
             .iter()
-            .filter(|r| {
-                options
-                    .only
-                    .as_ref()
-                    .is_none_or(|only| only.iter().any(|id| id == r.meta().id))
-            })
+            .filter_map(|r| Some((*r, level_of(*r, options)?)))
             .collect();
         let findings = rules
             .par_iter()
-            .flat_map_iter(|r| {
+            .flat_map_iter(|(r, severity)| {
                 let mut out = Vec::new();
                 r.check(cx, &mut out);
+                if let Some(s) = severity {
+                    out.iter_mut().for_each(|f| f.severity = *s);
+                }
                 out
             })
             .collect();
         (findings, cx.objects.len())
     })
+}
+
+/// Whether `rule` runs, and the severity that replaces its own (`Some(None)`: keep the rule's).
+fn level_of(rule: &dyn Rule, options: &Options) -> Option<Option<Severity>> {
+    let id = rule.meta().id;
+    if let Some(only) = &options.only {
+        return only.iter().any(|o| o == id).then_some(None);
+    }
+    match options.settings.rule_levels.get(id) {
+        Some(RuleLevel::Off) => None,
+        Some(RuleLevel::On(s)) => Some(Some(*s)),
+        None => rule.meta().default_enabled.then_some(None),
+    }
 }
 
 /// An object as a build deploys it: kind, namespace, name.

@@ -5,6 +5,7 @@ use crate::index::{Index, InstId};
 use crate::kustomize::Model;
 use crate::load::FileProblem;
 use crate::object::Object;
+use crate::settings::Settings;
 use crate::source::{FileId, SourceFile};
 use crate::yaml::{Node, Parsed, Problem};
 
@@ -16,6 +17,8 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// One line, for `k8s-lint rules` and SARIF `shortDescription`.
     pub summary: &'static str,
+    /// Whether the rule runs unless configured otherwise (advisory rules may be opt-in).
+    pub default_enabled: bool,
 }
 
 pub trait Rule: Sync {
@@ -31,6 +34,7 @@ pub struct Ctx<'a, 's> {
     pub objects: &'a [Object],
     pub model: &'a Model,
     pub index: &'a Index<'s>,
+    pub settings: &'a Settings,
 }
 
 impl<'a, 's> Ctx<'a, 's> {

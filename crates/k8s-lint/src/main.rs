@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use k8s_lint_core::{lint, Options, Report, Severity};
+use k8s_lint_core::rules::{by_id, closest};
+use k8s_lint_core::{lint, KubeVersion, Options, Report, RuleLevel, Severity, RULES};
 
 /// Lint a Kubernetes GitOps repository: kustomization membership and the
 /// Ingress → Service → port → targetPort → containerPort chain, with exact line:column spans.
@@ -65,6 +66,23 @@ struct LintArgs {
     /// Without it an unset namespace matches any namespace.
     #[arg(long, value_name = "NAME")]
     default_namespace: Option<String>,
+
+    /// The oldest Kubernetes version the manifests must work on (e.g. `1.26`); rules whose
+    /// verdict depends on the version use it.
+    #[arg(long, value_name = "VERSION")]
+    kubernetes_version: Option<KubeVersion>,
+
+    /// The IngressClass name the Tailscale operator watches.
+    #[arg(long, value_name = "NAME", default_value = "tailscale")]
+    tailscale_ingress_class: String,
+
+    /// Report the URL each Tailscale-exposed Service and Ingress really serves.
+    #[arg(long)]
+    explain_endpoints: bool,
+
+    /// Set a rule's level: `--rule ID=off|info|warning|error` (repeatable).
+    #[arg(long = "rule", value_name = "ID=LEVEL", value_parser = parse_rule_level)]
+    rules: Vec<(String, RuleLevel)>,
 
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -134,6 +152,13 @@ fn run(args: &LintArgs) -> ExitCode {
     let mut options = Options::new(args.paths.clone());
     options.default_namespace = args.default_namespace.clone();
     options.max_file_size = args.max_file_size;
+    options.settings.kubernetes_version = args.kubernetes_version;
+    options.settings.tailscale_ingress_class = args.tailscale_ingress_class.clone();
+    options.settings.explain_endpoints = args.explain_endpoints;
+    options
+        .settings
+        .rule_levels
+        .extend(args.rules.iter().cloned());
     let report = match lint(&options) {
         Ok(r) => r,
         Err(e) => {
@@ -168,6 +193,21 @@ fn run(args: &LintArgs) -> ExitCode {
         .threshold()
         .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     ExitCode::from(u8::from(failed))
+}
+
+/// `ID=LEVEL`, with the id checked against the registry.
+fn parse_rule_level(s: &str) -> Result<(String, RuleLevel), String> {
+    let (id, level) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}`: expected ID=LEVEL, e.g. service-target-port-undeclared=off")
+    })?;
+    if by_id(id).is_none() {
+        let near = closest(id, RULES.iter().map(|r| r.meta().id));
+        return Err(match near {
+            Some(n) => format!("unknown rule `{id}`; did you mean `{n}`?"),
+            None => format!("unknown rule `{id}` (`k8s-lint rules` lists them)"),
+        });
+    }
+    Ok((id.to_string(), level.parse()?))
 }
 
 fn render(report: &Report, format: Format, color: bool) -> String {

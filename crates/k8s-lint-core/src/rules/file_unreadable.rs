@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     id: "file-unreadable",
     severity: Severity::Error,
     summary: "A manifest candidate could not be read: permissions, a symlink loop, a special file, or its size.",
+    default_enabled: true,
 };
 
 impl Rule for FileUnreadable {

@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary:
         "An Ingress backend names a Service that no manifest defines in the Ingress's namespace.",
+    default_enabled: true,
 };
 
 impl Rule for IngressServiceMissing {

@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     id: "ingress-service-port-missing",
     severity: Severity::Error,
     summary: "An Ingress backend port matches no port of the Service it names.",
+    default_enabled: true,
 };
 
 enum Wanted<'a> {

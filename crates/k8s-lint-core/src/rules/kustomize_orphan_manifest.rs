@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "kustomize-orphan-manifest",
     severity: Severity::Warning,
     summary: "A manifest below a kustomization is not reached from any kustomization, so it is not deployed.",
+    default_enabled: true,
 };
 
 impl Rule for KustomizeOrphanManifest {

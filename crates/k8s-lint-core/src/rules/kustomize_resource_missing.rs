@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     id: "kustomize-resource-missing",
     severity: Severity::Error,
     summary: "A path listed in a kustomization does not exist, or is not what its field needs.",
+    default_enabled: true,
 };
 
 impl Rule for KustomizeResourceMissing {

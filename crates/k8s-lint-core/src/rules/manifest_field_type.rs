@@ -11,6 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "manifest-field-type",
     severity: Severity::Error,
     summary: "A field of a core Kubernetes object has the wrong type, so the API server rejects the object.",
+    default_enabled: true,
 };
 
 impl Rule for ManifestFieldType {

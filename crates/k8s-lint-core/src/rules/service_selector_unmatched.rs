@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     id: "service-selector-unmatched",
     severity: Severity::Error,
     summary: "A Service selector selects no pod template of any workload in its namespace.",
+    default_enabled: true,
 };
 
 impl Rule for ServiceSelectorUnmatched {

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     summary:
         "A numeric Service targetPort is not among the container ports the selected pods declare.",
+    default_enabled: true,
 };
 
 impl Rule for ServiceTargetPortUndeclared {

@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     id: "service-target-port-unresolved",
     severity: Severity::Error,
     summary: "A named Service targetPort matches no container port of the selected pods.",
+    default_enabled: true,
 };
 
 impl Rule for ServiceTargetPortUnresolved {

@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "yaml-duplicate-key",
     severity: Severity::Error,
     summary: "A mapping repeats a key: kustomize rejects such a manifest, and keeps only the last value in a kustomization.",
+    default_enabled: true,
 };
 
 impl Rule for YamlDuplicateKey {

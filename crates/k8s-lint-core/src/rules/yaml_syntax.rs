@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary:
         "A file does not parse as YAML (or is not UTF-8); its other documents are still linted.",
+    default_enabled: true,
 };
 
 impl Rule for YamlSyntax {
