@@ -75,6 +75,79 @@ pub struct Settings {
     pub explain_endpoints: bool,
     /// Per-rule overrides: off, or a severity that replaces the rule's own.
     pub rule_levels: BTreeMap<String, RuleLevel>,
+    /// Objects that exist outside the repository (Helm releases, operators, other repos).
+    pub external: Vec<External>,
+    /// Label sets whose pods exist outside the repository (e.g. made by an operator).
+    pub external_selectors: Vec<ExternalSelector>,
+}
+
+impl Settings {
+    /// Whether an object the repository does not define is declared to exist elsewhere.
+    pub fn is_external(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.external
+            .iter()
+            .any(|e| e.matches(kind, namespace, name))
+    }
+
+    /// Whether pods matching `selector` are declared to exist outside the repository.
+    pub fn selects_external_pods(&self, selector: &BTreeMap<String, String>) -> bool {
+        self.external_selectors.iter().any(|e| e.matches(selector))
+    }
+}
+
+/// `{kind, namespace, name}` with `*`/`?` globs; an absent field matches anything.
+#[derive(Clone, Debug)]
+pub struct External {
+    pub kind: Option<String>,
+    pub namespace: Option<globset::GlobMatcher>,
+    pub name: Option<globset::GlobMatcher>,
+}
+
+impl External {
+    pub fn new(
+        kind: Option<&str>,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Self, String> {
+        Ok(External {
+            kind: kind.map(String::from),
+            namespace: namespace.map(glob).transpose()?,
+            name: name.map(glob).transpose()?,
+        })
+    }
+
+    pub fn matches(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == kind)
+            // An object whose namespace is unknown may land in the declared one.
+            && self.namespace.as_ref().is_none_or(|g| namespace.is_none_or(|n| g.is_match(n)))
+            && self.name.as_ref().is_none_or(|g| g.is_match(name))
+    }
+}
+
+/// Labels that mark pods living outside the repository: every listed key must be in the
+/// selector, with the listed value when one is given.
+#[derive(Clone, Debug, Default)]
+pub struct ExternalSelector {
+    pub labels: BTreeMap<String, Option<String>>,
+}
+
+impl ExternalSelector {
+    pub fn matches(&self, selector: &BTreeMap<String, String>) -> bool {
+        !self.labels.is_empty()
+            && self.labels.iter().all(|(k, v)| {
+                selector
+                    .get(k)
+                    .is_some_and(|have| v.as_ref().is_none_or(|want| want == have))
+            })
+    }
+}
+
+fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("bad glob `{pattern}`: {e}"))
 }
 
 impl Default for Settings {
@@ -84,6 +157,8 @@ impl Default for Settings {
             tailscale_ingress_class: "tailscale".into(),
             explain_endpoints: false,
             rule_levels: BTreeMap::new(),
+            external: Vec::new(),
+            external_selectors: Vec::new(),
         }
     }
 }
@@ -99,5 +174,21 @@ mod tests {
         assert!("1".parse::<KubeVersion>().is_err());
         assert!("1.x".parse::<KubeVersion>().is_err());
         assert!(KubeVersion::new(1, 26) < KubeVersion::new(1, 27));
+    }
+
+    #[test]
+    fn externals_match_with_globs() {
+        let e = External::new(Some("Service"), Some("media"), Some("immich-*")).unwrap();
+        assert!(e.matches("Service", Some("media"), "immich-server"));
+        assert!(e.matches("Service", None, "immich-server"));
+        assert!(!e.matches("Service", Some("other"), "immich-server"));
+        assert!(!e.matches("ConfigMap", Some("media"), "immich-server"));
+        assert!(External::new(None, None, Some("[")).is_err());
+        let s = ExternalSelector {
+            labels: BTreeMap::from([("cnpg.io/cluster".to_string(), None)]),
+        };
+        let sel = |k: &str| BTreeMap::from([(k.to_string(), "db".to_string())]);
+        assert!(s.matches(&sel("cnpg.io/cluster")));
+        assert!(!s.matches(&sel("app")));
     }
 }
