@@ -44,6 +44,8 @@ pub struct Finding {
     pub related: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Set when a suppression covers the finding: its reason (empty when none was given).
+    pub suppressed: Option<String>,
 }
 
 impl Finding {
@@ -58,6 +60,7 @@ impl Finding {
             },
             related: Vec::new(),
             help: None,
+            suppressed: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! # Ok::<(), k8s_lint_core::LoadError>(())
 //! ```
 
+pub mod config;
 pub mod de;
 pub mod finding;
 pub mod index;
@@ -21,6 +22,7 @@ pub mod rule;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod yaml;
 
 use std::collections::HashSet;
@@ -40,6 +42,7 @@ use kustomize::Model;
 use object::Object;
 use rule::{Ctx, Rule};
 pub use settings::{KubeVersion, RuleLevel, Settings};
+use suppress::Suppression;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -53,6 +56,16 @@ pub struct Options {
     pub only: Option<Vec<String>>,
     pub max_file_size: u64,
     pub settings: Settings,
+    /// Ignore every suppression (for audits).
+    pub no_suppressions: bool,
+    /// Keep suppressed findings in the report, marked, instead of dropping them.
+    pub show_suppressed: bool,
+    /// Only files matching these globs are read (all when empty).
+    pub include: Vec<String>,
+    /// Files matching these globs are never read.
+    pub exclude: Vec<String>,
+    /// `include`/`exclude` are relative to this directory (the config file's).
+    pub globs_base: Option<PathBuf>,
 }
 
 impl Options {
@@ -64,6 +77,11 @@ impl Options {
             only: None,
             max_file_size: load::DEFAULT_MAX_FILE_SIZE,
             settings: Settings::default(),
+            no_suppressions: false,
+            show_suppressed: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            globs_base: None,
         }
     }
 }
@@ -91,12 +109,21 @@ impl Report {
         &self.files[id.0 as usize]
     }
 
+    /// Findings of a severity, not counting suppressed ones.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.severity == severity && f.suppressed.is_none())
             .count()
     }
+}
+
+fn load_files(options: &Options) -> Result<load::Loaded, LoadError> {
+    let base = base_dir(options);
+    let globs_base = options.globs_base.clone().unwrap_or_else(|| base.clone());
+    let filter = load::PathFilter::new(&base.join(globs_base), &options.include, &options.exclude)
+        .map_err(LoadError::Filter)?;
+    load::load(&options.roots, &base, options.max_file_size, &filter)
 }
 
 fn base_dir(options: &Options) -> PathBuf {
@@ -105,7 +132,7 @@ fn base_dir(options: &Options) -> PathBuf {
 
 /// Lint every manifest under `options.roots`.
 pub fn lint(options: &Options) -> Result<Report, LoadError> {
-    let loaded = load::load(&options.roots, &base_dir(options), options.max_file_size)?;
+    let loaded = load_files(options)?;
     let (findings, objects) = check(&loaded, options);
     let stats = Stats {
         files: loaded.files.len(),
@@ -121,59 +148,100 @@ pub fn lint(options: &Options) -> Result<Report, LoadError> {
     })
 }
 
-/// Everything the rules read, built once: parse every file, find objects, model the
-/// kustomizations, replay their builds and index the result; then hand it to `f`.
-fn analyze<R>(loaded: &load::Loaded, options: &Options, f: impl FnOnce(&Ctx<'_, '_>) -> R) -> R {
-    let files = &loaded.files;
-    let parsed = load::parse_all(files);
-    let mut objects: Vec<Object> = Vec::new();
-    let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
-    for (i, (file, p)) in files.iter().zip(&parsed).enumerate() {
-        let start = objects.len() as u32;
-        if !load::is_kustomization_file(&file.path) {
-            object::objects_in(FileId(i as u32), p, &mut objects);
-        }
-        by_file.push(start..objects.len() as u32);
-    }
-    let model = Model::new(files, &parsed, &loaded.roots);
-    let builder = Builder {
-        model: &model,
-        parsed: &parsed,
-        objects: &objects,
-        by_file: &by_file,
-    };
-    let built = builder.build_all(|i| model.enclosing(files[i].dir()).is_some());
-    let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
-    f(&Ctx {
-        files,
-        parsed: &parsed,
-        file_problems: &loaded.problems,
-        objects: &objects,
-        model: &model,
-        index: &index,
-        settings: &options.settings,
-    })
+/// Everything the rules read, built once: every file parsed, its objects, the kustomize model
+/// with its builds replayed, and the index over what is deployed.
+struct Analysis<'a, 's> {
+    loaded: &'a load::Loaded,
+    parsed: Vec<yaml::Parsed<'s>>,
+    objects: Vec<Object>,
+    model: Model,
+    index: Index<'s>,
+    settings: &'a Settings,
 }
 
+impl<'a, 's> Analysis<'a, 's>
+where
+    'a: 's,
+{
+    fn new(loaded: &'a load::Loaded, options: &'a Options) -> Analysis<'a, 's> {
+        let files = &loaded.files;
+        let parsed = load::parse_all(files);
+        let mut objects: Vec<Object> = Vec::new();
+        let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
+        for (i, (file, p)) in files.iter().zip(&parsed).enumerate() {
+            let start = objects.len() as u32;
+            if !load::is_kustomization_file(&file.path) {
+                object::objects_in(FileId(i as u32), p, &mut objects);
+            }
+            by_file.push(start..objects.len() as u32);
+        }
+        let model = Model::new(files, &parsed, &loaded.roots);
+        let built = Builder {
+            model: &model,
+            parsed: &parsed,
+            objects: &objects,
+            by_file: &by_file,
+        }
+        .build_all(|i| model.enclosing(files[i].dir()).is_some());
+        let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
+        Analysis {
+            loaded,
+            parsed,
+            objects,
+            model,
+            index,
+            settings: &options.settings,
+        }
+    }
+
+    fn ctx<'c>(&'c self, suppressions: &'c [Suppression], ran: &'c [&'static str]) -> Ctx<'c, 's> {
+        Ctx {
+            files: &self.loaded.files,
+            parsed: &self.parsed,
+            file_problems: &self.loaded.problems,
+            objects: &self.objects,
+            model: &self.model,
+            index: &self.index,
+            settings: self.settings,
+            suppressions,
+            ran,
+        }
+    }
+}
+
+fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<Finding> {
+    rules
+        .par_iter()
+        .flat_map_iter(|(r, severity)| {
+            let mut out = Vec::new();
+            r.check(cx, &mut out);
+            if let Some(s) = severity {
+                out.iter_mut().for_each(|f| f.severity = *s);
+            }
+            out
+        })
+        .collect()
+}
+
+/// Run the enabled rules, apply suppressions, then run the rules about suppressions.
 fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
-    analyze(loaded, options, |cx| {
-        let rules: Vec<(&dyn Rule, Option<Severity>)> = RULES
-            .iter()
-            .filter_map(|r| Some((*r, level_of(*r, options)?)))
-            .collect();
-        let findings = rules
-            .par_iter()
-            .flat_map_iter(|(r, severity)| {
-                let mut out = Vec::new();
-                r.check(cx, &mut out);
-                if let Some(s) = severity {
-                    out.iter_mut().for_each(|f| f.severity = *s);
-                }
-                out
-            })
-            .collect();
-        (findings, cx.objects.len())
-    })
+    let analysis = Analysis::new(loaded, options);
+    let (later, first): (Vec<_>, Vec<_>) = RULES
+        .iter()
+        .filter_map(|r| Some((*r, level_of(*r, options)?)))
+        .partition(|(r, _)| r.after_suppressions());
+    let mut findings = run_rules(&first, &analysis.ctx(&[], &[]));
+    if options.no_suppressions {
+        return (findings, analysis.objects.len());
+    }
+    let mut suppressions = suppress::collect(&loaded.files, &analysis.parsed, &analysis.objects);
+    suppress::apply(&mut findings, &mut suppressions);
+    let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
+    findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
+    if !options.show_suppressed {
+        findings.retain(|f| f.suppressed.is_none());
+    }
+    (findings, analysis.objects.len())
 }
 
 /// Whether `rule` runs, and the severity that replaces its own (`Some(None)`: keep the rule's).
@@ -198,21 +266,21 @@ pub fn inventory(
     options: &Options,
 ) -> Result<std::collections::BTreeMap<PathBuf, std::collections::BTreeSet<DeployedId>>, LoadError>
 {
-    let loaded = load::load(&options.roots, &base_dir(options), options.max_file_size)?;
-    Ok(analyze(&loaded, options, |cx| {
-        let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
-        for (i, inst) in cx.index.instances.iter().enumerate() {
-            let Some(build) = inst.build else { continue };
-            let o = cx.object(index::InstId(i as u32));
-            out.entry(cx.model.get(build).dir.clone())
-                .or_default()
-                .insert((o.kind.clone(), inst.namespace.clone(), inst.name.clone()));
-        }
-        for root in cx.model.roots() {
-            out.entry(cx.model.get(root).dir.clone()).or_default();
-        }
-        out
-    }))
+    let loaded = load_files(options)?;
+    let analysis = Analysis::new(&loaded, options);
+    let cx = analysis.ctx(&[], &[]);
+    let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
+    for (i, inst) in cx.index.instances.iter().enumerate() {
+        let Some(build) = inst.build else { continue };
+        let o = cx.object(index::InstId(i as u32));
+        out.entry(cx.model.get(build).dir.clone())
+            .or_default()
+            .insert((o.kind.clone(), inst.namespace.clone(), inst.name.clone()));
+    }
+    for root in cx.model.roots() {
+        out.entry(cx.model.get(root).dir.clone()).or_default();
+    }
+    Ok(out)
 }
 
 /// Deterministic order (file, position, rule, message), one finding per distinct report: an

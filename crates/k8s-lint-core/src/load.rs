@@ -51,6 +51,8 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Filter(String),
 }
 
 struct Candidate {
@@ -59,7 +61,80 @@ struct Candidate {
 }
 
 /// Walk `roots` and read every manifest candidate.
-pub fn load(roots: &[PathBuf], cwd: &Path, max_size: u64) -> Result<Loaded, LoadError> {
+/// `include`/`exclude` globs from the config, on paths relative to `base`.
+#[derive(Clone, Debug, Default)]
+pub struct PathFilter {
+    base: PathBuf,
+    include: Option<globset::GlobSet>,
+    exclude: Option<globset::GlobSet>,
+}
+
+impl PathFilter {
+    /// Globs with gitignore-like semantics: `*` stays within a directory and `**` crosses them;
+    /// a pattern without `/` matches at any depth; a trailing `/` (or a directory match)
+    /// covers everything below.
+    pub fn new(base: &Path, include: &[String], exclude: &[String]) -> Result<PathFilter, String> {
+        let set = |patterns: &[String]| -> Result<Option<globset::GlobSet>, String> {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            let mut b = globset::GlobSetBuilder::new();
+            for p in patterns {
+                for variant in gitignore_like(p) {
+                    let glob = globset::GlobBuilder::new(&variant)
+                        .literal_separator(true)
+                        .build()
+                        .map_err(|e| format!("bad glob `{p}`: {}", e.kind()))?;
+                    b.add(glob);
+                }
+            }
+            b.build().map(Some).map_err(|e| e.to_string())
+        };
+        Ok(PathFilter {
+            base: normalize(base),
+            include: set(include)?,
+            exclude: set(exclude)?,
+        })
+    }
+
+    fn relative<'a>(&self, abs: &'a Path) -> Option<&'a Path> {
+        abs.strip_prefix(&self.base).ok()
+    }
+
+    fn excludes(&self, abs: &Path) -> bool {
+        match (&self.exclude, self.relative(abs)) {
+            (Some(set), Some(rel)) => set.is_match(rel),
+            _ => false,
+        }
+    }
+
+    fn includes(&self, abs: &Path) -> bool {
+        match (&self.include, self.relative(abs)) {
+            (Some(set), Some(rel)) => set.is_match(rel),
+            // Paths outside the config's directory are not its business.
+            _ => true,
+        }
+    }
+}
+
+fn gitignore_like(pattern: &str) -> Vec<String> {
+    let p = pattern.trim_start_matches("./");
+    let anchored = p.starts_with('/');
+    let p = p.trim_start_matches('/').trim_end_matches('/');
+    let p = if anchored || p.contains('/') {
+        p.to_string()
+    } else {
+        format!("**/{p}")
+    };
+    vec![format!("{p}/**"), p]
+}
+
+pub fn load(
+    roots: &[PathBuf],
+    cwd: &Path,
+    max_size: u64,
+    filter: &PathFilter,
+) -> Result<Loaded, LoadError> {
     let mut candidates = Vec::new();
     let mut dirs = Vec::new();
     for root in roots {
@@ -68,7 +143,7 @@ pub fn load(roots: &[PathBuf], cwd: &Path, max_size: u64) -> Result<Loaded, Load
             source,
         })?;
         let abs = normalize(&cwd.join(root));
-        walk(&abs, cwd, &mut candidates);
+        walk(&abs, cwd, filter, &mut candidates);
         dirs.push(match abs.parent() {
             Some(parent) if !meta.is_dir() => parent.to_path_buf(),
             _ => abs,
@@ -109,7 +184,8 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
         .collect()
 }
 
-fn walk(root: &Path, cwd: &Path, out: &mut Vec<Candidate>) {
+fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) {
+    let filter_dirs = filter.clone();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -119,12 +195,19 @@ fn walk(root: &Path, cwd: &Path, out: &mut Vec<Candidate>) {
         .require_git(false)
         .follow_links(true)
         .add_custom_ignore_filename(".k8slintignore")
-        .filter_entry(|e| !is_skipped_dir(e))
+        .filter_entry(move |e| {
+            !(is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())))
+        })
         .build();
     for entry in walker {
         match entry {
             Ok(e) => {
-                if e.file_type().is_some_and(|t| !t.is_dir()) && is_candidate(e.path()) {
+                let file = e.file_type().is_some_and(|t| !t.is_dir());
+                if file
+                    && is_candidate(e.path())
+                    && filter.includes(e.path())
+                    && !filter.excludes(e.path())
+                {
                     out.push(Candidate {
                         path: e.path().to_path_buf(),
                         walk_error: None,
@@ -306,6 +389,31 @@ mod tests {
         assert!(!is_go_template(
             "data:\n  rule: |\n    {{ $labels.instance }} down\n"
         ));
+    }
+
+    #[test]
+    fn include_exclude_globs_are_gitignore_like() {
+        let f = PathFilter::new(
+            Path::new("/r"),
+            &[],
+            &[
+                "vendor/".into(),
+                "apps/*.yaml".into(),
+                "*.generated.yaml".into(),
+            ],
+        )
+        .unwrap();
+        assert!(f.excludes(Path::new("/r/vendor/x/y.yaml")));
+        assert!(f.excludes(Path::new("/r/apps/a.yaml")));
+        assert!(
+            !f.excludes(Path::new("/r/apps/web/a.yaml")),
+            "`*` does not cross `/`"
+        );
+        assert!(f.excludes(Path::new("/r/deep/dir/x.generated.yaml")));
+        let f = PathFilter::new(Path::new("/r"), &["apps/**".into()], &[]).unwrap();
+        assert!(f.includes(Path::new("/r/apps/web/a.yaml")));
+        assert!(!f.includes(Path::new("/r/infra/a.yaml")));
+        assert!(PathFilter::new(Path::new("/r"), &[], &["a[".into()]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::load::FileProblem;
 use crate::object::Object;
 use crate::settings::Settings;
 use crate::source::{FileId, SourceFile};
+use crate::suppress::Suppression;
 use crate::yaml::{Node, Parsed, Problem};
 
 #[derive(Debug)]
@@ -24,6 +25,10 @@ pub struct RuleMeta {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>);
+    /// Rules about suppressions run after the others, once suppressions are applied.
+    fn after_suppressions(&self) -> bool {
+        false
+    }
 }
 
 /// Everything a rule may read, all built once before any rule runs.
@@ -35,6 +40,11 @@ pub struct Ctx<'a, 's> {
     pub model: &'a Model,
     pub index: &'a Index<'s>,
     pub settings: &'a Settings,
+    /// Suppressions found in the repository; their `used` flags are set only for the rules
+    /// that run after suppressions.
+    pub suppressions: &'a [Suppression],
+    /// Ids of the rules that ran before suppressions were applied.
+    pub ran: &'a [&'static str],
 }
 
 impl<'a, 's> Ctx<'a, 's> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use k8s_lint_core::{lint, Options, RULES};
+use k8s_lint_core::{lint, Options, RuleLevel, RULES};
 
 const HEADINGS: [&str; 5] = [
     "## What it does",
@@ -121,11 +121,18 @@ fn fires(id: &str, files: &[(String, String)]) -> Vec<String> {
     }
     let mut options = Options::new(vec![dir.path().to_path_buf()]);
     options.base = dir.path().to_path_buf();
-    options.only = Some(vec![id.to_string()]);
+    // Every rule runs (suppression rules judge the others' findings); this one even if it is
+    // off by default.
+    let rule = k8s_lint_core::rules::by_id(id).unwrap();
+    options
+        .settings
+        .rule_levels
+        .insert(id.to_string(), RuleLevel::On(rule.meta().severity));
     lint(&options)
         .unwrap()
         .findings
         .into_iter()
+        .filter(|f| f.rule == id)
         .map(|f| f.message)
         .collect()
 }

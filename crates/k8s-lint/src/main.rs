@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use k8s_lint_core::config::{Config, ConfigError};
 use k8s_lint_core::rules::{by_id, closest};
 use k8s_lint_core::{lint, KubeVersion, Options, Report, RuleLevel, Severity, RULES};
 
@@ -37,6 +38,8 @@ enum Command {
         /// A rule id, e.g. `ingress-service-missing`.
         rule: String,
     },
+    /// Print the JSON Schema of `.k8s-lint.yaml` (for yaml-language-server).
+    ConfigSchema,
 }
 
 #[derive(Args, Debug)]
@@ -58,9 +61,22 @@ struct LintArgs {
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
 
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: warning, or the config's failOn].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+
+    /// Configuration file [default: the nearest .k8s-lint.yaml at or above the first path,
+    /// up to the repository top].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Ignore every suppression (annotations and comments), for audits.
+    #[arg(long)]
+    no_suppressions: bool,
+
+    /// Keep suppressed findings in the output, marked as such (they never fail the run).
+    #[arg(long)]
+    show_suppressed: bool,
 
     /// Namespace of objects that set none (what `kubectl apply` or the GitOps app would use).
     /// Without it an unset namespace matches any namespace.
@@ -72,9 +88,9 @@ struct LintArgs {
     #[arg(long, value_name = "VERSION")]
     kubernetes_version: Option<KubeVersion>,
 
-    /// The IngressClass name the Tailscale operator watches.
-    #[arg(long, value_name = "NAME", default_value = "tailscale")]
-    tailscale_ingress_class: String,
+    /// The IngressClass name the Tailscale operator watches [default: tailscale].
+    #[arg(long, value_name = "NAME")]
+    tailscale_ingress_class: Option<String>,
 
     /// Report the URL each Tailscale-exposed Service and Ingress really serves.
     #[arg(long)]
@@ -144,21 +160,84 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::ConfigSchema) => emit(k8s_lint_core::config::SCHEMA, None),
         None => run(&cli.lint),
     }
 }
 
-fn run(args: &LintArgs) -> ExitCode {
+/// The config file to use: `--config`, else the nearest one above the first path.
+fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+            let start = std::path::absolute(first).unwrap_or_else(|_| first.to_path_buf());
+            let dir = if start.is_dir() {
+                start
+            } else {
+                start.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            k8s_lint_core::config::discover(&dir)
+        }
+    };
+    // Shown relative to the current directory, as findings are.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = |p: PathBuf| p.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(p);
+    path.map(|p| k8s_lint_core::config::load(&shown(p)))
+        .transpose()
+}
+
+/// Options from the config file, then the command line on top.
+fn options(args: &LintArgs, config: Option<&Config>) -> Options {
     let mut options = Options::new(args.paths.clone());
-    options.default_namespace = args.default_namespace.clone();
+    if let Some(c) = config {
+        options.default_namespace = c.default_namespace.clone();
+        options.include = c.include.clone();
+        options.exclude = c.exclude.clone();
+        options.globs_base = Some(c.base.clone());
+        options.settings.kubernetes_version = c.kubernetes_version;
+        if let Some(class) = &c.tailscale_ingress_class {
+            options.settings.tailscale_ingress_class = class.clone();
+        }
+        options.settings.rule_levels = c.rules.clone();
+        options.settings.external = c.external.clone();
+        options.settings.external_selectors = c.external_selectors.clone();
+    }
+    if args.default_namespace.is_some() {
+        options.default_namespace = args.default_namespace.clone();
+    }
     options.max_file_size = args.max_file_size;
-    options.settings.kubernetes_version = args.kubernetes_version;
-    options.settings.tailscale_ingress_class = args.tailscale_ingress_class.clone();
+    if args.kubernetes_version.is_some() {
+        options.settings.kubernetes_version = args.kubernetes_version;
+    }
+    if let Some(class) = &args.tailscale_ingress_class {
+        options.settings.tailscale_ingress_class = class.clone();
+    }
     options.settings.explain_endpoints = args.explain_endpoints;
     options
         .settings
         .rule_levels
         .extend(args.rules.iter().cloned());
+    options.no_suppressions = args.no_suppressions;
+    options.show_suppressed = args.show_suppressed;
+    options
+}
+
+fn run(args: &LintArgs) -> ExitCode {
+    let config = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let color = std::io::stderr().is_terminal();
+            eprint!("{}", output::human::render_diagnostic(&*e, color));
+            return ExitCode::from(2);
+        }
+    };
+    let options = options(args, config.as_ref());
+    let fail_on = args
+        .fail_on
+        .map(FailOn::threshold)
+        .or_else(|| config.as_ref().and_then(|c| c.fail_on))
+        .unwrap_or(Some(Severity::Warning));
     let report = match lint(&options) {
         Ok(r) => r,
         Err(e) => {
@@ -188,10 +267,12 @@ fn run(args: &LintArgs) -> ExitCode {
     if code != ExitCode::SUCCESS {
         return code;
     }
-    let failed = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let failed = fail_on.is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.severity >= t && f.suppressed.is_none())
+    });
     ExitCode::from(u8::from(failed))
 }
 

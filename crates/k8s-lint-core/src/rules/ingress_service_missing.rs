@@ -34,12 +34,13 @@ impl Rule for IngressServiceMissing {
             let root = cx.root(id);
             for b in backends(ingress) {
                 let name = &b.service.name;
+                let ns = cx.index.namespace(id);
                 if !cx.index.resolve_service(id, name).is_empty()
+                    || cx.settings.is_external("Service", ns, name)
                     || cx.broken_file_mentions(&["Service", name])
                 {
                     continue;
                 }
-                let ns = cx.index.namespace(id);
                 let where_ = ns.map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
                 let mut f = Finding::new(
                     &META,

@@ -9,6 +9,8 @@ mod manifest_field_type;
 mod service_selector_unmatched;
 mod service_target_port_undeclared;
 mod service_target_port_unresolved;
+mod suppression_unknown_rule;
+mod unused_suppression;
 mod yaml_duplicate_key;
 mod yaml_syntax;
 
@@ -32,6 +34,8 @@ pub static RULES: &[&dyn Rule] = &[
     &service_selector_unmatched::ServiceSelectorUnmatched,
     &service_target_port_undeclared::ServiceTargetPortUndeclared,
     &service_target_port_unresolved::ServiceTargetPortUnresolved,
+    &suppression_unknown_rule::SuppressionUnknownRule,
+    &unused_suppression::UnusedSuppression,
     &yaml_duplicate_key::YamlDuplicateKey,
     &yaml_syntax::YamlSyntax,
 ];
@@ -193,8 +197,11 @@ pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> Str
 
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    // A prefix (`warn` for `warning`) counts as one edit.
+    let prefix =
+        |c: &str| word.len() >= 3 && c != word && (c.starts_with(word) || word.starts_with(c));
     candidates
-        .map(|c| (levenshtein(word, c), c))
+        .map(|c| (if prefix(c) { 1 } else { levenshtein(word, c) }, c))
         .filter(|(d, c)| *d > 0 && *d <= (word.len().max(c.len()) / 3).max(1))
         .min()
         .map(|(_, c)| c)

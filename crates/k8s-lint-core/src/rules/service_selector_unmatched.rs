@@ -33,6 +33,7 @@ impl Rule for ServiceSelectorUnmatched {
                 continue;
             };
             if selector.is_empty()
+                || cx.settings.selects_external_pods(selector)
                 || is_external_name(svc)
                 || cx.index.inst(id).opaque
                 || cx.index.may_have_unseen(id)
@@ -48,9 +49,49 @@ impl Rule for ServiceSelectorUnmatched {
             {
                 continue;
             }
-            out.push(finding(cx, id, selector));
+            let f = finding(cx, id, selector);
+            out.push(match operator_managed(cx, id, selector) {
+                Some(why) => f
+                    .severity(Severity::Info)
+                    .help(format!("{why}; if its pods exist, declare them in `.k8s-lint.yaml` under `externalSelectors` to silence this")),
+                None => f,
+            });
         }
     }
+}
+
+/// Selector labels that well-known operators put on the pods they create, and which the
+/// repository therefore never shows in a pod template.
+const OPERATOR_LABELS: [(&str, &str); 6] = [
+    ("cnpg.io/cluster", "CloudNativePG"),
+    (
+        "postgres-operator.crunchydata.com/cluster",
+        "Crunchy Postgres",
+    ),
+    ("strimzi.io/cluster", "Strimzi"),
+    ("app.kubernetes.io/managed-by", "an operator"),
+    ("rabbitmq.com/cluster", "the RabbitMQ operator"),
+    ("cluster-name", "the Zalando Postgres operator"),
+];
+
+/// Why the selected pods are probably made by an operator, if they are.
+fn operator_managed(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    selector: &BTreeMap<String, String>,
+) -> Option<String> {
+    if let Some((label, who)) = OPERATOR_LABELS
+        .iter()
+        .find(|(l, _)| selector.contains_key(*l))
+    {
+        return Some(format!("the selector label `{label}` is set by {who} on pods it creates, which no manifest here shows"));
+    }
+    let managed_by = cx
+        .root(id)
+        .at("metadata.labels")
+        .and_then(|l| l.get("app.kubernetes.io/managed-by"))
+        .and_then(|v| v.as_str())?;
+    Some(format!("the Service is labelled `app.kubernetes.io/managed-by: {managed_by}`, so its pods are probably created by that tool, not by a manifest here"))
 }
 
 fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) -> Finding {

@@ -4,12 +4,24 @@ use std::fmt::Write;
 
 use k8s_lint_core::Report;
 
+/// ` (suppressed: reason)`, for `--show-suppressed`.
+pub fn suppressed_note(reason: &str) -> String {
+    if reason.is_empty() {
+        " (suppressed)".to_string()
+    } else {
+        format!(" (suppressed: {reason})")
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
         let file = report.file(f.primary.span.file);
         let pos = file.position(f.primary.span.start as usize);
-        let message = f.message.replace(['\n', '\r'], " ");
+        let mut message = f.message.replace(['\n', '\r'], " ");
+        if let Some(reason) = &f.suppressed {
+            message.push_str(&suppressed_note(reason));
+        }
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}]: {message}",

@@ -73,6 +73,7 @@ pub fn render(report: &Report) -> String {
     let mut out: String = report
         .findings
         .iter()
+        .filter(|f| f.suppressed.is_none())
         .map(|f| annotation(report, f))
         .collect();
     out.push_str(&super::human::summary(report));
@@ -104,7 +105,7 @@ pub fn step_summary(report: &Report) -> String {
         return out;
     }
     out.push_str("\n| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
         let _ = writeln!(
             out,
             "| {} | `{}` | `{}` | {} |",

@@ -9,15 +9,28 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-pub fn render(report: &Report, color: bool) -> String {
+fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+}
+
+/// Any other diagnostic (a bad config file), rendered the same way.
+pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let mut out = String::new();
+    if handler(color).render_report(&mut out, diagnostic).is_err() {
+        out = format!("error: {diagnostic}\n");
+    }
+    out
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let handler = handler(color);
     let mut out = String::new();
     for f in &report.findings {
         let diag = Diag::new(report, f);
@@ -116,8 +129,9 @@ impl<'a> Diag<'a> {
                 });
             }
         }
+        let note = f.suppressed.as_deref().map(super::compact::suppressed_note);
         Diag {
-            message: f.message.clone(),
+            message: format!("{}{}", f.message, note.unwrap_or_default()),
             code: Some(f.rule),
             severity: match f.severity {
                 Severity::Error => miette::Severity::Error,

@@ -20,6 +20,13 @@ struct JsonFinding<'a> {
     at: Place<'a>,
     help: Option<&'a str>,
     related: Vec<Related<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<Suppressed<'a>>,
+}
+
+#[derive(Serialize)]
+struct Suppressed<'a> {
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -79,6 +86,7 @@ pub fn render(report: &Report) -> String {
                         message: &r.message,
                     })
                     .collect(),
+                suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
             })
             .collect(),
         summary: Summary {

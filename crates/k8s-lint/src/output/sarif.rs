@@ -91,6 +91,15 @@ struct SarifResult {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location>,
     partial_fingerprints: HashMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression>,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -267,6 +276,14 @@ pub fn render(report: &Report) -> String {
                     .map(|(i, r)| location(report, r, Some(i + 1)))
                     .collect(),
                 partial_fingerprints: HashMap::from([(FINGERPRINT, fingerprint)]),
+                suppressions: f
+                    .suppressed
+                    .iter()
+                    .map(|reason| SarifSuppression {
+                        kind: "inSource",
+                        justification: reason.clone(),
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -1,0 +1,256 @@
+//! Deliberate exceptions, written next to what they excuse and reviewable in a diff:
+//!
+//! - on an object: annotation `k8s-lint.io/ignore: "rule-a, rule-b -- reason"` (or `"*"`);
+//! - in any YAML file: a comment `# k8s-lint-ignore rule-a, rule-b -- reason` at the end of the
+//!   flagged line, or alone on the line above it.
+//!
+//! A suppression covers findings whose primary span starts in its object or on its line. Which
+//! suppressions matched nothing is recorded, so stale ones can be reported.
+
+use std::ops::Range;
+
+use crate::finding::Finding;
+use crate::object::Object;
+use crate::source::{FileId, SourceFile, Span};
+use crate::yaml::{Node, Parsed};
+
+pub const ANNOTATION: &str = "k8s-lint.io/ignore";
+const COMMENT: &str = "k8s-lint-ignore";
+
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    pub file: FileId,
+    /// The annotation value or the comment: where a stale suppression is reported.
+    pub span: Span,
+    /// The rule ids it names, each with its span; empty when it names `*`.
+    pub rules: Vec<(String, Span)>,
+    pub reason: Option<String>,
+    /// Findings whose primary span starts in this byte range of `file` are covered.
+    pub covers: Range<u32>,
+    /// Per entry of `rules` (or the single `*`), whether it suppressed something.
+    pub used: Vec<bool>,
+}
+
+impl Suppression {
+    pub fn is_wildcard(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    fn covers(&self, f: &Finding) -> Option<usize> {
+        let at = f.primary.span;
+        if at.file != self.file || !self.covers.contains(&at.start) {
+            return None;
+        }
+        if self.is_wildcard() {
+            return Some(0);
+        }
+        self.rules.iter().position(|(id, _)| id == f.rule)
+    }
+}
+
+/// Every suppression in the repository: object annotations, then comments.
+pub fn collect(
+    files: &[SourceFile],
+    parsed: &[Parsed<'_>],
+    objects: &[Object],
+) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for o in objects {
+        let root = o.root(parsed);
+        let Some(value) = root
+            .at("metadata.annotations")
+            .and_then(|a| a.get(ANNOTATION))
+        else {
+            continue;
+        };
+        let text = &files[o.file.0 as usize].text;
+        if let Some(s) = from_annotation(o.file, text, value, root.span) {
+            out.push(s);
+        }
+    }
+    for (i, file) in files.iter().enumerate() {
+        out.extend(from_comments(FileId(i as u32), &file.text));
+    }
+    out
+}
+
+/// Mark the findings covered by a suppression, and the suppressions that covered something.
+pub fn apply(findings: &mut [Finding], suppressions: &mut [Suppression]) {
+    for f in findings.iter_mut() {
+        for s in suppressions.iter_mut() {
+            if let Some(i) = s.covers(f) {
+                s.used[i] = true;
+                f.suppressed = Some(s.reason.clone().unwrap_or_default());
+                break;
+            }
+        }
+    }
+}
+
+fn from_annotation(
+    file: FileId,
+    text: &str,
+    value: &Node<'_>,
+    object: Span,
+) -> Option<Suppression> {
+    let raw = text.get(value.span.range())?;
+    let content = value.as_str()?;
+    // Look the ids up in the source text, so each keeps its own span when the value is quoted.
+    let offset = value.span.start as usize + raw.find(content.trim()).unwrap_or(0);
+    let source = text.get(offset..value.span.end as usize)?;
+    Some(parse_list(
+        file,
+        source,
+        offset,
+        value.span,
+        object.start..object.end,
+    ))
+}
+
+fn from_comments(file: FileId, text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let lines: Vec<(usize, &str)> = line_starts(text);
+    for (n, &(start, line)) in lines.iter().enumerate() {
+        let Some(hash) = comment_start(line) else {
+            continue;
+        };
+        let body = line[hash + 1..].trim_start();
+        let Some(rest) = body.strip_prefix(COMMENT) else {
+            continue;
+        };
+        if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let rest_at = start + line.len() - rest.len();
+        let span = Span::new(file, start + hash, start + line.trim_end().len());
+        let alone = line[..hash].trim().is_empty();
+        // A comment alone on its line covers the next line holding content.
+        let target = if alone {
+            lines[n + 1..]
+                .iter()
+                .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .copied()
+        } else {
+            Some((start, line))
+        };
+        let Some((t_start, t_line)) = target else {
+            continue;
+        };
+        let covers = t_start as u32..(t_start + t_line.len()) as u32;
+        out.push(parse_list(
+            file,
+            &text[rest_at..start + line.len()],
+            rest_at,
+            span,
+            covers,
+        ));
+    }
+    out
+}
+
+/// `rule-a, rule-b -- reason` (or `*`) starting at byte `offset` of the file.
+fn parse_list(
+    file: FileId,
+    source: &str,
+    offset: usize,
+    span: Span,
+    covers: Range<u32>,
+) -> Suppression {
+    let (list, reason) = match source.find("--") {
+        Some(i) => (
+            &source[..i],
+            Some(source[i + 2..].trim().trim_end_matches(['"', '\'']).trim()),
+        ),
+        None => (source, None),
+    };
+    let mut rules = Vec::new();
+    let mut pos = 0;
+    for part in list.split(',') {
+        let id = part.trim().trim_matches(['"', '\'']);
+        let at = offset + pos + part.find(id).unwrap_or(0);
+        pos += part.len() + 1;
+        if id.is_empty() || id == "*" {
+            continue;
+        }
+        rules.push((id.to_string(), Span::new(file, at, at + id.len())));
+    }
+    let used = vec![false; rules.len().max(1)];
+    Suppression {
+        file,
+        span,
+        rules,
+        reason: reason.filter(|r| !r.is_empty()).map(String::from),
+        covers,
+        used,
+    }
+}
+
+fn line_starts(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        out.push((start, line.trim_end_matches(['\n', '\r'])));
+        start += line.len();
+    }
+    out
+}
+
+/// Byte index of a `#` that starts a comment: at the line start or after whitespace, and not
+/// inside a quoted string.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote = None;
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match (quote, b) {
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F: FileId = FileId(0);
+
+    #[test]
+    fn comments_on_the_line_or_above() {
+        let text = "a: 1 # k8s-lint-ignore rule-a, rule-b -- known\n# k8s-lint-ignore *\n\nb: 2\nc: \"# k8s-lint-ignore not-a-comment\"\n";
+        let s = from_comments(F, text);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].rules.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+            ["rule-a", "rule-b"]
+        );
+        assert_eq!(&text[s[0].rules[1].1.range()], "rule-b");
+        assert_eq!(s[0].reason.as_deref(), Some("known"));
+        assert_eq!(s[0].covers, 0..46);
+        assert!(s[1].is_wildcard());
+        assert_eq!(
+            &text[s[1].covers.start as usize..s[1].covers.end as usize],
+            "b: 2"
+        );
+        assert_eq!(&text[s[1].span.range()], "# k8s-lint-ignore *");
+    }
+
+    #[test]
+    fn annotation_ids_keep_their_spans() {
+        let text =
+            "metadata:\n  annotations:\n    k8s-lint.io/ignore: \"svc-a, svc-b -- legacy\"\n";
+        let parsed = crate::yaml::parse(F, text);
+        let root = parsed.docs[0].root.as_ref().unwrap();
+        let value = root
+            .at("metadata.annotations")
+            .unwrap()
+            .get(ANNOTATION)
+            .unwrap();
+        let s = from_annotation(F, text, value, root.span).unwrap();
+        assert_eq!(&text[s.rules[0].1.range()], "svc-a");
+        assert_eq!(&text[s.rules[1].1.range()], "svc-b");
+        assert_eq!(s.reason.as_deref(), Some("legacy"));
+    }
+}
