@@ -48,6 +48,24 @@ pub struct Config {
     pub external_selectors: Vec<ExternalSelector>,
 }
 
+impl Config {
+    /// Set what the file says on `options` (command-line flags are applied after this).
+    pub fn apply(&self, options: &mut crate::Options) {
+        options.default_namespace = self.default_namespace.clone();
+        options.include = self.include.clone();
+        options.exclude = self.exclude.clone();
+        options.globs_base = Some(self.base.clone());
+        let s = &mut options.settings;
+        s.kubernetes_version = self.kubernetes_version;
+        if let Some(class) = &self.tailscale_ingress_class {
+            s.tailscale_ingress_class = class.clone();
+        }
+        s.rule_levels = self.rules.clone();
+        s.external = self.external.clone();
+        s.external_selectors = self.external_selectors.clone();
+    }
+}
+
 /// A config file that cannot be used, with the span of the culprit.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{message}")]

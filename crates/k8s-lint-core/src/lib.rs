@@ -14,6 +14,7 @@
 pub mod config;
 pub mod de;
 pub mod finding;
+pub mod gitops;
 pub mod index;
 pub mod kustomize;
 pub mod load;
@@ -36,6 +37,7 @@ pub use load::LoadError;
 pub use rules::RULES;
 pub use source::{FileId, Location, Position, SourceFile, Span};
 
+use gitops::GitOps;
 use index::Index;
 use kustomize::build::Builder;
 use kustomize::Model;
@@ -155,6 +157,7 @@ struct Analysis<'a, 's> {
     parsed: Vec<yaml::Parsed<'s>>,
     objects: Vec<Object>,
     model: Model,
+    gitops: GitOps,
     index: Index<'s>,
     settings: &'a Settings,
 }
@@ -163,7 +166,8 @@ impl<'a, 's> Analysis<'a, 's>
 where
     'a: 's,
 {
-    fn new(loaded: &'a load::Loaded, options: &'a Options) -> Analysis<'a, 's> {
+    /// `deploy`: apply what the GitOps tools add (their namespaces) on top of kustomize.
+    fn new(loaded: &'a load::Loaded, options: &'a Options, deploy: bool) -> Analysis<'a, 's> {
         let files = &loaded.files;
         let parsed = load::parse_all(files);
         let mut objects: Vec<Object> = Vec::new();
@@ -176,19 +180,26 @@ where
             by_file.push(start..objects.len() as u32);
         }
         let model = Model::new(files, &parsed, &loaded.roots);
-        let built = Builder {
+        let mut bases = loaded.roots.clone();
+        bases.extend(loaded.roots.first().map(|r| gitops::repo_top(r)));
+        let gitops = GitOps::new(&objects, &parsed, &bases);
+        let mut built = Builder {
             model: &model,
             parsed: &parsed,
             objects: &objects,
             by_file: &by_file,
         }
-        .build_all(|i| model.enclosing(files[i].dir()).is_some());
+        .build_all(|i| model.in_kustomize_tree(files[i].dir(), &gitops));
+        if deploy {
+            apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
+        }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
         Analysis {
             loaded,
             parsed,
             objects,
             model,
+            gitops,
             index,
             settings: &options.settings,
         }
@@ -201,10 +212,41 @@ where
             file_problems: &self.loaded.problems,
             objects: &self.objects,
             model: &self.model,
+            gitops: &self.gitops,
             index: &self.index,
             settings: self.settings,
             suppressions,
             ran,
+        }
+    }
+}
+
+/// Namespaces the deploying GitOps app gives: Flux `targetNamespace` overrides like kustomize's
+/// `namespace:`; Argo CD's destination fills in objects that set none.
+fn apply_gitops_namespaces(
+    instances: &mut [kustomize::build::Instance<'_>],
+    gitops: &GitOps,
+    model: &Model,
+    files: &[SourceFile],
+    objects: &[Object],
+) {
+    if gitops.apps.is_empty() {
+        return;
+    }
+    for inst in instances {
+        let o = &objects[inst.object.0 as usize];
+        let dir = match inst.build {
+            Some(k) => model.get(k).dir.as_path(),
+            None => files[o.file.0 as usize].dir(),
+        };
+        let Some(app) = gitops.app_for(dir) else {
+            continue;
+        };
+        if object::is_cluster_scoped(o.group(), &o.kind) {
+            continue;
+        }
+        if app.forces_namespace || inst.namespace.is_none() {
+            inst.namespace = app.namespace.clone().or(inst.namespace.take());
         }
     }
 }
@@ -225,7 +267,7 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
 
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
 fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
-    let analysis = Analysis::new(loaded, options);
+    let analysis = Analysis::new(loaded, options, true);
     let (later, first): (Vec<_>, Vec<_>) = RULES
         .iter()
         .filter_map(|r| Some((*r, level_of(*r, options)?)))
@@ -267,7 +309,8 @@ pub fn inventory(
 ) -> Result<std::collections::BTreeMap<PathBuf, std::collections::BTreeSet<DeployedId>>, LoadError>
 {
     let loaded = load_files(options)?;
-    let analysis = Analysis::new(&loaded, options);
+    // What `kustomize build` emits: without the namespaces Argo CD or Flux add afterwards.
+    let analysis = Analysis::new(&loaded, options, false);
     let cx = analysis.ctx(&[], &[]);
     let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
     for (i, inst) in cx.index.instances.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! The rule contract: metadata plus one check over the whole index.
 
 use crate::finding::{Finding, Severity};
+use crate::gitops::GitOps;
 use crate::index::{Index, InstId};
 use crate::kustomize::Model;
 use crate::load::FileProblem;
@@ -38,6 +39,7 @@ pub struct Ctx<'a, 's> {
     pub file_problems: &'a [(FileId, FileProblem)],
     pub objects: &'a [Object],
     pub model: &'a Model,
+    pub gitops: &'a GitOps,
     pub index: &'a Index<'s>,
     pub settings: &'a Settings,
     /// Suppressions found in the repository; their `used` flags are set only for the rules

@@ -191,17 +191,7 @@ fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
 fn options(args: &LintArgs, config: Option<&Config>) -> Options {
     let mut options = Options::new(args.paths.clone());
     if let Some(c) = config {
-        options.default_namespace = c.default_namespace.clone();
-        options.include = c.include.clone();
-        options.exclude = c.exclude.clone();
-        options.globs_base = Some(c.base.clone());
-        options.settings.kubernetes_version = c.kubernetes_version;
-        if let Some(class) = &c.tailscale_ingress_class {
-            options.settings.tailscale_ingress_class = class.clone();
-        }
-        options.settings.rule_levels = c.rules.clone();
-        options.settings.external = c.external.clone();
-        options.settings.external_selectors = c.external_selectors.clone();
+        c.apply(&mut options);
     }
     if args.default_namespace.is_some() {
         options.default_namespace = args.default_namespace.clone();

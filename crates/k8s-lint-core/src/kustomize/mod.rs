@@ -228,6 +228,13 @@ impl Model {
         &self.kusts[id.0 as usize]
     }
 
+    /// Whether files in `dir` belong to a kustomize tree (deployed only if a kustomization
+    /// lists them), rather than to a plain directory a GitOps app deploys as a whole.
+    pub fn in_kustomize_tree(&self, dir: &Path, gitops: &crate::gitops::GitOps) -> bool {
+        self.enclosing(dir).is_some()
+            && !gitops.deploys_directory(dir, |d| self.dirs.contains_key(d))
+    }
+
     /// The nearest kustomization at or above `dir`, if any.
     pub fn enclosing(&self, mut dir: &Path) -> Option<KustId> {
         loop {

@@ -62,9 +62,13 @@ impl Rule for IngressServiceMissing {
                         ),
                     );
                 }
-                out.push(f.help(format!(
+                let f = f.help(format!(
                     "define Service `{name}`{where_}, or point the backend at a Service that exists there"
-                )));
+                ));
+                out.push(match cx.gitops.helm_in(ns) {
+                    Some(helm) => super::from_helm(f, helm, "Service", name),
+                    None => f,
+                });
             }
         }
     }

@@ -33,6 +33,9 @@ impl Rule for KustomizeOrphanManifest {
             {
                 continue;
             }
+            if !cx.model.in_kustomize_tree(file.dir(), cx.gitops) {
+                continue;
+            }
             let Some(kid) = cx.model.enclosing(file.dir()) else {
                 continue;
             };

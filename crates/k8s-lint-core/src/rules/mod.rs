@@ -159,6 +159,24 @@ pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Opti
     readable.then_some(selected)
 }
 
+/// A "missing" finding in a namespace that also receives objects from a Helm chart the
+/// repository cannot render: informational, saying why.
+pub(crate) fn from_helm(
+    f: crate::finding::Finding,
+    helm: &crate::gitops::HelmSource,
+    what: &str,
+    name: &str,
+) -> crate::finding::Finding {
+    let message = format!(
+        "{}; the namespace also receives objects from {}, which may provide them",
+        f.message, helm.chart
+    );
+    crate::finding::Finding { message, ..f }
+        .severity(crate::finding::Severity::Info)
+        .related(helm.span, "renders objects k8s-lint cannot see")
+        .help(format!("if the chart provides {what} `{name}`, declare it under `external` (or `externalSelectors`) in `.k8s-lint.yaml`"))
+}
+
 /// Span of the value at `path` under `root`, or of the deepest node that exists on the way.
 pub(crate) fn span_at(root: &Node<'_>, path: &str) -> Span {
     if let Some(node) = root.at(path) {

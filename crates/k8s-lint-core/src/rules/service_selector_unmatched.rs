@@ -50,11 +50,13 @@ impl Rule for ServiceSelectorUnmatched {
                 continue;
             }
             let f = finding(cx, id, selector);
-            out.push(match operator_managed(cx, id, selector) {
-                Some(why) => f
+            let helm = cx.gitops.helm_in(cx.index.namespace(id));
+            out.push(match (operator_managed(cx, id, selector), helm) {
+                (Some(why), _) => f
                     .severity(Severity::Info)
                     .help(format!("{why}; if its pods exist, declare them in `.k8s-lint.yaml` under `externalSelectors` to silence this")),
-                None => f,
+                (None, Some(helm)) => super::from_helm(f, helm, "pods", "these labels"),
+                (None, None) => f,
             });
         }
     }

@@ -12,9 +12,15 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
-/// Lint `dir` with paths shown relative to it.
+/// Lint `dir` with paths shown relative to it, with its `.k8s-lint.yaml` if it has one.
 pub fn lint_dir(dir: &Path) -> Report {
     let mut options = Options::new(vec![dir.to_path_buf()]);
+    let config = dir.join(k8s_lint_core::config::CONFIG_FILE_NAME);
+    if config.is_file() {
+        k8s_lint_core::config::load(&config)
+            .expect("fixture config is valid")
+            .apply(&mut options);
+    }
     options.base = dir.to_path_buf();
     lint(&options).expect("fixture root exists")
 }
