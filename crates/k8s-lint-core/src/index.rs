@@ -127,6 +127,17 @@ impl<'s> Index<'s> {
         index
     }
 
+    /// See `Analysis::drop_in_parallel`.
+    pub(crate) fn drop_in_parallel(self) {
+        let Index {
+            instances, views, ..
+        } = self;
+        rayon::join(
+            || instances.into_par_iter().for_each(drop),
+            || views.into_par_iter().for_each(drop),
+        );
+    }
+
     pub fn inst(&self, id: InstId) -> &Instance<'s> {
         &self.instances[id.0 as usize]
     }

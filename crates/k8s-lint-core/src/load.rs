@@ -5,6 +5,7 @@
 //! [`FileProblem`] attached to a file record so that it is reported with a location.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -57,6 +58,8 @@ pub enum LoadError {
 
 struct Candidate {
     path: PathBuf,
+    /// A regular file (after following symlinks), as the directory listing says.
+    regular: bool,
     walk_error: Option<String>,
 }
 
@@ -184,9 +187,11 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
         .collect()
 }
 
+/// Walk one root on all cores (directory reads dominate a large tree); the caller sorts.
 fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) {
     let filter_dirs = filter.clone();
-    let walker = ignore::WalkBuilder::new(root)
+    let found = Mutex::new(Vec::new());
+    ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
         .git_global(false)
@@ -198,30 +203,76 @@ fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) 
         .filter_entry(move |e| {
             !(is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())))
         })
-        .build();
-    for entry in walker {
+        .build_parallel()
+        .visit(&mut Collector {
+            found: &found,
+            cwd,
+            filter,
+        });
+    out.extend(found.into_inner().unwrap_or_else(|e| e.into_inner()));
+}
+
+/// Hands each walker thread a [`Visitor`] that gathers candidates locally.
+struct Collector<'a> {
+    found: &'a Mutex<Vec<Candidate>>,
+    cwd: &'a Path,
+    filter: &'a PathFilter,
+}
+
+impl<'a> ignore::ParallelVisitorBuilder<'a> for Collector<'a> {
+    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 'a> {
+        Box::new(Visitor {
+            local: Vec::new(),
+            found: self.found,
+            cwd: self.cwd,
+            filter: self.filter,
+        })
+    }
+}
+
+struct Visitor<'a> {
+    local: Vec<Candidate>,
+    found: &'a Mutex<Vec<Candidate>>,
+    cwd: &'a Path,
+    filter: &'a PathFilter,
+}
+
+impl ignore::ParallelVisitor for Visitor<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
         match entry {
             Ok(e) => {
                 let file = e.file_type().is_some_and(|t| !t.is_dir());
+                let path = e.path();
                 if file
-                    && is_candidate(e.path())
-                    && filter.includes(e.path())
-                    && !filter.excludes(e.path())
+                    && is_candidate(path)
+                    && self.filter.includes(path)
+                    && !self.filter.excludes(path)
                 {
-                    out.push(Candidate {
-                        path: e.path().to_path_buf(),
+                    self.local.push(Candidate {
+                        regular: e.file_type().is_some_and(|t| t.is_file()),
+                        path: e.into_path(),
                         walk_error: None,
                     });
                 }
             }
             Err(err) => {
                 if let Some(path) = error_path(&err) {
-                    out.push(Candidate {
+                    self.local.push(Candidate {
                         path,
-                        walk_error: Some(walk_error_message(&err, cwd)),
+                        regular: false,
+                        walk_error: Some(walk_error_message(&err, self.cwd)),
                     });
                 }
             }
+        }
+        ignore::WalkState::Continue
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut found) = self.found.lock() {
+            found.append(&mut self.local);
         }
     }
 }
@@ -299,24 +350,20 @@ fn read_one(
     if let Some(msg) = c.walk_error {
         return empty(FileProblem::Unreadable(msg));
     }
-    let meta = match std::fs::metadata(&c.path) {
-        Ok(m) => m,
-        Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
-    };
-    if !meta.is_file() {
+    if !c.regular {
         // A FIFO or device named `x.yaml` would block or never end: never open it.
         return empty(FileProblem::Unreadable(
             "not a regular file; not read".into(),
         ));
     }
-    if meta.len() > max_size {
-        return empty(FileProblem::TooLarge {
-            size: meta.len(),
-            limit: max_size,
-        });
-    }
-    let bytes = match read_capped(&c.path, meta.len(), max_size) {
-        Ok(b) => b,
+    let bytes = match read_capped(&c.path, max_size) {
+        Ok(Ok(b)) => b,
+        Ok(Err(size)) => {
+            return empty(FileProblem::TooLarge {
+                size,
+                limit: max_size,
+            })
+        }
         Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
     };
     match String::from_utf8(bytes) {
@@ -342,23 +389,27 @@ fn read_one(
     }
 }
 
-/// Read at most `max` bytes, whatever the metadata said (a file may grow under us).
-fn read_capped(path: &Path, expected: u64, max: u64) -> std::io::Result<Vec<u8>> {
+/// Read the file if it is at most `max` bytes (else its size), sizing the buffer from the open
+/// file's metadata; a file that grows while read is cut at the limit and reported as too large.
+fn read_capped(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
     use std::io::Read;
-    let mut buf = Vec::with_capacity(expected as usize + 1);
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Err(std::io::Error::other("file grew beyond the size limit"));
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max {
+        return Ok(Err(size));
     }
-    Ok(buf)
+    let mut buf = Vec::with_capacity(size as usize + 1);
+    file.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Ok(Err(buf.len() as u64));
+    }
+    Ok(Ok(buf))
 }
 
 /// A Helm or other Go template: a line that starts with `{{`. Inside YAML that position can
 /// only hold template syntax, while `{{ }}` in a quoted or indented value is ordinary text.
 fn is_go_template(text: &str) -> bool {
-    text.lines().any(|l| l.starts_with("{{"))
+    text.starts_with("{{") || text.contains("\n{{") || text.contains("\r{{")
 }
 
 fn display_path(abs: &Path, given: &Path, cwd: &Path) -> String {

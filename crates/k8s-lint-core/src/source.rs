@@ -67,22 +67,26 @@ pub struct SourceFile {
     /// The path as given by the walk, relative to the current directory when possible, with `/`.
     pub display: String,
     pub text: String,
-    lines: LineIndex,
+    /// Built on first use: most files never have a finding to place.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, text: String) -> SourceFile {
-        let lines = LineIndex::new(&text);
         SourceFile {
             path,
             display,
             text,
-            lines,
+            lines: std::sync::OnceLock::new(),
         }
     }
 
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
     pub fn position(&self, offset: usize) -> Position {
-        self.lines.position(&self.text, offset)
+        self.lines().position(&self.text, offset)
     }
 
     pub fn location(&self, span: Span) -> Location {

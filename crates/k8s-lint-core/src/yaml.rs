@@ -473,12 +473,13 @@ impl<'s> Loader<'s> {
             Event::SequenceStart(_, anchor, _) => self.open(Frame::Seq {
                 start: range.start,
                 anchor,
-                items: Vec::new(),
+                items: Vec::with_capacity(4),
             }),
             Event::MappingStart(_, anchor, _) => self.open(Frame::Map {
                 start: range.start,
                 anchor,
-                entries: Vec::new(),
+                // Most manifest mappings have a handful of keys: skip the first regrowths.
+                entries: Vec::with_capacity(4),
                 key: None,
                 merges: Vec::new(),
             }),

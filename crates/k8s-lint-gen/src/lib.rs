@@ -1,0 +1,197 @@
+//! Synthetic GitOps repositories for k8s-lint's benchmarks and scale tests.
+//!
+//! Each app is a kustomize directory with a Namespace, a Deployment, a Service, an Ingress and
+//! a ConfigMap, in mixed styles so the loader sees what real repositories hold: one file per
+//! object or one multi-document file, block or flow style, named or numeric ports, explicit
+//! namespaces or the kustomization's `namespace:`. Without defects the repository is clean.
+//! With defects, chosen apps get one known bug each, and the exact findings k8s-lint must
+//! report are returned (and written to `expected-findings.txt`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The bugs the generator can plant, each with the rule that must report it.
+pub const DEFECTS: [(&str, &str); 5] = [
+    ("port", "ingress-service-port-missing"),
+    ("target", "service-target-port-unresolved"),
+    ("selector", "service-selector-unmatched"),
+    ("orphan", "kustomize-orphan-manifest"),
+    ("service", "ingress-service-missing"),
+];
+
+pub struct Generated {
+    pub objects: usize,
+    /// `rule path:line:column`, sorted.
+    pub expected: Vec<String>,
+}
+
+/// Write `n` apps under `out/apps`, planting `defects` bugs of each kind.
+pub fn write_repo(out: &Path, n: usize, defects: usize) -> std::io::Result<Generated> {
+    let apps = out.join("apps");
+    let mut top = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    let plan = plan(n, defects);
+    let mut expected = Vec::new();
+    for (i, defect) in plan.iter().enumerate() {
+        let name = format!("app-{i:05}");
+        let found = write_app(&apps.join(&name), &name, i, *defect)?;
+        expected.extend(
+            found.map(|(rule, file, line, col)| format!("{rule} apps/{name}/{file}:{line}:{col}")),
+        );
+        let _ = writeln!(top, "  - {name}");
+    }
+    std::fs::write(apps.join("kustomization.yaml"), top)?;
+    expected.sort();
+    std::fs::write(
+        out.join("expected-findings.txt"),
+        expected.join("\n") + "\n",
+    )?;
+    Ok(Generated {
+        objects: n * 5,
+        expected,
+    })
+}
+
+/// Which apps get which defect: round-robin over the apps that can carry it.
+fn plan(n: usize, defects: usize) -> Vec<Option<usize>> {
+    let mut plan = vec![None; n];
+    let mut next = 0;
+    for (d, (kind, _)) in DEFECTS.iter().enumerate() {
+        let mut planted = 0;
+        while planted < defects && next < n {
+            // An orphan needs a file of its own: not the single-file apps.
+            if !(*kind == "orphan" && single_file(next)) {
+                plan[next] = Some(d);
+                planted += 1;
+            }
+            next += 1;
+        }
+    }
+    plan
+}
+
+fn single_file(i: usize) -> bool {
+    i.is_multiple_of(4)
+}
+
+/// 1-based line and character column of the first `needle` in `text`, just after `after`.
+fn locate(text: &str, after: &str, needle: &str) -> (usize, usize) {
+    let from = text.find(after).unwrap_or(0);
+    let at = from + text[from..].find(needle).unwrap_or(0);
+    let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+    (
+        text[..at].matches('\n').count() + 1,
+        text[line_start..at].chars().count() + 1,
+    )
+}
+
+type Expected = Option<(&'static str, String, usize, usize)>;
+
+fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io::Result<Expected> {
+    std::fs::create_dir_all(dir)?;
+    let kind = defect.map(|d| DEFECTS[d].0);
+    let inherit_ns = i.is_multiple_of(2);
+    let named_port = !i.is_multiple_of(3);
+    let flow = i.is_multiple_of(5);
+    let ns_line = if inherit_ns {
+        String::new()
+    } else {
+        format!("  namespace: {name}\n")
+    };
+    let target = match (kind, named_port) {
+        (Some("target"), _) => "htp",
+        (_, true) => "http",
+        (_, false) => "8080",
+    };
+    let selector = if kind == Some("selector") {
+        format!("{name}-x")
+    } else {
+        name.to_string()
+    };
+    let backend = if kind == Some("service") {
+        format!("{name}-svc")
+    } else {
+        name.to_string()
+    };
+    let port = match (kind, named_port) {
+        (Some("port"), true) => "name: https".to_string(),
+        (Some("port"), false) => "number: 8081".to_string(),
+        (_, true) => "name: http".to_string(),
+        (_, false) => "number: 80".to_string(),
+    };
+    let service = if flow {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}{}}}\nspec: {{selector: {{app: {selector}}}, ports: [{{name: http, port: 80, targetPort: {target}}}]}}\n",
+            if inherit_ns { String::new() } else { format!(", namespace: {name}") }
+        )
+    } else {
+        format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n{ns_line}  labels:\n    app: {name}\nspec:\n  selector:\n    app: {selector}\n  ports:\n    - name: http\n      port: 80\n      targetPort: {target}\n      protocol: TCP\n")
+    };
+    let ingress = format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n{ns_line}  annotations:\n    example.com/owner: \"team-{}\"\nspec:\n  ingressClassName: nginx\n  rules:\n    - host: {name}.example.com\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: {backend}\n                port:\n                  {port}\n",
+        i % 17
+    );
+    let docs = [
+        ("namespace.yaml", format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")),
+        ("configmap.yaml", format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-config\n{ns_line}data:\n  LOG_LEVEL: info\n  GREETING: \"hello from {name}\"\n"
+        )),
+        ("deployment.yaml", deployment(name, &ns_line, flow)),
+        ("service.yaml", service),
+        ("ingress.yaml", ingress),
+    ];
+    let mut kust =
+        String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if inherit_ns {
+        let _ = writeln!(kust, "namespace: {name}");
+    }
+    kust.push_str("resources:\n");
+    // Where each document landed: file name and the offset of the document in it.
+    let mut placed: Vec<(&str, String)> = Vec::new();
+    if single_file(i) {
+        let all: Vec<&str> = docs.iter().map(|(_, d)| d.as_str()).collect();
+        let text = all.join("---\n");
+        std::fs::write(dir.join("all.yaml"), &text)?;
+        kust.push_str("  - all.yaml\n");
+        placed.push(("all.yaml", text));
+    } else {
+        for (file, text) in &docs {
+            std::fs::write(dir.join(file), text)?;
+            if !(kind == Some("orphan") && *file == "ingress.yaml") {
+                let _ = writeln!(kust, "  - {file}");
+            }
+            placed.push((file, text.clone()));
+        }
+    }
+    std::fs::write(dir.join("kustomization.yaml"), kust)?;
+    let find = |anchor: &str, needle: &str| {
+        placed
+            .iter()
+            .find(|(_, t)| t.contains(anchor) && t[t.find(anchor).unwrap_or(0)..].contains(needle))
+            .map(|(f, t)| {
+                let (l, c) = locate(t, anchor, needle);
+                (f.to_string(), l, c)
+            })
+    };
+    let Some(d) = defect else { return Ok(None) };
+    let at = match DEFECTS[d].0 {
+        "port" => find("kind: Ingress", port.split(": ").nth(1).unwrap_or_default()),
+        "target" => find("kind: Service", "htp"),
+        "selector" => find("kind: Service", &selector),
+        "orphan" => Some(("ingress.yaml".to_string(), 1, 1)),
+        _ => find("kind: Ingress", &format!("name: {backend}")).map(|(f, l, c)| (f, l, c + 6)),
+    };
+    Ok(at.map(|(file, line, col)| (DEFECTS[d].1, file, line, col)))
+}
+
+fn deployment(name: &str, ns_line: &str, flow: bool) -> String {
+    let ports = if flow {
+        "          ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9090}]\n".to_string()
+    } else {
+        "          ports:\n            - name: http\n              containerPort: 8080\n              protocol: TCP\n            - name: metrics\n              containerPort: 9090\n".to_string()
+    };
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns_line}  labels:\n    app: {name}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/{name}:1.0.0\n{ports}          envFrom:\n            - configMapRef:\n                name: {name}-config\n          resources:\n            requests: {{cpu: 100m, memory: 128Mi}}\n            limits: {{memory: 256Mi}}\n          readinessProbe:\n            httpGet: {{path: /healthz, port: http}}\n"
+    )
+}
