@@ -60,6 +60,8 @@ struct Candidate {
     path: PathBuf,
     /// A regular file (after following symlinks), as the directory listing says.
     regular: bool,
+    /// The entry itself is a symlink: where it leads is checked before reading.
+    symlink: bool,
     walk_error: Option<String>,
 }
 
@@ -140,17 +142,22 @@ pub fn load(
 ) -> Result<Loaded, LoadError> {
     let mut candidates = Vec::new();
     let mut dirs = Vec::new();
+    let mut walked = Vec::new();
     for root in roots {
         let meta = std::fs::metadata(root).map_err(|source| LoadError::Root {
             path: root.display().to_string(),
             source,
         })?;
         let abs = normalize(&cwd.join(root));
-        walk(&abs, cwd, filter, &mut candidates);
+        walked.push(abs.clone());
         dirs.push(match abs.parent() {
             Some(parent) if !meta.is_dir() => parent.to_path_buf(),
             _ => abs,
         });
+    }
+    let fence = Fence::new(&dirs);
+    for root in &walked {
+        walk(root, cwd, filter, &fence, &mut candidates);
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
@@ -158,7 +165,7 @@ pub fn load(
     let read: Vec<(SourceFile, Option<FileProblem>, bool)> = candidates
         .into_par_iter()
         .enumerate()
-        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, max_size))
+        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, max_size, &fence))
         .collect();
     let mut files = Vec::with_capacity(read.len());
     let mut problems = Vec::new();
@@ -188,9 +195,12 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
 }
 
 /// Walk one root on all cores (directory reads dominate a large tree); the caller sorts.
-fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) {
+fn walk(root: &Path, cwd: &Path, filter: &PathFilter, fence: &Fence, out: &mut Vec<Candidate>) {
     let filter_dirs = filter.clone();
     let found = Mutex::new(Vec::new());
+    let dir_fence = fence.clone();
+    let escaped = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let escaped_dirs = escaped.clone();
     ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -201,7 +211,17 @@ fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) 
         .follow_links(true)
         .add_custom_ignore_filename(".k8slintignore")
         .filter_entry(move |e| {
-            !(is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())))
+            if is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())) {
+                return false;
+            }
+            let symlinked_dir = e.path_is_symlink() && e.file_type().is_some_and(|t| t.is_dir());
+            if symlinked_dir && !dir_fence.contains(e.path()) {
+                if let Ok(mut v) = escaped_dirs.lock() {
+                    v.push(e.path().to_path_buf());
+                }
+                return false;
+            }
+            true
         })
         .build_parallel()
         .visit(&mut Collector {
@@ -210,6 +230,33 @@ fn walk(root: &Path, cwd: &Path, filter: &PathFilter, out: &mut Vec<Candidate>) 
             filter,
         });
     out.extend(found.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let escaped = escaped.lock().map(|v| v.clone()).unwrap_or_default();
+    out.extend(escaped.into_iter().map(|path| Candidate {
+        path,
+        regular: false,
+        symlink: true,
+        walk_error: Some("symlink to a directory outside the linted tree; not followed".into()),
+    }));
+}
+
+/// The real directories of the lint roots: a symlink must not lead a run (say, on a pull
+/// request in CI) to read, and print, files from elsewhere on the machine.
+#[derive(Clone, Debug)]
+struct Fence(std::sync::Arc<Vec<PathBuf>>);
+
+impl Fence {
+    fn new(roots: &[PathBuf]) -> Fence {
+        let real = roots
+            .iter()
+            .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
+        Fence(std::sync::Arc::new(real.collect()))
+    }
+
+    /// Whether `path`, symlinks resolved, lies inside a root. A dangling link is "inside":
+    /// opening it fails with its own clear error.
+    fn contains(&self, path: &Path) -> bool {
+        std::fs::canonicalize(path).map_or(true, |real| self.0.iter().any(|r| real.starts_with(r)))
+    }
 }
 
 /// Hands each walker thread a [`Visitor`] that gathers candidates locally.
@@ -250,6 +297,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                 {
                     self.local.push(Candidate {
                         regular: e.file_type().is_some_and(|t| t.is_file()),
+                        symlink: e.path_is_symlink(),
                         path: e.into_path(),
                         walk_error: None,
                     });
@@ -260,6 +308,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                     self.local.push(Candidate {
                         path,
                         regular: false,
+                        symlink: false,
                         walk_error: Some(walk_error_message(&err, self.cwd)),
                     });
                 }
@@ -337,6 +386,7 @@ fn read_one(
     c: Candidate,
     cwd: &Path,
     max_size: u64,
+    fence: &Fence,
 ) -> (SourceFile, Option<FileProblem>, bool) {
     let abs = normalize(&cwd.join(&c.path));
     let display = display_path(&abs, &c.path, cwd);
@@ -349,6 +399,11 @@ fn read_one(
     };
     if let Some(msg) = c.walk_error {
         return empty(FileProblem::Unreadable(msg));
+    }
+    if c.symlink && !fence.contains(&c.path) {
+        return empty(FileProblem::Unreadable(
+            "symlink to a file outside the linted tree; not read".into(),
+        ));
     }
     if !c.regular {
         // A FIFO or device named `x.yaml` would block or never end: never open it.

@@ -176,3 +176,96 @@ fn symlink_loop_terminates() {
         "a/loop:1:1: error[file-unreadable]: cannot read a/loop: symlink loop: points back to its ancestor `.`; not followed"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_tree_are_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.yaml"), "password: hunter2\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        dir.path().join("leak.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+    let report = common::lint_dir(dir.path());
+    let out = common::render(&report);
+    assert!(out.contains("elsewhere:1:1: error[file-unreadable]: cannot read elsewhere: symlink to a directory outside the linted tree; not followed"), "{out}");
+    assert!(out.contains("leak.yaml:1:1: error[file-unreadable]: cannot read leak.yaml: symlink to a file outside the linted tree; not read"), "{out}");
+    assert!(out.contains("canary.yaml:6:21"));
+    assert!(
+        report.files.iter().all(|f| !f.text.contains("hunter2")),
+        "never read"
+    );
+}
+
+#[test]
+fn a_200_megabyte_file_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    // Sparse: takes no disk, but reading it would take 200 MB of memory.
+    let big = std::fs::File::create(dir.path().join("huge.yaml")).unwrap();
+    big.set_len(200 * 1024 * 1024).unwrap();
+    let start = Instant::now();
+    let report = common::lint_dir(dir.path());
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let out = common::render(&report);
+    assert!(out.contains("huge.yaml:1:1: error[file-unreadable]: cannot read huge.yaml: 209715200 bytes exceeds the 16777216-byte limit; not read"), "{out}");
+    assert!(out.contains("canary.yaml:6:21"));
+}
+
+#[cfg(unix)]
+#[test]
+fn permission_denied_is_a_finding() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    let locked = dir.path().join("locked.yaml");
+    std::fs::write(&locked, "a: 1\n").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        eprintln!("SKIPPED: running as root, permissions do not stop reads here");
+        return;
+    }
+    let out = common::render(&common::lint_dir(dir.path()));
+    assert!(
+        out.contains(
+            "locked.yaml:1:1: error[file-unreadable]: cannot read locked.yaml: Permission denied"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("canary.yaml:6:21"));
+}
+
+/// The linter only reads: after a run over a repository of every kind of file, nothing in
+/// it has changed, appeared or disappeared.
+#[test]
+fn the_linted_tree_is_never_written() {
+    fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let m = std::fs::symlink_metadata(e.path()).unwrap();
+                if m.is_dir() {
+                    stack.push(e.path());
+                }
+                out.push((e.path(), m.len(), m.modified().unwrap()));
+            }
+        }
+        out.sort();
+        out
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::fixtures().join("demo-gitops"), dir.path());
+    common::copy_tree(
+        &common::fixtures().join("demo-flux-monorepo"),
+        &dir.path().join("flux"),
+    );
+    let before = snapshot(dir.path());
+    let _ = common::lint_dir(dir.path());
+    assert_eq!(snapshot(dir.path()), before);
+}
