@@ -160,6 +160,7 @@ struct Analysis<'a, 's> {
     gitops: GitOps,
     index: Index<'s>,
     settings: &'a Settings,
+    broken_files: Vec<FileId>,
 }
 
 impl<'a, 's> Analysis<'a, 's>
@@ -194,8 +195,10 @@ where
             apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
+        let broken_files = broken_files(loaded, &parsed);
         Analysis {
             loaded,
+            broken_files,
             parsed,
             objects,
             model,
@@ -227,8 +230,28 @@ where
             settings: self.settings,
             suppressions,
             ran,
+            broken_files: &self.broken_files,
         }
     }
+}
+
+/// Files with a syntax error or invalid UTF-8.
+fn broken_files(loaded: &load::Loaded, parsed: &[yaml::Parsed<'_>]) -> Vec<FileId> {
+    let syntax = parsed.iter().enumerate().filter_map(|(i, p)| {
+        let broken = p
+            .problems
+            .iter()
+            .any(|p| !matches!(p, yaml::Problem::DuplicateKey { .. }));
+        broken.then_some(FileId(i as u32))
+    });
+    let encoding = loaded
+        .problems
+        .iter()
+        .filter_map(|(f, p)| matches!(p, load::FileProblem::NotUtf8 { .. }).then_some(*f));
+    let mut all: Vec<FileId> = syntax.chain(encoding).collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Namespaces the deploying GitOps app gives: Flux `targetNamespace` overrides like kustomize's

@@ -9,7 +9,7 @@ use crate::object::Object;
 use crate::settings::Settings;
 use crate::source::{FileId, SourceFile};
 use crate::suppress::Suppression;
-use crate::yaml::{Node, Parsed, Problem};
+use crate::yaml::{Node, Parsed};
 
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -47,6 +47,8 @@ pub struct Ctx<'a, 's> {
     pub suppressions: &'a [Suppression],
     /// Ids of the rules that ran before suppressions were applied.
     pub ran: &'a [&'static str],
+    /// Files with a syntax error or invalid UTF-8: they may hold objects we cannot see.
+    pub broken_files: &'a [FileId],
 }
 
 impl<'a, 's> Ctx<'a, 's> {
@@ -64,20 +66,10 @@ impl<'a, 's> Ctx<'a, 's> {
     /// Whether a file we could not fully parse mentions every needle: the object a reference
     /// looks for may be in its broken part, so the reference is not judged.
     pub fn broken_file_mentions(&self, needles: &[&str]) -> bool {
-        let broken = |i: usize| {
-            self.parsed[i]
-                .problems
-                .iter()
-                .any(|p| !matches!(p, Problem::DuplicateKey { .. }))
-                || self
-                    .file_problems
-                    .iter()
-                    .any(|(f, p)| f.0 as usize == i && matches!(p, FileProblem::NotUtf8 { .. }))
-        };
-        self.files
-            .iter()
-            .enumerate()
-            .any(|(i, f)| broken(i) && needles.iter().all(|n| f.text.contains(n)))
+        self.broken_files.iter().any(|f| {
+            let text = &self.file(*f).text;
+            needles.iter().all(|n| text.contains(n))
+        })
     }
 
     pub fn root(&self, id: InstId) -> &'a Node<'s> {
