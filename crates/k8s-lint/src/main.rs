@@ -76,7 +76,8 @@ struct LintArgs {
     #[arg(long, value_name = "NAME", default_value = "tailscale")]
     tailscale_ingress_class: String,
 
-    /// Report the URL each Tailscale-exposed Service and Ingress really serves.
+    /// Report the URL each Tailscale-exposed Service and Ingress really serves (the same as
+    /// `--rule tailscale-endpoint=info`).
     #[arg(long)]
     explain_endpoints: bool,
 
@@ -159,6 +160,14 @@ fn run(args: &LintArgs) -> ExitCode {
         .settings
         .rule_levels
         .extend(args.rules.iter().cloned());
+    if args.explain_endpoints {
+        // The same as `--rule tailscale-endpoint=info`, unless that rule is set explicitly.
+        options
+            .settings
+            .rule_levels
+            .entry("tailscale-endpoint".into())
+            .or_insert(RuleLevel::On(Severity::Info));
+    }
     let report = match lint(&options) {
         Ok(r) => r,
         Err(e) => {

@@ -12,10 +12,29 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
-/// Lint `dir` with paths shown relative to it.
+/// Lint `dir` with paths shown relative to it. A `rules.txt` in `dir` sets rule levels, one
+/// `ID=LEVEL` a line, like `--rule` (for rules that are off by default).
 pub fn lint_dir(dir: &Path) -> Report {
     let mut options = Options::new(vec![dir.to_path_buf()]);
     options.base = dir.to_path_buf();
+    if let Ok(text) = std::fs::read_to_string(dir.join("rules.txt")) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let (id, level) = line.split_once('=').expect("rules.txt: ID=LEVEL");
+            let level = level.trim().parse().expect("rules.txt: a level");
+            options
+                .settings
+                .rule_levels
+                .insert(id.trim().to_string(), level);
+        }
+    }
+    lint(&options).expect("fixture root exists")
+}
+
+/// Lint `dir` with only the given rules (all default ones when `None`).
+pub fn lint_dir_only(dir: &Path, only: Option<&[&str]>) -> Report {
+    let mut options = Options::new(vec![dir.to_path_buf()]);
+    options.base = dir.to_path_buf();
+    options.only = only.map(|o| o.iter().map(|r| r.to_string()).collect());
     lint(&options).expect("fixture root exists")
 }
 
