@@ -32,7 +32,10 @@ struct Problem {
     span: Span,
     error: String,
     help: &'static str,
+    label: &'static str,
 }
+
+const REJECTED: &str = "rejected by the API server";
 
 impl Rule for IngressSpecInvalid {
     fn meta(&self) -> &'static RuleMeta {
@@ -54,7 +57,7 @@ impl Rule for IngressSpecInvalid {
                         p.span,
                         format!("{} is invalid: {}", cx.describe(id), p.error),
                     )
-                    .label("rejected by the API server")
+                    .label(p.label)
                     .help(p.help),
                 );
             }
@@ -95,6 +98,7 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
                 "either `defaultBackend` or `rules` must be specified",
             ),
             help: "add `rules` (a host and/or http paths) or a `defaultBackend`",
+            label: "neither rules nor defaultBackend",
         });
     }
     let Some(spec) = spec else {
@@ -125,6 +129,7 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
                     span: class.span,
                     error: invalid("spec.ingressClassName", &format!("{c:?}"), detail),
                     help: "use the name of an IngressClass (a lowercase DNS subdomain)",
+                    label: REJECTED,
                 });
             }
         }
@@ -148,6 +153,7 @@ fn check_rule(rule: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
             span,
             error: format!("{path}.http.paths: Required value"),
             help: "list at least one path under `http.paths`, or remove `http` from the rule",
+            label: "no paths",
         });
     }
     for (j, p) in paths.iter().enumerate() {
@@ -162,6 +168,7 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
             span: anchor(item),
             error: format!("{path}.pathType: Required value: pathType must be specified"),
             help: "add `pathType: Prefix` (or `Exact`, or `ImplementationSpecific`): networking.k8s.io/v1 has no default",
+            label: "this path has no pathType",
         });
         return;
     };
@@ -175,6 +182,7 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
                 span: path_type.span,
                 error: format!("{path}.pathType: Unsupported value: {other:?}: supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""),
                 help: "use `Prefix`, `Exact` or `ImplementationSpecific` (the values are case-sensitive)",
+                label: REJECTED,
             });
             true
         }
@@ -189,6 +197,7 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
                 "must be an absolute path",
             ),
             help: "start the path with `/`",
+            label: REJECTED,
         });
     }
     match present(item, "backend") {
@@ -204,6 +213,7 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
                 "resource or service backend is required",
             ),
             help: "add a `backend` with a `service` (name and port)",
+            label: "this path has no backend",
         }),
     }
 }
@@ -221,6 +231,7 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
                     "cannot set both resource and service backends",
                 ),
                 help: "keep either `service` or `resource` in the backend",
+                label: "both service and resource",
             });
             return;
         }
@@ -229,6 +240,7 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
                 span: key,
                 error: invalid(path, "\"\"", "resource or service backend is required"),
                 help: "add a `service` (name and port) to the backend",
+                label: "neither service nor resource",
             });
             return;
         }
@@ -242,6 +254,7 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
             span: name.map_or(service_key, |n| n.span),
             error: format!("{path}.service.name: Required value"),
             help: "name the Service the backend routes to",
+            label: "no Service name",
         });
     }
     check_port(service, service_key, path, out);
@@ -264,6 +277,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
             span: port_key,
             error: invalid(path, "\"\"", "cannot set both port name & port number"),
             help: "keep either `port.name` or `port.number`",
+            label: "both port.name and port.number",
         }),
         (Some(n), None) => {
             let text = n.as_str().unwrap_or("");
@@ -272,6 +286,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
                     span: n.span,
                     error: invalid(&format!("{path}.service.port.name"), &format!("{text:?}"), detail),
                     help: "use the `name` of one of the Service's ports (lowercase letters, digits and `-`, at most 15 characters)",
+                    label: REJECTED,
                 });
             }
         }
@@ -283,12 +298,14 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
                 PORT_RANGE,
             ),
             help: "use the `port` of one of the Service's ports",
+            label: REJECTED,
         }),
         (None, Some(_)) => {}
         (None, None) => out.push(Problem {
             span: port_key,
             error: format!("{path}: Required value: port name or number is required"),
             help: "add `port.number` (a Service `port`) or `port.name` (a Service port's name)",
+            label: "neither port.name nor port.number",
         }),
     }
 }
@@ -305,6 +322,7 @@ fn check_host(node: &Node<'_>, host: &str, path: &str, rule: bool, out: &mut Vec
             span: node.span,
             error: invalid(path, &format!("{host:?}"), detail),
             help: "use a lowercase DNS name (`*` only as the whole first label, e.g. `*.example.com`); an IP address cannot be a host",
+            label: REJECTED,
         });
     }
 }
