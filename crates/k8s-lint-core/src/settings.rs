@@ -71,8 +71,6 @@ pub struct Settings {
     pub kubernetes_version: Option<KubeVersion>,
     /// The IngressClass name the Tailscale operator watches.
     pub tailscale_ingress_class: String,
-    /// Report the endpoint each Tailscale-exposed object really serves.
-    pub explain_endpoints: bool,
     /// Per-rule overrides: off, or a severity that replaces the rule's own.
     pub rule_levels: BTreeMap<String, RuleLevel>,
     /// Objects that exist outside the repository (Helm releases, operators, other repos).
@@ -155,7 +153,6 @@ impl Default for Settings {
         Settings {
             kubernetes_version: None,
             tailscale_ingress_class: "tailscale".into(),
-            explain_endpoints: false,
             rule_levels: BTreeMap::new(),
             external: Vec::new(),
             external_selectors: Vec::new(),

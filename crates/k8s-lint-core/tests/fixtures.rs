@@ -1,5 +1,6 @@
-//! Golden tests: every directory under `fixtures/` with an `expected.txt` is linted with all
-//! rules and must give exactly that output. `K8S_LINT_BLESS=1 cargo test` rewrites the files.
+//! Golden tests: every directory under `fixtures/` with an `expected.txt` is linted with the
+//! default rules (plus those its `rules.txt` turns on) and must give exactly that output.
+//! `K8S_LINT_BLESS=1 cargo test` rewrites the files.
 
 mod common;
 

@@ -1,10 +1,23 @@
-//! The founding fixture (`fixtures/anthropic-oauth-proxy`, the spec that started the project)
-//! and one variant per broken link of its chain: each gives exactly one finding, at the exact
-//! line:column of the broken value.
+//! The founding fixture (`fixtures/anthropic-oauth-proxy`, the spec that started the project):
+//! its exact output with every default rule, and one variant per broken link of its chain,
+//! linted with the chain and membership rules only: each gives exactly one finding, at the
+//! exact line:column of the broken value.
 
 mod common;
 
 use std::path::Path;
+
+/// The rules about the Ingress → Service → port → targetPort → containerPort chain and about
+/// kustomization membership.
+const CHAIN: &[&str] = &[
+    "ingress-service-missing",
+    "ingress-service-port-missing",
+    "service-selector-unmatched",
+    "service-target-port-unresolved",
+    "service-target-port-undeclared",
+    "kustomize-orphan-manifest",
+    "kustomize-resource-missing",
+];
 
 fn variant(edit: impl FnOnce(&Path)) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -13,7 +26,7 @@ fn variant(edit: impl FnOnce(&Path)) -> String {
         dir.path(),
     );
     edit(&dir.path().join("k8s"));
-    common::render(&common::lint_dir(dir.path()))
+    common::render(&common::lint_dir_only(dir.path(), Some(CHAIN)))
 }
 
 fn replace(dir: &Path, file: &str, from: &str, to: &str) {
@@ -35,6 +48,32 @@ fn first_line(output: &str) -> &str {
 #[test]
 fn founding_fixture_has_no_chain_or_membership_finding() {
     assert_eq!(variant(|_| {}), "");
+}
+
+/// What the spec's Ingress really does: its rule host is ignored by the Tailscale operator, so
+/// it exposes nothing; the class annotation breaks the create on Kubernetes ≤ 1.26.
+#[test]
+fn founding_fixture_default_rules_find_the_tailscale_mistakes() {
+    let out = common::render(&common::lint_dir(
+        &common::fixtures().join("anthropic-oauth-proxy"),
+    ));
+    let heads: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(
+        heads,
+        [
+            "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` sets the annotation `kubernetes.io/ingress.class` as well as spec.ingressClassName (\"tailscale\"): Kubernetes 1.26 and older reject the create (annotations.kubernetes.io/ingress.class: Invalid value: \"tailscale\": can not be set when the class field is also set); 1.27 and newer accept it; the Tailscale operator ignores the annotation anyway",
+            "k8s/ingress.yaml:8:1: error[tailscale-no-valid-backends]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` leaves the Tailscale operator no valid backend (no defaultBackend; spec.rules[0] is ignored for its host \"anthropic-oauth-proxy\"): it records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing",
+            "k8s/ingress.yaml:11:13: error[tailscale-rule-host-ignored]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy`: the Tailscale operator ignores spec.rules[0] because its host \"anthropic-oauth-proxy\" is neither empty nor equal to spec.tls[0].hosts[0] (no spec.tls is set), so its paths are dropped",
+        ]
+    );
+    // Both Tailscale findings name the two real fixes.
+    let help = "    help: either (1) remove `host` so the rule applies: the Ingress is then served only as https://anthropic-oauth-proxy-anthropic-oauth-proxy-ingress.<tailnet>.ts.net/ (HTTPS, port 443); to choose the name, set `spec.tls: [{hosts: [<name>]}]` and `host: <name>` with a name no other tailnet device uses (not `anthropic-oauth-proxy`: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` has it); or (2) keep using Service `anthropic-oauth-proxy/anthropic-oauth-proxy`, which `tailscale.com/expose: \"true\"` already exposes as http://anthropic-oauth-proxy/ on every Service port (L3 forwarding), and delete this Ingress";
+    assert_eq!(out.lines().filter(|l| *l == help).count(), 2, "{out}");
+    assert_eq!(
+        out,
+        std::fs::read_to_string(common::fixtures().join("anthropic-oauth-proxy/expected.txt"))
+            .unwrap()
+    );
 }
 
 #[test]

@@ -92,7 +92,8 @@ struct LintArgs {
     #[arg(long, value_name = "NAME")]
     tailscale_ingress_class: Option<String>,
 
-    /// Report the URL each Tailscale-exposed Service and Ingress really serves.
+    /// Report the URL each Tailscale-exposed Service and Ingress really serves (the same as
+    /// `--rule tailscale-endpoint=info`).
     #[arg(long)]
     explain_endpoints: bool,
 
@@ -203,11 +204,18 @@ fn options(args: &LintArgs, config: Option<&Config>) -> Options {
     if let Some(class) = &args.tailscale_ingress_class {
         options.settings.tailscale_ingress_class = class.clone();
     }
-    options.settings.explain_endpoints = args.explain_endpoints;
     options
         .settings
         .rule_levels
         .extend(args.rules.iter().cloned());
+    if args.explain_endpoints {
+        // The same as `--rule tailscale-endpoint=info`, unless that rule is set explicitly.
+        options
+            .settings
+            .rule_levels
+            .entry("tailscale-endpoint".into())
+            .or_insert(RuleLevel::On(Severity::Info));
+    }
     options.no_suppressions = args.no_suppressions;
     options.show_suppressed = args.show_suppressed;
     options

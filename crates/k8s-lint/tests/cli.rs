@@ -40,13 +40,24 @@ fn founding_with(file: &str, from: &str, to: &str) -> tempfile::TempDir {
     dir
 }
 
+/// What the founding fixture's Ingress gets wrong about Tailscale and the Ingress class,
+/// switched off where a test is about one broken link of the chain.
+const NOT_THE_TAILSCALE_FINDINGS: &[&str] = &[
+    "--rule",
+    "ingress-class-both-set=off",
+    "--rule",
+    "tailscale-rule-host-ignored=off",
+    "--rule",
+    "tailscale-no-valid-backends=off",
+];
+
 #[test]
 fn clean_repo_exits_0_with_a_summary() {
-    let o = run(&fixtures(), &["anthropic-oauth-proxy"]);
+    let o = run(&fixtures(), &["demo-gitops"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
         stdout(&o),
-        "k8s-lint: 7 files and 6 objects checked: 0 errors, 0 warnings, 0 infos\n"
+        "k8s-lint: 13 files and 10 objects checked: 0 errors, 0 warnings, 0 infos\n"
     );
 }
 
@@ -55,9 +66,57 @@ fn error_exits_1_and_compact_is_one_line_per_finding() {
     let dir = founding_with("ingress.yaml", "number: 80", "number: 8080");
     let o = run(dir.path(), &["--format", "compact"]);
     assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for (line, head) in lines.iter().zip([
+        "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: ",
+        "k8s/ingress.yaml:8:1: error[tailscale-no-valid-backends]: ",
+        "k8s/ingress.yaml:11:13: error[tailscale-rule-host-ignored]: ",
+        "k8s/ingress.yaml:20:27: error[ingress-service-port-missing]: ",
+    ]) {
+        assert!(line.starts_with(head), "{line}");
+    }
     assert_eq!(
-        stdout(&o),
-        "k8s/ingress.yaml:20:27: error[ingress-service-port-missing]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` routes to port 8080 of Service `anthropic-oauth-proxy`, which has no such port\n"
+        lines[3],
+        "k8s/ingress.yaml:20:27: error[ingress-service-port-missing]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` routes to port 8080 of Service `anthropic-oauth-proxy`, which has no such port"
+    );
+    // With the Tailscale findings off, only the broken link is left.
+    let args = [&["--format", "compact"][..], NOT_THE_TAILSCALE_FINDINGS].concat();
+    let o = run(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), format!("{}\n", lines[3]));
+}
+
+#[test]
+fn explain_endpoints_turns_on_the_endpoint_rule() {
+    let case = fixtures().join("anthropic-oauth-proxy");
+    let endpoints = |args: &[&str]| {
+        let o = run(&case, &[&["--format", "compact"][..], args].concat());
+        stdout(&o)
+            .lines()
+            .filter(|l| l.contains("[tailscale-endpoint]"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(endpoints(&[]), Vec::<String>::new(), "off by default");
+    let on = endpoints(&["--explain-endpoints"]);
+    assert_eq!(on.len(), 2, "{on:?}");
+    assert!(on[0].starts_with("k8s/ingress.yaml:8:1: info[tailscale-endpoint]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` serves nothing"));
+    assert!(on[1].starts_with("k8s/service.yaml:7:27: info[tailscale-endpoint]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` is a tailnet device named `anthropic-oauth-proxy`"));
+    assert_eq!(endpoints(&["--rule", "tailscale-endpoint=info"]), on);
+    // An explicit level wins over the flag.
+    let off = ["--explain-endpoints", "--rule", "tailscale-endpoint=off"];
+    assert_eq!(endpoints(&off), Vec::<String>::new());
+    let warn = endpoints(&[
+        "--explain-endpoints",
+        "--rule",
+        "tailscale-endpoint=warning",
+    ]);
+    assert!(
+        warn.iter()
+            .all(|l| l.contains(": warning[tailscale-endpoint]: ")),
+        "{warn:?}"
     );
 }
 
@@ -106,7 +165,10 @@ fn usage_and_io_errors_exit_2() {
 #[test]
 fn json_has_the_documented_shape() {
     let dir = founding_with("service.yaml", "targetPort: 8080", "targetPort: web");
-    let o = run(dir.path(), &["--format", "json"]);
+    let o = run(
+        dir.path(),
+        &[&["--format", "json"][..], NOT_THE_TAILSCALE_FINDINGS].concat(),
+    );
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let expected = serde_json::json!({

@@ -1,8 +1,11 @@
 //! Every rule, one file each, and the small typed helpers they share (backends, ports).
 
 mod file_unreadable;
+mod ingress_class_both_set;
+mod ingress_class_mismatch;
 mod ingress_service_missing;
 mod ingress_service_port_missing;
+mod ingress_spec_invalid;
 mod kustomize_orphan_manifest;
 mod kustomize_resource_missing;
 mod manifest_field_type;
@@ -10,6 +13,17 @@ mod service_selector_unmatched;
 mod service_target_port_undeclared;
 mod service_target_port_unresolved;
 mod suppression_unknown_rule;
+mod tailscale;
+mod tailscale_backend_not_clusterip;
+mod tailscale_class_annotation_only;
+mod tailscale_endpoint;
+mod tailscale_exact_path_type;
+mod tailscale_expose_not_true;
+mod tailscale_hostname_collision;
+mod tailscale_hostname_invalid;
+mod tailscale_no_valid_backends;
+mod tailscale_rule_host_ignored;
+mod tailscale_tls_shape;
 mod unused_suppression;
 mod yaml_duplicate_key;
 mod yaml_syntax;
@@ -21,13 +35,16 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::index::{InstId, View};
 use crate::rule::{Ctx, Rule};
 use crate::source::Span;
-use crate::yaml::Node;
+use crate::yaml::{Entry, Node};
 
 /// Every rule, sorted by id.
 pub static RULES: &[&dyn Rule] = &[
     &file_unreadable::FileUnreadable,
+    &ingress_class_both_set::IngressClassBothSet,
+    &ingress_class_mismatch::IngressClassMismatch,
     &ingress_service_missing::IngressServiceMissing,
     &ingress_service_port_missing::IngressServicePortMissing,
+    &ingress_spec_invalid::IngressSpecInvalid,
     &kustomize_orphan_manifest::KustomizeOrphanManifest,
     &kustomize_resource_missing::KustomizeResourceMissing,
     &manifest_field_type::ManifestFieldType,
@@ -35,6 +52,16 @@ pub static RULES: &[&dyn Rule] = &[
     &service_target_port_undeclared::ServiceTargetPortUndeclared,
     &service_target_port_unresolved::ServiceTargetPortUnresolved,
     &suppression_unknown_rule::SuppressionUnknownRule,
+    &tailscale_backend_not_clusterip::TailscaleBackendNotClusterip,
+    &tailscale_class_annotation_only::TailscaleClassAnnotationOnly,
+    &tailscale_endpoint::TailscaleEndpoint,
+    &tailscale_exact_path_type::TailscaleExactPathType,
+    &tailscale_expose_not_true::TailscaleExposeNotTrue,
+    &tailscale_hostname_collision::TailscaleHostnameCollision,
+    &tailscale_hostname_invalid::TailscaleHostnameInvalid,
+    &tailscale_no_valid_backends::TailscaleNoValidBackends,
+    &tailscale_rule_host_ignored::TailscaleRuleHostIgnored,
+    &tailscale_tls_shape::TailscaleTlsShape,
     &unused_suppression::UnusedSuppression,
     &yaml_duplicate_key::YamlDuplicateKey,
     &yaml_syntax::YamlSyntax,
@@ -198,6 +225,14 @@ pub(crate) fn key_span_at(root: &Node<'_>, path: &str) -> Option<Span> {
         None => root,
     };
     parent.entry(key).map(|e| e.key.span)
+}
+
+/// The deprecated annotation that names an Ingress's class.
+pub(crate) const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
+/// The `metadata.annotations` entry for `key` (annotation keys contain dots, so no path).
+pub(crate) fn annotation<'a, 's>(root: &'a Node<'s>, key: &str) -> Option<&'a Entry<'s>> {
+    root.at("metadata.annotations")?.entry(key)
 }
 
 /// `80`, `80/UDP`, `http (8080)`: a port as messages show it.

@@ -25,6 +25,14 @@ pub fn lint_dir(dir: &Path) -> Report {
     lint(&options).expect("fixture root exists")
 }
 
+/// Lint `dir` with only the given rules (all default ones when `None`).
+pub fn lint_dir_only(dir: &Path, only: Option<&[&str]>) -> Report {
+    let mut options = Options::new(vec![dir.to_path_buf()]);
+    options.base = dir.to_path_buf();
+    options.only = only.map(|o| o.iter().map(|r| r.to_string()).collect());
+    lint(&options).expect("fixture root exists")
+}
+
 fn at(report: &Report, label: &Label) -> String {
     let file = report.file(label.span.file);
     let p = file.position(label.span.start as usize);

@@ -1,0 +1,89 @@
+//! An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`, which Kubernetes 1.26 and older reject on create.
+//!
+//! Docs: `rules/ingress-class-both-set.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::View;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::settings::KubeVersion;
+
+use super::tailscale::class_taken;
+use super::{annotation, span_at, INGRESS_CLASS_ANNOTATION};
+
+pub struct IngressClassBothSet;
+
+static META: RuleMeta = RuleMeta {
+    id: "ingress-class-both-set",
+    severity: Severity::Warning,
+    summary: "An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`, which Kubernetes 1.26 and older reject on create.",
+    default_enabled: true,
+};
+
+/// The first version that accepts equal values (kubernetes/kubernetes#115447).
+const ACCEPTED_SINCE: KubeVersion = KubeVersion::new(1, 27);
+
+impl Rule for IngressClassBothSet {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let tailscale_class = (!class_taken(cx)).then_some(&cx.settings.tailscale_ingress_class);
+        for id in cx.index.ids() {
+            let View::Ingress(ingress) = cx.index.view(id) else {
+                continue;
+            };
+            let class_name = ingress
+                .spec
+                .as_ref()
+                .and_then(|s| s.ingress_class_name.as_deref());
+            let root = cx.root(id);
+            let (Some(class_name), Some(entry)) =
+                (class_name, annotation(root, INGRESS_CLASS_ANNOTATION))
+            else {
+                continue;
+            };
+            if entry.value.as_str() != Some(class_name) || cx.index.inst(id).opaque {
+                continue;
+            }
+            let rejected = format!(
+                "(annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {class_name:?}: can not be set when the class field is also set)"
+            );
+            let (severity, verdict) = match cx.settings.kubernetes_version {
+                Some(v) if v < ACCEPTED_SINCE => (
+                    Severity::Error,
+                    format!("Kubernetes {v} rejects the create {rejected}"),
+                ),
+                Some(v) => (
+                    Severity::Info,
+                    format!("Kubernetes {v} accepts it, but the annotation is deprecated and redundant; 1.26 and older reject the create {rejected}"),
+                ),
+                None => (
+                    Severity::Warning,
+                    format!("Kubernetes 1.26 and older reject the create {rejected}; 1.27 and newer accept it"),
+                ),
+            };
+            let tailscale = if tailscale_class == Some(&class_name.to_string()) {
+                "; the Tailscale operator ignores the annotation anyway"
+            } else {
+                ""
+            };
+            out.push(
+                Finding::new(
+                    &META,
+                    entry.value.span,
+                    format!(
+                        "{} sets the annotation `{INGRESS_CLASS_ANNOTATION}` as well as spec.ingressClassName ({class_name:?}): {verdict}{tailscale}",
+                        cx.describe(id)
+                    ),
+                )
+                .severity(severity)
+                .label("also set in spec.ingressClassName")
+                .related(span_at(root, "spec.ingressClassName"), "the class field")
+                .help(format!(
+                    "remove the `{INGRESS_CLASS_ANNOTATION}` annotation: spec.ingressClassName alone selects the controller (updates are not checked, so the failure shows on a fresh create: a new cluster or namespace, a first GitOps sync)"
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! An Ingress sets the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName` to different classes, which the API server rejects.
+//!
+//! Docs: `rules/ingress-class-mismatch.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::View;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::settings::KubeVersion;
+
+use super::{annotation, span_at, INGRESS_CLASS_ANNOTATION};
+
+pub struct IngressClassMismatch;
+
+static META: RuleMeta = RuleMeta {
+    id: "ingress-class-mismatch",
+    severity: Severity::Error,
+    summary: "An Ingress sets the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName` to different classes, which the API server rejects.",
+    default_enabled: true,
+};
+
+impl Rule for IngressClassMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let View::Ingress(ingress) = cx.index.view(id) else {
+                continue;
+            };
+            let class_name = ingress
+                .spec
+                .as_ref()
+                .and_then(|s| s.ingress_class_name.as_deref());
+            let root = cx.root(id);
+            let (Some(class_name), Some(entry)) =
+                (class_name, annotation(root, INGRESS_CLASS_ANNOTATION))
+            else {
+                continue;
+            };
+            let Some(value) = entry.value.as_str() else {
+                continue;
+            };
+            if value == class_name || cx.index.inst(id).opaque {
+                continue;
+            }
+            // Before 1.27 any pair was rejected, with another text (kubernetes/kubernetes#115447).
+            let detail = match cx.settings.kubernetes_version {
+                Some(v) if v < KubeVersion::new(1, 27) => {
+                    "can not be set when the class field is also set"
+                }
+                _ => "must match `ingressClassName` when both are specified",
+            };
+            out.push(
+                Finding::new(
+                    &META,
+                    entry.value.span,
+                    format!(
+                        "{} names class {value:?} in the annotation `{INGRESS_CLASS_ANNOTATION}` and {class_name:?} in spec.ingressClassName: the API server rejects the create (annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {value:?}: {detail})",
+                        cx.describe(id)
+                    ),
+                )
+                .label("differs from spec.ingressClassName")
+                .related(
+                    span_at(root, "spec.ingressClassName"),
+                    format!("spec.ingressClassName is {class_name:?}"),
+                )
+                .help(format!(
+                    "remove the deprecated `{INGRESS_CLASS_ANNOTATION}` annotation and keep the class you mean in spec.ingressClassName"
+                )),
+            );
+        }
+    }
+}

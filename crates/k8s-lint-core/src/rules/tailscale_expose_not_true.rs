@@ -1,0 +1,54 @@
+//! A Service sets `tailscale.com/expose` to a value other than "true", so the operator does not expose it.
+//!
+//! Docs: `rules/tailscale-expose-not-true.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::View;
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::annotation;
+use super::tailscale::EXPOSE;
+
+pub struct TailscaleExposeNotTrue;
+
+static META: RuleMeta = RuleMeta {
+    id: "tailscale-expose-not-true",
+    severity: Severity::Warning,
+    summary: "A Service sets `tailscale.com/expose` to a value other than \"true\", so the operator does not expose it.",
+    default_enabled: true,
+};
+
+impl Rule for TailscaleExposeNotTrue {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            if !matches!(cx.index.view(id), View::Service(_)) || cx.index.inst(id).opaque {
+                continue;
+            }
+            // A YAML boolean is a type error the API server rejects (`manifest-field-type`).
+            let Some(entry) = annotation(cx.root(id), EXPOSE) else {
+                continue;
+            };
+            let Some(value) = entry.value.as_str().filter(|v| *v != "true") else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    &META,
+                    entry.value.span,
+                    format!(
+                        "{} sets `{EXPOSE}: {value:?}`, but the Tailscale operator exposes a Service only when the value is exactly \"true\", so this Service is not exposed",
+                        cx.describe(id)
+                    ),
+                )
+                .label("not \"true\"")
+                .help(format!(
+                    "write `{EXPOSE}: \"true\"` (quoted, lowercase) to expose the Service, or remove the annotation"
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! A Tailscale Ingress rule has a `host` the operator ignores, so the rule's paths are dropped.
+//!
+//! Docs: `rules/tailscale-rule-host-ignored.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::span_at;
+use super::tailscale::{
+    anything_left, host_fix_help, ingress_name, rule_ignored, tailscale_ingresses, tls_host,
+    TsIngress,
+};
+
+pub struct TailscaleRuleHostIgnored;
+
+static META: RuleMeta = RuleMeta {
+    id: "tailscale-rule-host-ignored",
+    severity: Severity::Error,
+    summary:
+        "A Tailscale Ingress rule has a `host` the operator ignores, so the rule's paths are dropped.",
+    default_enabled: true,
+};
+
+impl Rule for TailscaleRuleHostIgnored {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for ts in tailscale_ingresses(cx) {
+            let Some(spec) = &ts.ingress.spec else {
+                continue;
+            };
+            let name = ingress_name(cx, ts.id, ts.ingress).map(|n| n.name);
+            // An error when nothing is left to serve, else only these paths are lost.
+            let severity = if anything_left(&ts, name.as_deref()) {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            for (i, rule) in spec.rules.iter().flatten().enumerate() {
+                let host = rule.host.as_deref().unwrap_or("");
+                if rule_ignored(&ts, host, name.as_deref()) {
+                    let f = finding(cx, &ts, i, host, name.as_deref()).severity(severity);
+                    out.push(f);
+                }
+            }
+        }
+    }
+}
+
+fn finding(
+    cx: &Ctx<'_, '_>,
+    ts: &TsIngress<'_>,
+    i: usize,
+    host: &str,
+    name: Option<&str>,
+) -> Finding {
+    let root = cx.root(ts.id);
+    let wanted = if ts.ha {
+        let fqdn = name.map_or("<name>.<tailnet>.ts.net".into(), |n| {
+            format!("{n}.<tailnet>.ts.net")
+        });
+        format!("neither empty nor the Ingress's full MagicDNS name {fqdn} (ProxyGroup mode)")
+    } else {
+        match tls_host(ts.ingress) {
+            Some(tls) => format!("neither empty nor equal to spec.tls[0].hosts[0] ({tls:?})"),
+            None => "neither empty nor equal to spec.tls[0].hosts[0] (no spec.tls is set)".into(),
+        }
+    };
+    let mut f = Finding::new(
+        &META,
+        span_at(root, &format!("spec.rules[{i}].host")),
+        format!(
+            "{}: the Tailscale operator ignores spec.rules[{i}] because its host {host:?} is {wanted}, so its paths are dropped",
+            cx.describe(ts.id)
+        ),
+    )
+    .label("ignored by the Tailscale operator");
+    if tls_host(ts.ingress).is_some() && !ts.ha {
+        f = f.related(
+            span_at(root, "spec.tls[0].hosts[0]"),
+            "the only host the operator serves",
+        );
+    }
+    f.help(host_fix_help(cx, ts))
+}
