@@ -48,24 +48,6 @@ fn lint_repository(bencher: Bencher, apps: usize) {
 
 #[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn read_and_parse_only(bencher: Bencher, apps: usize) {
-    use rayon::prelude::*;
-    let root = repo(apps);
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(&root)
-        .build()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(ignore::DirEntry::into_path)
-        .collect();
-    files.sort();
-    bencher.bench(|| {
-        files
-            .par_iter()
-            .map(|p| {
-                let text = std::fs::read_to_string(p).unwrap_or_default();
-                granit_parser::Parser::new_from_str(&text)
-                    .take_while(Result::is_ok)
-                    .count()
-            })
-            .sum::<usize>()
-    });
+    let files = k8s_lint_gen::yaml_files(&repo(apps));
+    bencher.bench(|| k8s_lint_gen::parse_floor(&files));
 }

@@ -3,12 +3,11 @@
 //! Docs: `rules/ingress-class-both-set.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::settings::KubeVersion;
 
 use super::tailscale::class_taken;
-use super::{annotation, span_at, INGRESS_CLASS_ANNOTATION};
+use super::{class_set_twice, span_at, INGRESS_CLASS_ANNOTATION};
 
 pub struct IngressClassBothSet;
 
@@ -29,23 +28,11 @@ impl Rule for IngressClassBothSet {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let tailscale_class = (!class_taken(cx)).then_some(&cx.settings.tailscale_ingress_class);
-        for id in cx.index.ids() {
-            let View::Ingress(ingress) = cx.index.view(id) else {
-                continue;
-            };
-            let class_name = ingress
-                .spec
-                .as_ref()
-                .and_then(|s| s.ingress_class_name.as_deref());
-            let root = cx.root(id);
-            let (Some(class_name), Some(entry)) =
-                (class_name, annotation(root, INGRESS_CLASS_ANNOTATION))
-            else {
-                continue;
-            };
-            if entry.value.as_str() != Some(class_name) || cx.index.inst(id).opaque {
+        for (id, class_name, entry) in class_set_twice(cx) {
+            if entry.value.as_str() != Some(class_name) {
                 continue;
             }
+            let root = cx.root(id);
             let rejected = format!(
                 "(annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {class_name:?}: can not be set when the class field is also set)"
             );

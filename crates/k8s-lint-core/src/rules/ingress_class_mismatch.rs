@@ -3,11 +3,10 @@
 //! Docs: `rules/ingress-class-mismatch.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::settings::KubeVersion;
 
-use super::{annotation, span_at, INGRESS_CLASS_ANNOTATION};
+use super::{class_set_twice, span_at, INGRESS_CLASS_ANNOTATION};
 
 pub struct IngressClassMismatch;
 
@@ -24,24 +23,12 @@ impl Rule for IngressClassMismatch {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            let View::Ingress(ingress) = cx.index.view(id) else {
-                continue;
-            };
-            let class_name = ingress
-                .spec
-                .as_ref()
-                .and_then(|s| s.ingress_class_name.as_deref());
+        for (id, class_name, entry) in class_set_twice(cx) {
             let root = cx.root(id);
-            let (Some(class_name), Some(entry)) =
-                (class_name, annotation(root, INGRESS_CLASS_ANNOTATION))
-            else {
-                continue;
-            };
             let Some(value) = entry.value.as_str() else {
                 continue;
             };
-            if value == class_name || cx.index.inst(id).opaque {
+            if value == class_name {
                 continue;
             }
             // Before 1.27 any pair was rejected, with another text (kubernetes/kubernetes#115447).

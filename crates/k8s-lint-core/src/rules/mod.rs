@@ -235,6 +235,21 @@ pub(crate) fn annotation<'a, 's>(root: &'a Node<'s>, key: &str) -> Option<&'a En
     root.at("metadata.annotations")?.entry(key)
 }
 
+/// Ingresses that set both `spec.ingressClassName` and the class annotation (and that no
+/// unmodelled patch touched): the class name, and the annotation's entry.
+pub(crate) fn class_set_twice<'a, 's>(
+    cx: &'a Ctx<'a, 's>,
+) -> impl Iterator<Item = (InstId, &'a str, &'a Entry<'s>)> + 'a {
+    cx.index.ids().filter_map(move |id| {
+        let View::Ingress(ingress) = cx.index.view(id) else {
+            return None;
+        };
+        let class_name = ingress.spec.as_ref()?.ingress_class_name.as_deref()?;
+        let entry = annotation(cx.root(id), INGRESS_CLASS_ANNOTATION)?;
+        (!cx.index.inst(id).opaque).then_some((id, class_name, entry))
+    })
+}
+
 /// `80`, `80/UDP`, `http (8080)`: a port as messages show it.
 pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> String {
     let mut s = match name {
