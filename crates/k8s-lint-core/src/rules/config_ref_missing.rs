@@ -124,6 +124,15 @@ fn refs(spec: &PodSpec, template_path: &str) -> Vec<Ref> {
     for (c, cpath) in containers {
         container_refs(c, &cpath, &mut add);
     }
+    volume_refs(spec, &prefix, &mut add);
+    out
+}
+
+fn volume_refs(
+    spec: &PodSpec,
+    prefix: &str,
+    add: &mut impl FnMut(&'static str, &str, Option<bool>, String, &'static str),
+) {
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
         let vpath = format!("{prefix}.volumes[{i}]");
         if let Some(cm) = &v.config_map {
@@ -168,7 +177,6 @@ fn refs(spec: &PodSpec, template_path: &str) -> Vec<Ref> {
             }
         }
     }
-    out
 }
 
 fn container_refs(

@@ -79,32 +79,11 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
     let same = cx.index.inst(a).object == cx.index.inst(b).object;
     let merge = merge_point(cx, root, oa.file, ob.file, same);
     let at = merge.as_ref().map_or(root, |m| m.kust);
-    let kust = cx.model.get(at);
-    let shown = cx.file(kust.file).display.clone();
-    let (ia, ib) = match &merge {
-        Some(m) => (
-            identity(cx, oa, &m.below_first),
-            identity(cx, ob, &m.below_second),
-        ),
-        None => (final_identity(cx, a), final_identity(cx, b)),
-    };
-    // Equal names in different namespaces only collide when a `namespace:` above moves both
-    // into one.
-    let effective = |ns: &Option<String>| ns.clone().unwrap_or_else(|| "default".into());
-    let moved = ia.0 == ib.0
-        && !is_cluster_scoped(ob.group(), &ob.kind)
-        && effective(&ia.1) != effective(&ib.1);
-    let error = if moved {
-        "namespace transformation produces ID conflict".to_string()
-    } else {
-        format!(
-            "may not add resource with an already registered id: {}",
-            res_id(ob, &ib)
-        )
-    };
+    let shown = &cx.file(cx.model.get(at).file).display;
+    let (error, moved) = kustomize_error(cx, a, b, merge.as_ref());
     let what = format!("{} `{}`", ob.kind, cx.qualified(b));
     let name_of = |id: InstId| span_at(cx.root(id), "metadata.name");
-    let f = match (&merge, same) {
+    match (&merge, same) {
         (Some(m), true) => Finding::new(
             &META,
             m.second.span,
@@ -130,8 +109,39 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
         .label("same kind, namespace and name as an object already accumulated")
         .related(name_of(a), format!("{} `{}` first defined here", oa.kind, cx.qualified(a)))
         .help("remove one of the two definitions, rename one, or move them into different namespaces"),
+    }
+}
+
+/// kustomize's error for the pair, and whether it comes from a `namespace:` that moved two
+/// objects of different namespaces into one (rather than from accumulating equal ids).
+fn kustomize_error(
+    cx: &Ctx<'_, '_>,
+    a: InstId,
+    b: InstId,
+    merge: Option<&Merge<'_>>,
+) -> (String, bool) {
+    let (oa, ob) = (cx.object(a), cx.object(b));
+    let (ia, ib) = match merge {
+        Some(m) => (
+            identity(cx, oa, &m.below_first),
+            identity(cx, ob, &m.below_second),
+        ),
+        None => (final_identity(cx, a), final_identity(cx, b)),
     };
-    f
+    let effective = |ns: &Option<String>| ns.clone().unwrap_or_else(|| "default".into());
+    let moved = ia.0 == ib.0
+        && !is_cluster_scoped(ob.group(), &ob.kind)
+        && effective(&ia.1) != effective(&ib.1);
+    if moved {
+        return ("namespace transformation produces ID conflict".into(), true);
+    }
+    (
+        format!(
+            "may not add resource with an already registered id: {}",
+            res_id(ob, &ib)
+        ),
+        false,
+    )
 }
 
 fn accumulating<'a>(cx: &Ctx<'a, '_>, k: KustId) -> impl Iterator<Item = &'a PathEntry> + 'a {
