@@ -277,12 +277,34 @@ pub(crate) fn selector_at<'a, 's>(
     Some((Selector::new(&typed)?, node))
 }
 
+/// Labels that controllers put on the pods they create, never in a template: a selector on
+/// them (`statefulset.kubernetes.io/pod-name: db-0`) selects pods no template shows.
+const CONTROLLER_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "job-name",
+    "controller-uid",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-completion-index",
+];
+
 /// Whether a non-empty selector of `id` (a PodDisruptionBudget, a NetworkPolicy) provably
 /// selects no pod in its namespace. Silent (`false`) wherever pods may exist that we do not
 /// see: no pod template at all in the namespace (the pods come from elsewhere), a template we
 /// cannot read, objects we cannot see, pods declared external, or a file we could not parse.
 pub(crate) fn selects_no_pods(cx: &Ctx<'_, '_>, id: InstId, selector: &Selector) -> bool {
-    if selector.is_empty() || cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+    if selector.is_empty()
+        || cx.index.inst(id).opaque
+        || cx.index.may_have_unseen(id)
+        || selector
+            .requirements
+            .iter()
+            .any(|r| CONTROLLER_LABELS.contains(&r.key()))
+    {
         return false;
     }
     let mut near = cx.index.templates_near(id).peekable();
