@@ -21,6 +21,7 @@ pub mod load;
 pub mod object;
 pub mod rule;
 pub mod rules;
+pub mod selector;
 pub mod settings;
 pub mod source;
 pub mod suppress;

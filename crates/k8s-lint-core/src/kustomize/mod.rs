@@ -61,7 +61,7 @@ impl Role {
         }
     }
 
-    fn accepts_dir(self) -> bool {
+    pub fn accepts_dir(self) -> bool {
         matches!(
             self,
             Role::Resource

@@ -1,14 +1,25 @@
 //! Every rule, one file each, and the small typed helpers they share (backends, ports).
 
+mod config_ref_missing;
 mod file_unreadable;
+mod hpa_target_missing;
 mod ingress_class_both_set;
 mod ingress_class_mismatch;
 mod ingress_service_missing;
 mod ingress_service_port_missing;
 mod ingress_spec_invalid;
+mod kustomize_component_kind;
+mod kustomize_deprecated_field;
+mod kustomize_duplicate_object;
+mod kustomize_file_outside_root;
+mod kustomize_multiple_files;
 mod kustomize_orphan_manifest;
 mod kustomize_resource_missing;
 mod manifest_field_type;
+mod network_policy_selector_unmatched;
+mod pdb_selector_unmatched;
+mod probe_port_unresolved;
+mod service_account_missing;
 mod service_selector_unmatched;
 mod service_target_port_undeclared;
 mod service_target_port_unresolved;
@@ -25,29 +36,47 @@ mod tailscale_no_valid_backends;
 mod tailscale_rule_host_ignored;
 mod tailscale_tls_shape;
 mod unused_suppression;
+mod workload_selector_mismatch;
 mod yaml_duplicate_key;
 mod yaml_syntax;
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service, ServicePort};
 use k8s_openapi::api::networking::v1::{Ingress, IngressServiceBackend};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::index::{InstId, View};
+use crate::finding::Finding;
+use crate::index::{labels, InstId, View};
+use crate::kustomize::Kustomization;
 use crate::rule::{Ctx, Rule};
-use crate::source::Span;
+use crate::selector::Selector;
+use crate::source::{FileId, Span};
 use crate::yaml::{Entry, Node};
 
 /// Every rule, sorted by id.
 pub static RULES: &[&dyn Rule] = &[
+    &config_ref_missing::ConfigRefMissing,
     &file_unreadable::FileUnreadable,
+    &hpa_target_missing::HpaTargetMissing,
     &ingress_class_both_set::IngressClassBothSet,
     &ingress_class_mismatch::IngressClassMismatch,
     &ingress_service_missing::IngressServiceMissing,
     &ingress_service_port_missing::IngressServicePortMissing,
     &ingress_spec_invalid::IngressSpecInvalid,
+    &kustomize_component_kind::KustomizeComponentKind,
+    &kustomize_deprecated_field::KustomizeDeprecatedField,
+    &kustomize_duplicate_object::KustomizeDuplicateObject,
+    &kustomize_file_outside_root::KustomizeFileOutsideRoot,
+    &kustomize_multiple_files::KustomizeMultipleFiles,
     &kustomize_orphan_manifest::KustomizeOrphanManifest,
     &kustomize_resource_missing::KustomizeResourceMissing,
     &manifest_field_type::ManifestFieldType,
+    &network_policy_selector_unmatched::NetworkPolicySelectorUnmatched,
+    &pdb_selector_unmatched::PdbSelectorUnmatched,
+    &probe_port_unresolved::ProbePortUnresolved,
+    &service_account_missing::ServiceAccountMissing,
     &service_selector_unmatched::ServiceSelectorUnmatched,
     &service_target_port_undeclared::ServiceTargetPortUndeclared,
     &service_target_port_unresolved::ServiceTargetPortUnresolved,
@@ -63,6 +92,7 @@ pub static RULES: &[&dyn Rule] = &[
     &tailscale_rule_host_ignored::TailscaleRuleHostIgnored,
     &tailscale_tls_shape::TailscaleTlsShape,
     &unused_suppression::UnusedSuppression,
+    &workload_selector_mismatch::WorkloadSelectorMismatch,
     &yaml_duplicate_key::YamlDuplicateKey,
     &yaml_syntax::YamlSyntax,
 ];
@@ -263,6 +293,197 @@ pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> Str
     s
 }
 
+/// A kustomization's directory as paths are shown (`.` for the lint root itself).
+pub(crate) fn kust_dir_display(cx: &Ctx<'_, '_>, k: &Kustomization) -> String {
+    let shown = &cx.file(k.file).display;
+    match shown.rsplit_once('/') {
+        Some((dir, _)) if !dir.is_empty() => dir.to_string(),
+        Some(_) => "/".to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// The first line of a file (for findings about a whole file).
+pub(crate) fn first_line(cx: &Ctx<'_, '_>, file: FileId) -> Span {
+    let text = &cx.file(file).text;
+    let end = text.find(['\n', '\r']).unwrap_or(text.len());
+    Span::new(file, 0, end)
+}
+
+/// `dir/text` as shown, with `.` and `..` resolved where the shown path allows.
+pub(crate) fn join_display(dir: &str, text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let absolute = dir.starts_with('/') || text.starts_with('/');
+    let joined = if text.starts_with('/') {
+        text.to_string()
+    } else {
+        format!("{dir}/{text}")
+    };
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            other => parts.push(other),
+        }
+    }
+    let body = parts.join("/");
+    match (absolute, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_string(),
+        (false, false) => body,
+    }
+}
+
+/// A label selector of `id` at `path` (`spec.selector`, `spec.podSelector`) with its node, when
+/// it decodes and uses only operators the API server knows.
+pub(crate) fn selector_at<'a, 's>(
+    cx: &Ctx<'a, 's>,
+    id: InstId,
+    path: &str,
+) -> Option<(Selector, &'a Node<'s>)> {
+    let node = cx.root(id).at(path)?;
+    let typed: LabelSelector = crate::de::from_node(node).ok()?;
+    Some((Selector::new(&typed)?, node))
+}
+
+/// Labels that controllers put on the pods they create, never in a template: a selector on
+/// them (`statefulset.kubernetes.io/pod-name: db-0`) selects pods no template shows.
+const CONTROLLER_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "job-name",
+    "controller-uid",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+/// Whether a non-empty selector of `id` (a PodDisruptionBudget, a NetworkPolicy) provably
+/// selects no pod in its namespace. Silent (`false`) wherever pods may exist that we do not
+/// see: no pod template at all in the namespace (the pods come from elsewhere), a template we
+/// cannot read, objects we cannot see, pods declared external, or a file we could not parse.
+pub(crate) fn selects_no_pods(cx: &Ctx<'_, '_>, id: InstId, selector: &Selector) -> bool {
+    if selector.is_empty()
+        || cx.index.inst(id).opaque
+        || cx.index.may_have_unseen(id)
+        || selector
+            .requirements
+            .iter()
+            .any(|r| CONTROLLER_LABELS.contains(&r.key()))
+    {
+        return false;
+    }
+    let mut near = cx.index.templates_near(id).peekable();
+    if near.peek().is_none() {
+        return false;
+    }
+    for t in near {
+        match cx.index.template(t) {
+            Some((template, _)) if !cx.index.inst(t).opaque => {
+                if selector.matches(labels(template)) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    !cx.settings.selects_external_pods(&selector.match_labels())
+        && !cx.broken_file_mentions(&selector.words())
+}
+
+/// The pod template of the namespace that meets the most requirements of `selector`, if any
+/// meets or nearly meets one.
+pub(crate) fn nearest_template(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    selector: &Selector,
+) -> Option<InstId> {
+    cx.index
+        .templates_near(id)
+        .filter_map(|t| {
+            let score = selector.closeness(labels(cx.index.template(t)?.0));
+            (score > 0).then_some((score, std::cmp::Reverse(t), t))
+        })
+        .max()
+        .map(|(_, _, t)| t)
+}
+
+/// Point a finding about a selector that selects nothing at the first requirement the nearest
+/// pod template fails, or at the selector's key when no template comes close, and show that
+/// template's labels.
+pub(crate) fn unmatched_selector(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    selector: &Selector,
+    node: &Node<'_>,
+    path: &str,
+    mut f: Finding,
+) -> Finding {
+    let key = key_span_at(cx.root(id), path).unwrap_or(node.span);
+    let nearest = nearest_template(cx, id, selector).and_then(|t| Some((t, cx.index.template(t)?)));
+    let Some((t, (template, template_path))) = nearest else {
+        f.primary.span = key;
+        return f.label("selects nothing");
+    };
+    let have = labels(template);
+    f.primary.span = selector
+        .unsatisfied(have)
+        .next()
+        .and_then(|r| r.span(node, have))
+        .unwrap_or(key);
+    f.label("the nearest pod template does not satisfy this")
+        .related(
+            template_labels_span(cx, t, template_path),
+            format!(
+                "pod template of {} has {}",
+                cx.describe(t),
+                show_labels(have)
+            ),
+        )
+}
+
+/// `` in namespace `shop` ``, or nothing when the namespace is unknown.
+pub(crate) fn in_namespace(cx: &Ctx<'_, '_>, id: InstId) -> String {
+    cx.index
+        .namespace(id)
+        .map_or(String::new(), |ns| format!(" in namespace `{ns}`"))
+}
+
+/// Span of a pod template's labels (or of the nearest node above them), for related labels.
+pub(crate) fn template_labels_span(cx: &Ctx<'_, '_>, t: InstId, template_path: &str) -> Span {
+    let root = cx.root(t);
+    let path = if template_path.is_empty() {
+        "metadata.labels".to_string()
+    } else {
+        format!("{template_path}.metadata.labels")
+    };
+    key_span_at(root, &path).unwrap_or_else(|| span_at(root, &path))
+}
+
+/// `a, b, c`, or the first few and how many more.
+pub(crate) fn some_of(items: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    match items.len() {
+        n if n <= SHOWN => items.join(", "),
+        n => format!("{} and {} more", items[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
+/// `app=web, tier=fe`, or `no labels`.
+pub(crate) fn show_labels(l: &BTreeMap<String, String>) -> String {
+    if l.is_empty() {
+        return "no labels".into();
+    }
+    let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join(", ")
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     // A prefix (`warn` for `warning`) counts as one edit.
@@ -308,6 +529,18 @@ mod tests {
                 "{id} is not kebab-case"
             );
         }
+    }
+
+    #[test]
+    fn shown_paths_join() {
+        assert_eq!(
+            join_display("overlay", "../shared/cm.yaml"),
+            "shared/cm.yaml"
+        );
+        assert_eq!(join_display(".", "../x.yaml"), "../x.yaml");
+        assert_eq!(join_display("a", "../../b/../c.yaml"), "../c.yaml");
+        assert_eq!(join_display("/r/a", "../../../x"), "/x");
+        assert_eq!(join_display("a", "./b.yaml"), "a/b.yaml");
     }
 
     #[test]

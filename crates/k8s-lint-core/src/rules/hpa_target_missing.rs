@@ -1,0 +1,130 @@
+//! A HorizontalPodAutoscaler scales a workload that no manifest defines in its namespace.
+//!
+//! Docs: `rules/hpa-target-missing.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::InstId;
+use crate::object::group_of;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::yaml::Node;
+
+use super::{closest, key_span_at, span_at};
+
+pub struct HpaTargetMissing;
+
+static META: RuleMeta = RuleMeta {
+    id: "hpa-target-missing",
+    severity: Severity::Error,
+    summary:
+        "A HorizontalPodAutoscaler scales a workload that no manifest defines in its namespace.",
+    default_enabled: true,
+};
+
+impl Rule for HpaTargetMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            if !cx.object(id).is("autoscaling", "HorizontalPodAutoscaler")
+                || cx.index.inst(id).opaque
+                || cx.index.may_have_unseen(id)
+            {
+                continue;
+            }
+            let root = cx.root(id);
+            let s = |p: &str| root.at(p).and_then(Node::as_str).filter(|v| !v.is_empty());
+            let (Some(api_version), Some(kind), Some(name)) = (
+                s("spec.scaleTargetRef.apiVersion"),
+                s("spec.scaleTargetRef.kind"),
+                s("spec.scaleTargetRef.name"),
+            ) else {
+                continue;
+            };
+            let group = group_of(api_version);
+            let ns = cx.index.namespace(id);
+            if !judged(cx, group, kind)
+                || !cx.index.resolve(id, group, kind, name).is_empty()
+                || cx.settings.is_external(kind, ns, name)
+                || cx.broken_file_mentions(&[kind, name])
+            {
+                continue;
+            }
+            out.push(finding(cx, id, group, kind, name));
+        }
+    }
+}
+
+/// Kinds the repository would define if it ran them: the built-in scalable workloads, and
+/// any other kind (a Rollout, say) it does define somewhere.
+fn judged(cx: &Ctx<'_, '_>, group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet")
+    ) || !cx.index.of_kind(group, kind).is_empty()
+}
+
+fn finding(cx: &Ctx<'_, '_>, id: InstId, group: &str, kind: &str, name: &str) -> Finding {
+    let ns = cx.index.namespace(id);
+    let where_ = ns.map_or(String::new(), |n| format!(" in namespace `{n}`"));
+    let resource = format!(
+        "{}s/scale{}",
+        kind.to_ascii_lowercase(),
+        if group.is_empty() {
+            String::new()
+        } else {
+            format!(".{group}")
+        }
+    );
+    let mut f = Finding::new(
+        &META,
+        span_at(cx.root(id), "spec.scaleTargetRef.name"),
+        format!(
+            "{} scales {kind} `{name}`, which no manifest defines{where_}: the autoscaler never acts and reports `FailedGetScale` (`the HPA controller was unable to get the target's current scale: {resource} \"{name}\" not found`)",
+            cx.describe(id)
+        ),
+    )
+    .label(format!("no such {kind}"));
+    let candidates: Vec<InstId> = cx
+        .index
+        .of_kind(group, kind)
+        .iter()
+        .copied()
+        .filter(|&t| cx.index.same_namespace(id, t))
+        .collect();
+    let names = candidates.iter().map(|&t| cx.index.inst(t).name.as_str());
+    let near = closest(name, names);
+    for &t in &candidates {
+        if near == Some(cx.index.inst(t).name.as_str()) {
+            let root = cx.root(t);
+            let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
+            f = f.related(at, format!("{} is defined here", cx.describe(t)));
+            break;
+        }
+    }
+    if let Some((other, t)) = other_kind(cx, id, kind, name) {
+        let root = cx.root(t);
+        let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
+        return f
+            .related(at, format!("{} has this name", cx.describe(t)))
+            .help(format!("did you mean `kind: {other}`? Set `scaleTargetRef.kind` (and `apiVersion`) to the kind of the workload"));
+    }
+    f.help(match near {
+        Some(n) => format!("did you mean `{n}`? Point `scaleTargetRef` at the {kind} as deployed, in the HorizontalPodAutoscaler's namespace"),
+        None => format!("point `scaleTargetRef` at a {kind} of the HorizontalPodAutoscaler's namespace, or remove the autoscaler"),
+    })
+}
+
+/// A scalable workload of another kind with the name the autoscaler wants.
+fn other_kind(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    kind: &str,
+    name: &str,
+) -> Option<(&'static str, InstId)> {
+    ["Deployment", "StatefulSet", "ReplicaSet"]
+        .into_iter()
+        .filter(|k| *k != kind)
+        .find_map(|k| Some((k, *cx.index.resolve(id, "apps", k, name).first()?)))
+}

@@ -1,0 +1,57 @@
+//! A NetworkPolicy's `podSelector` selects no pod template in its namespace.
+//!
+//! Docs: `rules/network-policy-selector-unmatched.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{selector_at, selects_no_pods, unmatched_selector};
+
+pub struct NetworkPolicySelectorUnmatched;
+
+static META: RuleMeta = RuleMeta {
+    id: "network-policy-selector-unmatched",
+    severity: Severity::Warning,
+    summary: "A NetworkPolicy's `podSelector` selects no pod template in its namespace.",
+    default_enabled: true,
+};
+
+impl Rule for NetworkPolicySelectorUnmatched {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            if !cx.object(id).is("networking.k8s.io", "NetworkPolicy") {
+                continue;
+            }
+            // An empty `podSelector` selects every pod of the namespace, on purpose.
+            let Some((selector, node)) = selector_at(cx, id, "spec.podSelector") else {
+                continue;
+            };
+            if !selects_no_pods(cx, id, &selector) {
+                continue;
+            }
+            let f = unmatched_selector(
+                cx,
+                id,
+                &selector,
+                node,
+                "spec.podSelector",
+                Finding::new(
+                    &META,
+                    node.span,
+                    format!(
+                        "{} applies to no pods: no pod template{} matches `{selector}`, so it neither isolates nor admits traffic for any pod",
+                        cx.describe(id),
+                        super::in_namespace(cx, id)
+                    ),
+                ),
+            );
+            out.push(f.help(
+                "make `podSelector` match the pod template labels of the pods this policy is for",
+            ));
+        }
+    }
+}

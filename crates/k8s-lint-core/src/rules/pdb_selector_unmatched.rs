@@ -1,0 +1,58 @@
+//! A PodDisruptionBudget selects no pod template in its namespace.
+//!
+//! Docs: `rules/pdb-selector-unmatched.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{selector_at, selects_no_pods, unmatched_selector};
+
+pub struct PdbSelectorUnmatched;
+
+static META: RuleMeta = RuleMeta {
+    id: "pdb-selector-unmatched",
+    severity: Severity::Warning,
+    summary: "A PodDisruptionBudget selects no pod template in its namespace.",
+    default_enabled: true,
+};
+
+impl Rule for PdbSelectorUnmatched {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            if cx.object(id).api_version != "policy/v1"
+                || cx.object(id).kind != "PodDisruptionBudget"
+            {
+                continue;
+            }
+            // A missing selector selects nothing in policy/v1, an empty one every pod: both
+            // are deliberate enough not to second-guess.
+            let Some((selector, node)) = selector_at(cx, id, "spec.selector") else {
+                continue;
+            };
+            if !selects_no_pods(cx, id, &selector) {
+                continue;
+            }
+            let f = unmatched_selector(
+                cx,
+                id,
+                &selector,
+                node,
+                "spec.selector",
+                Finding::new(
+                    &META,
+                    node.span,
+                    format!(
+                        "{} selects no pods: no pod template{} matches `{selector}`, so it limits no eviction: node drains may take down every pod it was meant to protect, and the disruption controller records `NoPods` (`No matching pods found`)",
+                        cx.describe(id),
+                        super::in_namespace(cx, id)
+                    ),
+                ),
+            );
+            out.push(f.help("make the selector match the pod template labels of the workload this budget is for"));
+        }
+    }
+}

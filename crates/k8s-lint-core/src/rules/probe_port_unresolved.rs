@@ -1,0 +1,205 @@
+//! A probe names a port its container does not declare.
+//!
+//! Docs: `rules/probe-port-unresolved.md`.
+
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::finding::{Finding, Severity};
+use crate::index::InstId;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::source::Span;
+
+use super::{describe_port, key_span_at, protocol, serving_containers, span_at};
+
+pub struct ProbePortUnresolved;
+
+static META: RuleMeta = RuleMeta {
+    id: "probe-port-unresolved",
+    severity: Severity::Error,
+    summary: "A probe names a port its container does not declare.",
+    default_enabled: true,
+};
+
+/// A probe's target port and where it is written, relative to the container.
+struct ProbePort {
+    /// `Liveness`, as the kubelet names the probe in events.
+    kind: &'static str,
+    port: IntOrString,
+    path: String,
+}
+
+impl Rule for ProbePortUnresolved {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let Some((template, path)) = cx.index.template(id) else {
+                continue;
+            };
+            let Some(spec) = template.spec.as_ref() else {
+                continue;
+            };
+            if cx.index.inst(id).opaque {
+                continue;
+            }
+            for (c, cpath) in serving_containers(spec, path) {
+                for p in probe_ports(c) {
+                    let f = match &p.port {
+                        IntOrString::String(name) => named(cx, id, c, &cpath, &p, name),
+                        IntOrString::Int(n) => numbered(cx, id, spec, c, &cpath, &p, *n),
+                    };
+                    out.extend(f);
+                }
+            }
+        }
+    }
+}
+
+fn probe_ports(c: &Container) -> Vec<ProbePort> {
+    let probes: [(&str, &str, &Option<Probe>); 3] = [
+        ("Liveness", "livenessProbe", &c.liveness_probe),
+        ("Readiness", "readinessProbe", &c.readiness_probe),
+        ("Startup", "startupProbe", &c.startup_probe),
+    ];
+    let mut out = Vec::new();
+    for (kind, field, probe) in probes {
+        let Some(probe) = probe else { continue };
+        let mut add = |port: IntOrString, handler: &str| {
+            out.push(ProbePort {
+                kind,
+                port,
+                path: format!("{field}.{handler}.port"),
+            });
+        };
+        if let Some(h) = &probe.http_get {
+            add(h.port.clone(), "httpGet");
+        }
+        if let Some(t) = &probe.tcp_socket {
+            add(t.port.clone(), "tcpSocket");
+        }
+        if let Some(g) = &probe.grpc {
+            add(IntOrString::Int(g.port), "grpc");
+        }
+    }
+    out
+}
+
+fn ports(c: &Container) -> &[k8s_openapi::api::core::v1::ContainerPort] {
+    c.ports.as_deref().unwrap_or(&[])
+}
+
+/// The container's `ports` (or its name when it has none), with what it declares.
+fn declared(cx: &Ctx<'_, '_>, id: InstId, c: &Container, cpath: &str) -> (Span, String) {
+    let root = cx.root(id);
+    let listed: Vec<String> = ports(c)
+        .iter()
+        .map(|p| {
+            describe_port(
+                p.container_port,
+                p.name.as_deref(),
+                protocol(p.protocol.as_ref()),
+            )
+        })
+        .collect();
+    match key_span_at(root, &format!("{cpath}.ports")) {
+        Some(at) if !listed.is_empty() => (
+            at,
+            format!("container `{}` declares {}", c.name, listed.join(", ")),
+        ),
+        _ => (
+            span_at(root, &format!("{cpath}.name")),
+            format!("container `{}` declares no ports", c.name),
+        ),
+    }
+}
+
+fn named(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    c: &Container,
+    cpath: &str,
+    p: &ProbePort,
+    name: &str,
+) -> Option<Finding> {
+    // The kubelet falls back to reading a digits-only name as a number.
+    if name.is_empty()
+        || name.bytes().all(|b| b.is_ascii_digit())
+        || ports(c).iter().any(|cp| cp.name.as_deref() == Some(name))
+    {
+        return None;
+    }
+    let effect = match p.kind {
+        "Liveness" => "the container is restarted over and over",
+        "Readiness" => "the pod never becomes Ready and receives no Service traffic",
+        _ => "the container is killed and restarted, and its other probes never start",
+    };
+    let (at, what) = declared(cx, id, c, cpath);
+    let names: Vec<&str> = ports(c)
+        .iter()
+        .filter_map(|cp| cp.name.as_deref())
+        .collect();
+    let help = if names.is_empty() {
+        format!("give the port a `name: {name}` under the container's `ports`, or probe the port number")
+    } else {
+        format!(
+            "use one of the container's port names ({}) or a port number; a probe looks names up in its own container only",
+            names.join(", ")
+        )
+    };
+    Some(
+        Finding::new(
+            &META,
+            span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
+            format!(
+                "{} probe of container `{}` in {} uses port name `{name}`, which the container does not declare: the kubelet reports `{} probe errored: port {name} not found` and {effect}",
+                p.kind,
+                c.name,
+                cx.describe(id),
+                p.kind
+            ),
+        )
+        .label("no container port has this name")
+        .related(at, what)
+        .help(help),
+    )
+}
+
+fn numbered(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    spec: &PodSpec,
+    c: &Container,
+    cpath: &str,
+    p: &ProbePort,
+    n: i32,
+) -> Option<Finding> {
+    // Containers of a pod share its network: a port any of them declares is a fine target.
+    let pod_ports = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .flat_map(ports);
+    if ports(c).is_empty() || pod_ports.clone().any(|cp| cp.container_port == n) {
+        return None;
+    }
+    let (at, what) = declared(cx, id, c, cpath);
+    Some(
+        Finding::new(
+            &META,
+            span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
+            format!(
+                "{} probe of container `{}` in {} targets port {n}, which no container of the pod declares; it still works if the process listens on {n}, since `containerPort` is informational",
+                p.kind,
+                c.name,
+                cx.describe(id)
+            ),
+        )
+        .severity(Severity::Info)
+        .label("not a declared container port")
+        .related(at, what)
+        .help("check that the process listens on this port; probe a declared port, or declare this one under `ports`"),
+    )
+}

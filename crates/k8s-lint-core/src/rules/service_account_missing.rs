@@ -1,0 +1,110 @@
+//! A pod template runs as a ServiceAccount that the repository does not define.
+//!
+//! Docs: `rules/service-account-missing.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::InstId;
+use crate::rule::{Ctx, Rule, RuleMeta};
+
+use super::{closest, key_span_at, span_at};
+
+pub struct ServiceAccountMissing;
+
+static META: RuleMeta = RuleMeta {
+    id: "service-account-missing",
+    severity: Severity::Warning,
+    summary: "A pod template runs as a ServiceAccount that the repository does not define.",
+    default_enabled: true,
+};
+
+impl Rule for ServiceAccountMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            let Some((template, path)) = cx.index.template(id) else {
+                continue;
+            };
+            let Some(spec) = template.spec.as_ref() else {
+                continue;
+            };
+            // `serviceAccount` is the deprecated alias, read only when the name is unset.
+            let (field, name) = match (&spec.service_account_name, &spec.service_account) {
+                (Some(n), _) if !n.is_empty() => ("serviceAccountName", n),
+                (_, Some(n)) if !n.is_empty() => ("serviceAccount", n),
+                _ => continue,
+            };
+            if name == "default" || cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+                continue;
+            }
+            let ns = cx.index.namespace(id);
+            let defined_here: Vec<InstId> = cx
+                .index
+                .of_kind("", "ServiceAccount")
+                .iter()
+                .copied()
+                .filter(|&sa| cx.index.namespace(sa) == ns)
+                .collect();
+            // Without any ServiceAccount of the namespace in the repo, they are managed elsewhere.
+            if defined_here.is_empty()
+                || !cx.index.resolve(id, "", "ServiceAccount", name).is_empty()
+                || cx.settings.is_external("ServiceAccount", ns, name)
+                || cx.broken_file_mentions(&["ServiceAccount", name])
+            {
+                continue;
+            }
+            out.push(finding(cx, id, path, field, name, &defined_here));
+        }
+    }
+}
+
+fn finding(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    template_path: &str,
+    field: &str,
+    name: &str,
+    defined: &[InstId],
+) -> Finding {
+    let prefix = if template_path.is_empty() {
+        "spec".to_string()
+    } else {
+        format!("{template_path}.spec")
+    };
+    let ns = cx.index.namespace(id);
+    let where_ = ns.map_or(String::new(), |n| format!(" in namespace `{n}`"));
+    let shown_ns = ns.unwrap_or("<namespace>");
+    let mut names: Vec<&str> = defined
+        .iter()
+        .map(|&sa| cx.index.inst(sa).name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut f = Finding::new(
+        &META,
+        span_at(cx.root(id), &format!("{prefix}.{field}")),
+        format!(
+            "{} runs as ServiceAccount `{name}`, which no manifest defines{where_} (ServiceAccounts there: {}): pod creation is refused with `error looking up service account {shown_ns}/{name}: serviceaccount \"{name}\" not found`",
+            cx.describe(id),
+            super::some_of(&names)
+        ),
+    )
+    .label("no such ServiceAccount");
+    let near = closest(name, names.iter().copied());
+    for &sa in defined {
+        if near == Some(cx.index.inst(sa).name.as_str()) {
+            let root = cx.root(sa);
+            let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
+            f = f.related(at, format!("{} is defined here", cx.describe(sa)));
+        }
+    }
+    let help = match near {
+        Some(n) => format!("did you mean `{n}`? Fix the name, or add the ServiceAccount `{name}`{where_}"),
+        None => format!(
+            "add a ServiceAccount `{name}`{where_}, fix the name, or declare it external in the k8s-lint settings if something else creates it"
+        ),
+    };
+    f.help(help)
+}

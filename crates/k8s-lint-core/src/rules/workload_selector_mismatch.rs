@@ -1,0 +1,83 @@
+//! A workload's `spec.selector` does not select its own pod template.
+//!
+//! Docs: `rules/workload-selector-mismatch.md`.
+
+use crate::finding::{Finding, Severity};
+use crate::index::{labels, InstId};
+use crate::object::Object;
+use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::yaml::Node;
+
+use super::{selector_at, show_labels, template_labels_span};
+
+pub struct WorkloadSelectorMismatch;
+
+static META: RuleMeta = RuleMeta {
+    id: "workload-selector-mismatch",
+    severity: Severity::Error,
+    summary: "A workload's `spec.selector` does not select its own pod template.",
+    default_enabled: true,
+};
+
+impl Rule for WorkloadSelectorMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            if !validated(cx.object(id), cx.root(id)) || cx.index.inst(id).opaque {
+                continue;
+            }
+            let Some((template, path)) = cx.index.template(id) else {
+                continue;
+            };
+            // A missing or empty selector is rejected with another message; nothing to compare.
+            let Some((selector, node)) = selector_at(cx, id, "spec.selector") else {
+                continue;
+            };
+            let have = labels(template);
+            let Some(first) = selector.unsatisfied(have).next() else {
+                continue;
+            };
+            let missing: Vec<String> = selector.unsatisfied(have).map(|r| r.to_string()).collect();
+            let span = first.span(node, have).unwrap_or(node.span);
+            out.push(
+                Finding::new(
+                    &META,
+                    span,
+                    format!(
+                        "the selector of {} requires `{}`, which its own pod template labels do not satisfy: the API server rejects it with \"spec.template.metadata.labels: Invalid value: ...: `selector` does not match template `labels`\"",
+                        cx.describe(id),
+                        missing.join(", ")
+                    ),
+                )
+                .label("not satisfied by the pod template labels")
+                .related(
+                    template_labels_span(cx, id, path),
+                    format!("the pod template has {}", show_labels(have)),
+                )
+                .help(help(cx, id)),
+            );
+        }
+    }
+}
+
+/// Kinds whose selector the API server checks against the template. A Job's selector is
+/// generated unless `manualSelector: true`, so only a manual one is compared.
+fn validated(o: &Object, root: &Node<'_>) -> bool {
+    match (o.api_version.as_str(), o.kind.as_str()) {
+        ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => true,
+        ("batch/v1", "Job") => {
+            root.at("spec.manualSelector").and_then(Node::scalar_text) == Some("true")
+        }
+        _ => false,
+    }
+}
+
+fn help(cx: &Ctx<'_, '_>, id: InstId) -> String {
+    format!(
+        "add the missing labels to `spec.template.metadata.labels` of {}, or fix the selector; an existing workload's selector is immutable, so changing it means recreating the object",
+        cx.describe(id)
+    )
+}
