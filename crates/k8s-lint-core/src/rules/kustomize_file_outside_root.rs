@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
+use crate::gitops::Tool;
 use crate::kustomize::{PathEntry, Role, Target};
 use crate::rule::{Ctx, Rule, RuleMeta};
 
@@ -37,18 +38,30 @@ impl Rule for KustomizeFileOutsideRoot {
                     _ => join_display(&dir, &e.text),
                 };
                 let field = e.role.field();
-                out.push(
-                    Finding::new(
-                        &META,
-                        e.span,
-                        format!(
-                            "`{field}` entry `{}` is a file outside the kustomization's directory `{dir}`: `kustomize build` fails with `security; file '{file}' is not in or below '{dir}'`",
-                            e.text
-                        ),
-                    )
-                    .label("file outside the kustomization root")
-                    .help(help(e.role)),
-                );
+                let f = Finding::new(
+                    &META,
+                    e.span,
+                    format!(
+                        "`{field}` entry `{}` is a file outside the kustomization's directory `{dir}`: `kustomize build` fails with `security; file '{file}' is not in or below '{dir}'`",
+                        e.text
+                    ),
+                )
+                .label("file outside the kustomization root")
+                .help(help(e.role));
+                // Flux builds with LoadRestrictionsNone: there the entry works.
+                let flux = cx
+                    .gitops
+                    .app_for(&k.dir)
+                    .is_some_and(|a| a.tool == Tool::Flux);
+                out.push(if flux {
+                    Finding {
+                        message: format!("{}; Flux, which deploys this path, builds without that restriction, so only `kustomize build`, `kubectl apply -k` and Argo CD fail", f.message),
+                        ..f
+                    }
+                    .severity(Severity::Info)
+                } else {
+                    f
+                });
             }
         }
     }
