@@ -164,3 +164,20 @@ fn examples_fire_and_fixes_do_not() {
     }
     assert!(checked >= 10);
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    for rule in RULES {
+        let id = rule.meta().id;
+        assert!(
+            readme.contains(&format!(
+                "| [`{id}`](rules/{id}.md) | {} |",
+                rule.meta().severity
+            )),
+            "README.md's rule table lacks `{id}` (or its severity changed)"
+        );
+    }
+}
