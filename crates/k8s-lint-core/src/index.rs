@@ -18,8 +18,17 @@ use crate::yaml::{Node, Parsed};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstId(pub u32);
 
-/// (API group, kind, name).
-type Key = (String, String, String);
+/// Maps keyed one string per level, so lookups never build an owned key.
+type ByKind = HashMap<String, HashMap<String, Vec<InstId>>>;
+type ByName = HashMap<String, HashMap<String, HashMap<String, Vec<InstId>>>>;
+
+/// The value under `key`, inserted when missing (allocating the key only then).
+fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("present")
+}
 
 /// The typed view of an instance, for the kinds rules read.
 #[derive(Debug)]
@@ -48,12 +57,13 @@ pub struct Index<'s> {
     pub incomplete: Vec<(KustId, Option<String>)>,
     default_namespace: Option<String>,
     /// Instances by (group, kind, name as deployed).
-    by_name: HashMap<Key, Vec<InstId>>,
+    by_name: ByName,
     /// Instances by (group, kind, name written in their file, before any prefix or suffix).
-    by_source_name: HashMap<Key, Vec<InstId>>,
-    by_kind: HashMap<(String, String), Vec<InstId>>,
+    by_source_name: ByName,
+    /// Instances by (group, kind).
+    by_kind: ByKind,
     /// Pod templates by one of their labels.
-    templates_by_label: HashMap<(String, String), Vec<InstId>>,
+    templates_by_label: ByKind,
     templates: Vec<InstId>,
 }
 
@@ -96,19 +106,10 @@ impl<'s> Index<'s> {
         for (i, inst) in index.instances.iter().enumerate() {
             let id = InstId(i as u32);
             let o = &objects[inst.object.0 as usize];
-            let (group, kind) = (o.group().to_string(), o.kind.clone());
-            let key = |name: &str| (group.clone(), kind.clone(), name.to_string());
-            index.by_name.entry(key(&inst.name)).or_default().push(id);
-            index
-                .by_source_name
-                .entry(key(&o.name))
-                .or_default()
-                .push(id);
-            index
-                .by_kind
-                .entry((group.clone(), kind.clone()))
-                .or_default()
-                .push(id);
+            let (group, kind) = (o.group(), o.kind.as_str());
+            slot(slot(slot(&mut index.by_name, group), kind), &inst.name).push(id);
+            slot(slot(slot(&mut index.by_source_name, group), kind), &o.name).push(id);
+            slot(slot(&mut index.by_kind, group), kind).push(id);
             let view = &index.views[i];
             let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
             if template || (inst.opaque && is_workload(o)) {
@@ -116,11 +117,7 @@ impl<'s> Index<'s> {
             }
             if let View::Workload { template, .. } = view {
                 for (k, v) in labels(template) {
-                    index
-                        .templates_by_label
-                        .entry((k.clone(), v.clone()))
-                        .or_default()
-                        .push(id);
+                    slot(slot(&mut index.templates_by_label, k), v).push(id);
                 }
             }
         }
@@ -179,16 +176,12 @@ impl<'s> Index<'s> {
 
     /// Every instance of a kind, e.g. `("networking.k8s.io", "IngressClass")`.
     pub fn of_kind(&self, group: &str, kind: &str) -> &[InstId] {
-        self.by_kind
-            .get(&(group.to_string(), kind.to_string()))
-            .map_or(&[], Vec::as_slice)
+        lookup2(&self.by_kind, group, kind)
     }
 
     /// Instances of a kind with this name as deployed, in any namespace.
     pub fn named(&self, group: &str, kind: &str, name: &str) -> &[InstId] {
-        self.by_name
-            .get(&(group.to_string(), kind.to_string(), name.to_string()))
-            .map_or(&[], Vec::as_slice)
+        lookup3(&self.by_name, group, kind, name)
     }
 
     pub fn services_named(&self, name: &str) -> &[InstId] {
@@ -200,12 +193,8 @@ impl<'s> Index<'s> {
     /// reference transformer); otherwise names compare as deployed.
     pub fn resolve(&self, from: InstId, group: &str, kind: &str, name: &str) -> Vec<InstId> {
         let build = self.inst(from).build;
-        let key = (group.to_string(), kind.to_string(), name.to_string());
         if build.is_some() {
-            let same_build: Vec<InstId> = self
-                .by_source_name
-                .get(&key)
-                .map_or(&[][..], Vec::as_slice)
+            let same_build: Vec<InstId> = lookup3(&self.by_source_name, group, kind, name)
                 .iter()
                 .copied()
                 .filter(|&s| self.inst(s).build == build && self.same_namespace(from, s))
@@ -214,9 +203,7 @@ impl<'s> Index<'s> {
                 return same_build;
             }
         }
-        self.by_name
-            .get(&key)
-            .map_or(&[][..], Vec::as_slice)
+        self.named(group, kind, name)
             .iter()
             .copied()
             .filter(|&s| self.same_namespace(from, s))
@@ -237,9 +224,7 @@ impl<'s> Index<'s> {
         let Some((k, v)) = selector.iter().next() else {
             return Vec::new();
         };
-        self.templates_by_label
-            .get(&(k.clone(), v.clone()))
-            .map_or(&[][..], Vec::as_slice)
+        lookup2(&self.templates_by_label, k, v)
             .iter()
             .copied()
             .filter(|&t| self.same_namespace(service, t))
@@ -267,6 +252,17 @@ impl<'s> Index<'s> {
             _ => None,
         }
     }
+}
+
+fn lookup2<'m>(map: &'m ByKind, a: &str, b: &str) -> &'m [InstId] {
+    map.get(a).and_then(|m| m.get(b)).map_or(&[], Vec::as_slice)
+}
+
+fn lookup3<'m>(map: &'m ByName, a: &str, b: &str, c: &str) -> &'m [InstId] {
+    map.get(a)
+        .and_then(|m| m.get(b))
+        .and_then(|m| m.get(c))
+        .map_or(&[], Vec::as_slice)
 }
 
 pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {
