@@ -141,6 +141,9 @@ pub struct Model {
     pub reached: HashSet<FileId>,
     /// Files listed as `resources`/`bases` by some kustomization.
     pub resources: HashSet<FileId>,
+    /// The repository top (the directory holding `.git` above the first lint root, else that
+    /// root): no GitOps tool reads a path outside it.
+    pub repo_top: PathBuf,
 }
 
 impl Model {
@@ -150,7 +153,13 @@ impl Model {
             .enumerate()
             .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
             .collect();
-        let mut model = Model::default();
+        let mut model = Model {
+            repo_top: roots
+                .first()
+                .map(|r| crate::gitops::repo_top(r))
+                .unwrap_or_default(),
+            ..Model::default()
+        };
         for (i, f) in files.iter().enumerate() {
             if is_kustomization_file(&f.path) {
                 let id = KustId(model.kusts.len() as u32);
@@ -233,6 +242,13 @@ impl Model {
     pub fn in_kustomize_tree(&self, dir: &Path, gitops: &crate::gitops::GitOps) -> bool {
         self.enclosing(dir).is_some()
             && !gitops.deploys_directory(dir, |d| self.dirs.contains_key(d))
+    }
+
+    /// Whether a listed path is absolute or leaves the repository: kustomize refuses the first,
+    /// and no GitOps tool can read the second. Such paths are never looked at.
+    pub fn escapes_repository(&self, e: &PathEntry) -> bool {
+        e.target == Target::Outside
+            && (Path::new(&e.text).is_absolute() || !e.path.starts_with(&self.repo_top))
     }
 
     /// The nearest kustomization at or above `dir`, if any.

@@ -30,7 +30,8 @@ impl Rule for KustomizeFileOutsideRoot {
         for k in &cx.model.kusts {
             let dir = kust_dir_display(cx, k);
             for e in &k.entries {
-                if !is_outside_file(e, &k.dir) {
+                // Paths out of the repository are kustomize-resource-missing's.
+                if !is_outside_file(e, &k.dir) || cx.model.escapes_repository(e) {
                     continue;
                 }
                 let file = match e.target {

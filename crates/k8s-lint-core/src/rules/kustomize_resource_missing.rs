@@ -45,6 +45,13 @@ impl Rule for KustomizeResourceMissing {
                         "no kustomization in this directory",
                         "add a kustomization to the directory, or list its files one by one".to_string(),
                     ),
+                    Target::Outside if cx.model.escapes_repository(e) => (
+                        format!(
+                            "`{field}` entry `{text}` points outside the repository: kustomize rejects absolute paths, and neither CI nor Argo CD or Flux can read outside the checkout"
+                        ),
+                        "outside the repository",
+                        "list a path inside the repository (k8s-lint never reads or shows what lies outside it)".to_string(),
+                    ),
                     Target::WrongType => {
                         let want = if e.role.field() == "components" { "a directory" } else { "a file" };
                         (
