@@ -38,6 +38,7 @@ impl Rule for ConfigRefMissing {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let generated = generator_names(cx);
+        let makers = custom_resources(cx);
         for id in cx.index.ids() {
             let Some((template, path)) = cx.index.template(id) else {
                 continue;
@@ -49,7 +50,7 @@ impl Rule for ConfigRefMissing {
                 continue;
             }
             for r in refs(spec, path) {
-                if !is_made(cx, id, &r, &generated) {
+                if !is_made(cx, id, &r, &generated, &makers) {
                     out.push(finding(cx, id, &r));
                 }
             }
@@ -255,7 +256,13 @@ fn generator_names(cx: &Ctx<'_, '_>) -> HashSet<(&'static str, String)> {
 
 /// Whether something the repository defines or declares makes the referenced object, or
 /// might: when in doubt, it does.
-fn is_made(cx: &Ctx<'_, '_>, id: InstId, r: &Ref, generated: &HashSet<(&str, String)>) -> bool {
+fn is_made(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    r: &Ref,
+    generated: &HashSet<(&str, String)>,
+    makers: &[InstId],
+) -> bool {
     let name = r.name.as_str();
     let ns = cx.index.namespace(id);
     // Every namespace gets this ConfigMap from the cluster itself.
@@ -265,7 +272,7 @@ fn is_made(cx: &Ctx<'_, '_>, id: InstId, r: &Ref, generated: &HashSet<(&str, Str
         || cx.settings.is_external(r.kind, ns, name)
         || (r.kind == "Secret"
             && (secret_made(cx, id, name) || !manages_secrets(cx, id, generated)))
-        || custom_resource_makes(cx, id, name)
+        || custom_resource_makes(cx, id, name, makers)
         || cx.broken_file_mentions(&[name])
 }
 
@@ -311,23 +318,28 @@ fn manages_secrets(cx: &Ctx<'_, '_>, id: InstId, generated: &HashSet<(&str, Stri
         .any(|&s| cx.index.same_namespace(id, s))
 }
 
+/// Custom resources that may make Secrets and ConfigMaps, found once per run. Kinds that run
+/// pods (Argo Rollouts) consume references rather than make objects.
+fn custom_resources(cx: &Ctx<'_, '_>) -> Vec<InstId> {
+    cx.index
+        .ids()
+        .filter(|&c| {
+            let group = cx.object(c).group();
+            let runs_pods = matches!(
+                cx.index.view(c),
+                View::Workload { .. } | View::OpaqueTemplate
+            );
+            group.contains('.') && !group.ends_with(".k8s.io") && !runs_pods
+        })
+        .collect()
+}
+
 /// Operators make Secrets and ConfigMaps for their custom resources, named in the resource's
 /// `spec` (cert-manager's `secretName`, Crossplane's connection secret, Vault and 1Password
 /// syncs) or after the resource itself (`<name>`, `<name>-app`, `<name>.credentials`).
-fn custom_resource_makes(cx: &Ctx<'_, '_>, id: InstId, name: &str) -> bool {
-    cx.index.ids().any(|c| {
-        let o = cx.object(c);
-        let group = o.group();
-        // Kinds that run pods (Argo Rollouts) consume references rather than make objects.
-        let runs_pods = matches!(
-            cx.index.view(c),
-            View::Workload { .. } | View::OpaqueTemplate
-        );
-        if !group.contains('.')
-            || group.ends_with(".k8s.io")
-            || runs_pods
-            || !cx.index.same_namespace(id, c)
-        {
+fn custom_resource_makes(cx: &Ctx<'_, '_>, id: InstId, name: &str, makers: &[InstId]) -> bool {
+    makers.iter().copied().any(|c| {
+        if !cx.index.same_namespace(id, c) {
             return false;
         }
         let own = &cx.index.inst(c).name;
