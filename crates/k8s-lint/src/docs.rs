@@ -24,10 +24,15 @@ pub fn list() -> String {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "{:<width$}  {:<7}  {}",
+            "{:<width$}  {:<7}  {}{}",
             m.id,
             m.severity.as_str(),
-            m.summary
+            m.summary,
+            if m.default_enabled {
+                ""
+            } else {
+                " [off by default]"
+            }
         );
     }
     out

@@ -102,6 +102,11 @@ fn sarif_has_what_code_scanning_reads() {
             .unwrap()
             .ends_with(&format!("rules/{id}.md")));
         assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
+        let on = k8s_lint_core::rules::by_id(id)
+            .unwrap()
+            .meta()
+            .default_enabled;
+        assert_eq!(rule["defaultConfiguration"]["enabled"], on, "{id}");
     }
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 4);

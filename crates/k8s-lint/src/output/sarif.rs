@@ -70,6 +70,7 @@ struct Help {
 #[derive(Serialize)]
 struct Configuration {
     level: &'static str,
+    enabled: bool,
 }
 
 #[derive(Serialize)]
@@ -144,7 +145,8 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn rule(id: &'static str, severity: Severity, summary: &'static str) -> Rule {
+fn rule(meta: &k8s_lint_core::rule::RuleMeta) -> Rule {
+    let (id, severity, summary) = (meta.id, meta.severity, meta.summary);
     let page = docs::page(id).unwrap_or(summary);
     Rule {
         id,
@@ -167,6 +169,7 @@ fn rule(id: &'static str, severity: Severity, summary: &'static str) -> Rule {
         help_uri: format!("{}/blob/main/rules/{id}.md", env!("CARGO_PKG_REPOSITORY")),
         default_configuration: Configuration {
             level: level(severity),
+            enabled: meta.default_enabled,
         },
         properties: RuleProperties {
             tags: ["kubernetes", "gitops"],
@@ -235,13 +238,7 @@ fn fnv1a(parts: &[&str]) -> String {
 }
 
 pub fn render(report: &Report) -> String {
-    let rules: Vec<Rule> = RULES
-        .iter()
-        .map(|r| {
-            let m = r.meta();
-            rule(m.id, m.severity, m.summary)
-        })
-        .collect();
+    let rules: Vec<Rule> = RULES.iter().map(|r| rule(r.meta())).collect();
     // Line numbers stay out of fingerprints, so a finding keeps its identity when unrelated
     // lines move; identical findings in one file are told apart by their order.
     let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
