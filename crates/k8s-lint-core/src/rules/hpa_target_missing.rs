@@ -26,11 +26,8 @@ impl Rule for HpaTargetMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            if !cx.object(id).is("autoscaling", "HorizontalPodAutoscaler")
-                || cx.index.inst(id).opaque
-                || cx.index.may_have_unseen(id)
-            {
+        for &id in cx.index.of_kind("autoscaling", "HorizontalPodAutoscaler") {
+            if cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
                 continue;
             }
             let root = cx.root(id);

@@ -22,10 +22,7 @@ impl Rule for NetworkPolicySelectorUnmatched {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            if !cx.object(id).is("networking.k8s.io", "NetworkPolicy") {
-                continue;
-            }
+        for &id in cx.index.of_kind("networking.k8s.io", "NetworkPolicy") {
             // An empty `podSelector` selects every pod of the namespace, on purpose.
             let Some((selector, node)) = selector_at(cx, id, "spec.podSelector") else {
                 continue;

@@ -22,10 +22,8 @@ impl Rule for PdbSelectorUnmatched {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            if cx.object(id).api_version != "policy/v1"
-                || cx.object(id).kind != "PodDisruptionBudget"
-            {
+        for &id in cx.index.of_kind("policy", "PodDisruptionBudget") {
+            if cx.object(id).api_version != "policy/v1" {
                 continue;
             }
             // A missing selector selects nothing in policy/v1, an empty one every pod: both
