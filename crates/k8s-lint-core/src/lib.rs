@@ -136,13 +136,12 @@ fn base_dir(options: &Options) -> PathBuf {
 /// Lint every manifest under `options.roots`.
 pub fn lint(options: &Options) -> Result<Report, LoadError> {
     let loaded = load_files(options)?;
-    let (findings, objects) = check(&loaded, options);
+    let (mut findings, objects) = check(&loaded, options);
     let stats = Stats {
         files: loaded.files.len(),
         objects,
         skipped: loaded.skipped,
     };
-    let mut findings = findings;
     sort_findings(&mut findings, &loaded.files);
     Ok(Report {
         files: loaded.files,
@@ -183,7 +182,7 @@ where
         }
         let model = Model::new(files, &parsed, &loaded.roots);
         let mut bases = loaded.roots.clone();
-        bases.extend(loaded.roots.first().map(|r| gitops::repo_top(r)));
+        bases.push(model.repo_top.clone());
         let gitops = GitOps::new(&objects, &parsed, &bases);
         let mut built = Builder {
             model: &model,
