@@ -120,6 +120,8 @@ pub struct Kustomization {
     pub dir: PathBuf,
     pub component: bool,
     pub entries: Vec<PathEntry>,
+    /// Paths of commented-out list entries (`# - ingress.yaml`), with the comment's span.
+    pub commented: Vec<(PathBuf, Span)>,
 }
 
 impl Kustomization {
@@ -169,6 +171,7 @@ impl Model {
                     dir: f.dir().to_path_buf(),
                     component: false,
                     entries: Vec::new(),
+                    commented: commented_entries(FileId(i as u32), &f.text, f.dir()),
                 });
             }
         }

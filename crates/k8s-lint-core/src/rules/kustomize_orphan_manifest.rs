@@ -3,7 +3,6 @@
 //! Docs: `rules/kustomize-orphan-manifest.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::kustomize::commented_entries;
 use crate::load::is_kustomization_file;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::source::{FileId, Span};
@@ -123,12 +122,8 @@ fn ancestors_commenting(
 ) -> Option<(FileId, Span)> {
     loop {
         let kust = cx.model.get(kid);
-        let kfile = cx.file(kust.file);
-        if let Some((_, span)) = commented_entries(kust.file, &kfile.text, &kust.dir)
-            .into_iter()
-            .find(|(p, _)| *p == file.path)
-        {
-            return Some((kust.file, span));
+        if let Some((_, span)) = kust.commented.iter().find(|(p, _)| *p == file.path) {
+            return Some((kust.file, *span));
         }
         kid = cx.model.enclosing(kust.dir.parent()?)?;
     }
