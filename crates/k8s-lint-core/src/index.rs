@@ -246,6 +246,13 @@ impl<'s> Index<'s> {
             .filter(move |&t| self.same_namespace(service, t))
     }
 
+    /// Every readable pod template, with the template's path in its object's tree.
+    pub fn templates(&self) -> impl Iterator<Item = (InstId, &PodTemplateSpec, &'static str)> {
+        self.templates
+            .iter()
+            .filter_map(|&id| self.template(id).map(|(t, path)| (id, t, path)))
+    }
+
     pub fn template(&self, id: InstId) -> Option<(&PodTemplateSpec, &'static str)> {
         match self.view(id) {
             View::Workload { template, path } => Some((template, path)),

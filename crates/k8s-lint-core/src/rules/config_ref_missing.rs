@@ -39,10 +39,7 @@ impl Rule for ConfigRefMissing {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let generated = generator_names(cx);
         let makers = custom_resources(cx);
-        for id in cx.index.ids() {
-            let Some((template, path)) = cx.index.template(id) else {
-                continue;
-            };
+        for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
             };

@@ -23,10 +23,7 @@ impl Rule for ServiceAccountMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            let Some((template, path)) = cx.index.template(id) else {
-                continue;
-            };
+        for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
             };
