@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::object::Object;
+use crate::object::{Object, ObjectId};
 use crate::source::{normalize, Span};
 use crate::yaml::{Node, Parsed};
 
@@ -31,13 +31,38 @@ pub struct App {
     pub recurse: bool,
 }
 
-/// A namespace that also receives objects rendered from a Helm chart.
+/// A Helm release that renders objects the repository does not show: a Flux `HelmRelease`
+/// or an Argo CD Helm source. Where its objects land is decided per deployed instance of the
+/// object that declares it (`resolve`), since kustomize may give that object its namespace.
 #[derive(Clone, Debug)]
 pub struct HelmSource {
-    pub namespace: Option<String>,
-    /// The chart (or HelmRelease) that renders them, for messages.
+    /// The HelmRelease or Application that declares the release.
+    pub object: ObjectId,
+    /// The namespace the release installs into when the declaring object says so
+    /// (`spec.targetNamespace`, `destination.namespace`); else the object's own namespace.
+    pub target_namespace: Option<String>,
+    /// Whether the target namespace is templated (an ApplicationSet): it may be any.
+    pub any_namespace: bool,
+    /// The release name as the tool computes it, and the chart: charts name their objects
+    /// `<release>`, `<release>-<chart>` or after `fullnameOverride`.
+    pub release: String,
     pub chart: String,
+    pub fullname: Option<String>,
+    /// The chart (or HelmRelease) that renders them, for messages.
+    pub what: String,
     pub span: Span,
+}
+
+impl HelmSource {
+    /// Whether an object called `name` looks like one this release renders.
+    pub fn fits(&self, name: &str) -> bool {
+        self.fullname.as_deref() == Some(name)
+            || name == self.release
+            || name
+                .strip_prefix(self.release.as_str())
+                .is_some_and(|rest| rest.starts_with('-'))
+            || (!self.chart.is_empty() && name.contains(self.chart.as_str()))
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -51,63 +76,99 @@ impl GitOps {
     /// repository top).
     pub fn new(objects: &[Object], parsed: &[Parsed<'_>], bases: &[PathBuf]) -> GitOps {
         let mut g = GitOps::default();
-        for o in objects {
+        for (i, o) in objects.iter().enumerate() {
+            let id = ObjectId(i as u32);
             let root = o.root(parsed);
             match (o.group(), o.kind.as_str()) {
-                ("argoproj.io", "Application") => g.argo(root.get("spec"), o, bases),
+                ("argoproj.io", "Application") => g.argo(root.get("spec"), id, o, bases),
                 ("argoproj.io", "ApplicationSet") => {
-                    g.argo(root.at("spec.template.spec"), o, bases)
+                    g.argo(root.at("spec.template.spec"), id, o, bases)
                 }
                 ("kustomize.toolkit.fluxcd.io", "Kustomization") => g.flux(root, bases),
-                ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                    let chart = root
-                        .at("spec.chart.spec.chart")
-                        .and_then(Node::as_str)
-                        .unwrap_or(&o.name);
-                    g.helm.push(HelmSource {
-                        namespace: text(root, "spec.targetNamespace").or(o.namespace.clone()),
-                        chart: format!("HelmRelease `{}` (chart `{chart}`)", o.name),
-                        span: root.at("spec.chart").map_or(root.span, |n| n.span),
-                    });
-                }
+                ("helm.toolkit.fluxcd.io", "HelmRelease") => g.helm_release(root, id, o),
                 _ => {}
             }
         }
         g
     }
 
-    fn argo(&mut self, spec: Option<&Node<'_>>, o: &Object, bases: &[PathBuf]) {
+    fn helm_release(&mut self, root: &Node<'_>, id: ObjectId, o: &Object) {
+        // `chartRef` (an OCIRepository or HelmChart) names no chart; its name is the best guess.
+        let chart = text(root, "spec.chart.spec.chart")
+            .or_else(|| text(root, "spec.chartRef.name"))
+            .unwrap_or_default();
+        let target = text(root, "spec.targetNamespace");
+        // Flux: `releaseName`, else `[<targetNamespace>-]<name>`.
+        let release = text(root, "spec.releaseName").unwrap_or_else(|| match &target {
+            Some(t) => format!("{t}-{}", o.name),
+            None => o.name.clone(),
+        });
+        self.helm.push(HelmSource {
+            object: id,
+            any_namespace: false,
+            target_namespace: target,
+            fullname: text(root, "spec.values.fullnameOverride"),
+            what: format!("HelmRelease `{}` (chart `{chart}`)", o.name),
+            release,
+            chart,
+            span: root
+                .at("spec.chart")
+                .or_else(|| root.at("spec.chartRef"))
+                .map_or(root.span, |n| n.span),
+        });
+    }
+
+    fn argo(&mut self, spec: Option<&Node<'_>>, id: ObjectId, o: &Object, bases: &[PathBuf]) {
         let Some(spec) = spec else { return };
         let namespace = text(spec, "destination.namespace");
+        let templated = namespace.as_deref().is_some_and(|n| n.contains("{{"));
         let sources = spec
             .get("source")
             .into_iter()
             .chain(spec.get("sources").and_then(Node::as_seq).unwrap_or(&[]));
         for source in sources {
+            let helm = |chart: String, what: String, span: Span| HelmSource {
+                object: id,
+                target_namespace: namespace.clone().filter(|_| !templated),
+                any_namespace: templated,
+                release: text(source, "helm.releaseName").unwrap_or_else(|| o.name.clone()),
+                fullname: None,
+                chart,
+                what,
+                span,
+            };
             if let Some(chart) = source.get("chart").and_then(Node::as_str) {
-                self.helm.push(HelmSource {
-                    namespace: namespace.clone(),
-                    chart: format!("Helm chart `{chart}` of Application `{}`", o.name),
-                    span: source.get("chart").map_or(source.span, |c| c.span),
-                });
+                let what = format!("Helm chart `{chart}` of {} `{}`", o.kind, o.name);
+                let span = source.get("chart").map_or(source.span, |c| c.span);
+                self.helm.push(helm(chart.to_string(), what, span));
                 continue;
             }
-            // Templated paths (ApplicationSet generators) name no single directory.
-            let Some(path) = text(source, "path").filter(|p| !p.contains("{{")) else {
+            let Some(path) = text(source, "path") else {
                 continue;
             };
-            if source.get("helm").is_some() {
-                self.helm.push(HelmSource {
-                    namespace: namespace.clone(),
-                    chart: format!("Helm chart at `{path}` of Application `{}`", o.name),
-                    span: source.get("path").map_or(source.span, |p| p.span),
-                });
+            let what = format!("Helm chart at `{path}` of {} `{}`", o.kind, o.name);
+            let span = source.get("path").map_or(source.span, |p| p.span);
+            // Templated paths (ApplicationSet generators) name no single directory.
+            if path.contains("{{") {
+                if source.get("helm").is_some() {
+                    self.helm.push(helm(String::new(), what, span));
+                }
+                continue;
+            }
+            let resolved = resolve(bases, &path);
+            // Argo CD renders a path holding a Chart.yaml as a Helm chart.
+            let in_repo = bases.last().is_some_and(|top| resolved.starts_with(top));
+            if source.get("helm").is_some() || (in_repo && resolved.join("Chart.yaml").is_file()) {
+                let chart = resolved
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                self.helm.push(helm(chart, what, span));
             }
             let recurse =
                 source.at("directory.recurse").and_then(Node::scalar_text) == Some("true");
             self.apps.push(App {
                 tool: Tool::ArgoCd,
-                path: resolve(bases, &path),
+                path: resolved,
                 namespace: namespace.clone().filter(|n| !n.contains("{{")),
                 forces_namespace: false,
                 recurse,
@@ -156,14 +217,6 @@ impl GitOps {
                 d = cur.parent();
             }
             false
-        })
-    }
-
-    /// The Helm source that may put unseen objects into `namespace`.
-    pub fn helm_in(&self, namespace: Option<&str>) -> Option<&HelmSource> {
-        self.helm.iter().find(|h| match (&h.namespace, namespace) {
-            (Some(h), Some(n)) => h == n,
-            _ => true,
         })
     }
 }

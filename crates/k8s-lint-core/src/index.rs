@@ -10,8 +10,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use rayon::prelude::*;
 
 use crate::de::{from_node, TypeError};
-use crate::kustomize::build::{Built, Instance};
-use crate::kustomize::KustId;
+use crate::kustomize::build::{Built, Incomplete, Instance};
 use crate::object::{Object, ObjectId};
 use crate::yaml::{Node, Parsed};
 
@@ -54,7 +53,8 @@ pub struct Index<'s> {
     pub views: Vec<View>,
     /// Type errors, one per object (the first instance's), in object order.
     pub type_errors: Vec<(ObjectId, TypeError)>,
-    pub incomplete: Vec<(KustId, Option<String>)>,
+    /// Builds that deploy objects the repository does not show (read by `resolve`).
+    pub incomplete: Vec<Incomplete>,
     default_namespace: Option<String>,
     /// Instances by (group, kind, name as deployed).
     by_name: ByName,
@@ -163,17 +163,6 @@ impl<'s> Index<'s> {
         }
     }
 
-    /// Whether objects we cannot see may sit next to `id`: a build that pulls in unseen
-    /// objects taints the namespace it forces, or, when it forces none, its own objects.
-    pub fn may_have_unseen(&self, id: InstId) -> bool {
-        let ns = self.namespace(id);
-        let build = self.inst(id).build;
-        self.incomplete.iter().any(|(b, forced)| match forced {
-            Some(f) => ns.is_none_or(|n| n == f),
-            None => build == Some(*b),
-        })
-    }
-
     /// Every instance of a kind, e.g. `("networking.k8s.io", "IngressClass")`.
     pub fn of_kind(&self, group: &str, kind: &str) -> &[InstId] {
         lookup2(&self.by_kind, group, kind)
@@ -188,54 +177,16 @@ impl<'s> Index<'s> {
         self.named("", "Service", name)
     }
 
-    /// The objects of a kind that a reference named `name` from `from` reaches, in the same
-    /// namespace. Inside one build a reference follows the object kustomize renamed (its name
-    /// reference transformer); otherwise names compare as deployed.
-    pub fn resolve(&self, from: InstId, group: &str, kind: &str, name: &str) -> Vec<InstId> {
-        let build = self.inst(from).build;
-        if build.is_some() {
-            let same_build: Vec<InstId> = lookup3(&self.by_source_name, group, kind, name)
-                .iter()
-                .copied()
-                .filter(|&s| self.inst(s).build == build && self.same_namespace(from, s))
-                .collect();
-            if !same_build.is_empty() {
-                return same_build;
-            }
-        }
-        self.named(group, kind, name)
-            .iter()
-            .copied()
-            .filter(|&s| self.same_namespace(from, s))
-            .collect()
+    /// Instances of a kind by the name written in their file, before any prefix or suffix.
+    /// Existence questions go through `resolve`, which also knows what the repository cannot
+    /// show; this is its raw material.
+    pub(crate) fn source_named(&self, group: &str, kind: &str, name: &str) -> &[InstId] {
+        lookup3(&self.by_source_name, group, kind, name)
     }
 
-    /// The Service an Ingress backend named `name` reaches from `from`.
-    pub fn resolve_service(&self, from: InstId, name: &str) -> Vec<InstId> {
-        self.resolve(from, "", "Service", name)
-    }
-
-    /// Pod templates in the namespace of `service` whose labels include every selector label.
-    pub fn selected_templates(
-        &self,
-        service: InstId,
-        selector: &BTreeMap<String, String>,
-    ) -> Vec<InstId> {
-        let Some((k, v)) = selector.iter().next() else {
-            return Vec::new();
-        };
-        lookup2(&self.templates_by_label, k, v)
-            .iter()
-            .copied()
-            .filter(|&t| self.same_namespace(service, t))
-            .filter(|&t| {
-                let View::Workload { template, .. } = self.view(t) else {
-                    return false;
-                };
-                let l = labels(template);
-                selector.iter().all(|(k, v)| l.get(k) == Some(v))
-            })
-            .collect()
+    /// Pod templates carrying the label `key: value` (in any namespace).
+    pub(crate) fn templates_labelled(&self, key: &str, value: &str) -> &[InstId] {
+        lookup2(&self.templates_by_label, key, value)
     }
 
     /// Every pod template in the namespace of `service` (for near-miss hints).

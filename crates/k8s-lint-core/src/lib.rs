@@ -19,6 +19,7 @@ pub mod index;
 pub mod kustomize;
 pub mod load;
 pub mod object;
+pub mod resolve;
 pub mod rule;
 pub mod rules;
 pub mod selector;
@@ -161,6 +162,7 @@ struct Analysis<'a, 's> {
     index: Index<'s>,
     settings: &'a Settings,
     broken_files: Vec<FileId>,
+    sources: resolve::Sources,
 }
 
 impl<'a, 's> Analysis<'a, 's>
@@ -196,9 +198,11 @@ where
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
         let broken_files = broken_files(loaded, &parsed);
+        let sources = resolve::Sources::new(&index, &model, &gitops, &objects, &parsed);
         Analysis {
             loaded,
             broken_files,
+            sources,
             parsed,
             objects,
             model,
@@ -231,6 +235,7 @@ where
             suppressions,
             ran,
             broken_files: &self.broken_files,
+            sources: &self.sources,
         }
     }
 }

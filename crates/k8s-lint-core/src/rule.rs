@@ -6,6 +6,7 @@ use crate::index::{Index, InstId};
 use crate::kustomize::Model;
 use crate::load::FileProblem;
 use crate::object::Object;
+use crate::resolve::Sources;
 use crate::settings::Settings;
 use crate::source::{FileId, SourceFile};
 use crate::suppress::Suppression;
@@ -49,6 +50,8 @@ pub struct Ctx<'a, 's> {
     pub ran: &'a [&'static str],
     /// Files with a syntax error or invalid UTF-8: they may hold objects we cannot see.
     pub broken_files: &'a [FileId],
+    /// What the repository cannot show, for `resolve`.
+    pub sources: &'a Sources,
 }
 
 impl<'a, 's> Ctx<'a, 's> {
@@ -61,15 +64,6 @@ impl<'a, 's> Ctx<'a, 's> {
         let start = self.objects.partition_point(|o| o.file < file);
         let end = self.objects.partition_point(|o| o.file <= file);
         &self.objects[start..end]
-    }
-
-    /// Whether a file we could not fully parse mentions every needle: the object a reference
-    /// looks for may be in its broken part, so the reference is not judged.
-    pub fn broken_file_mentions(&self, needles: &[&str]) -> bool {
-        self.broken_files.iter().any(|f| {
-            let text = &self.file(*f).text;
-            needles.iter().all(|n| text.contains(n))
-        })
     }
 
     pub fn root(&self, id: InstId) -> &'a Node<'s> {

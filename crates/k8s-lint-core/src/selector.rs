@@ -137,6 +137,18 @@ impl Selector {
         Some(Selector { requirements })
     }
 
+    /// A Service's selector: label equalities only.
+    pub fn from_labels(labels: &BTreeMap<String, String>) -> Selector {
+        let requirements = labels
+            .iter()
+            .map(|(k, v)| Requirement::Equals {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        Selector { requirements }
+    }
+
     /// An empty selector (`{}`) selects everything.
     pub fn is_empty(&self) -> bool {
         self.requirements.is_empty()

@@ -60,7 +60,8 @@ fn fixtures_match_expected_output() {
 }
 
 /// Every rule has a `fixtures/<id>/` with cases that fire it and cases where it stays silent;
-/// every such directory names a rule.
+/// `info-` cases are those where the repository cannot show what the rule looks for: the rule
+/// says so at info, never louder. Every such directory names a rule.
 #[test]
 fn every_rule_has_firing_and_clean_fixtures() {
     let root = common::fixtures();
@@ -87,9 +88,19 @@ fn every_rule_has_firing_and_clean_fixtures() {
                 if fired {
                     problems.push(format!("{}: an ok- case where {id} fires", case.display()));
                 }
+            } else if name.starts_with("info-") {
+                let loud = [": error[", ": warning["]
+                    .iter()
+                    .any(|s| expected.contains(&format!("{s}{id}]: ")));
+                if !expected.contains(&format!(": info[{id}]: ")) || loud {
+                    problems.push(format!(
+                        "{}: an info- case where {id} does not fire at info only",
+                        case.display()
+                    ));
+                }
             } else {
                 problems.push(format!(
-                    "{}: case names start with fires- or ok-",
+                    "{}: case names start with fires-, ok- or info-",
                     case.display()
                 ));
             }

@@ -228,7 +228,7 @@ fn github_drops_columns_on_multiline_spans() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(
         out.starts_with(
-            "::error file=ingress.yaml,line=7,endLine=8,title=k8s-lint (ingress-service-missing)::"
+            "::notice file=ingress.yaml,line=7,endLine=8,title=k8s-lint (ingress-service-missing)::"
         ),
         "{out}"
     );

@@ -125,10 +125,15 @@ fn several_roots_resolve_across_each_other() {
     let case = fixtures().join("ingress-service-missing/ok-namespace-from-kustomization");
     let o = run(&case, &["app", "platform", "--format", "compact"]);
     assert_eq!((o.status.code(), stdout(&o)), (Some(0), String::new()));
-    // Alone, `app` cannot see the Service that `platform` defines.
+    // Alone, `app` cannot see the Service that `platform` defines, nor any other Service of
+    // that namespace: it may well be deployed from elsewhere, which is worth an info only.
     let o = run(&case, &["app", "--format", "compact"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).starts_with("app/ingress.yaml:16:23: error[ingress-service-missing]"));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).starts_with("app/ingress.yaml:16:23: info[ingress-service-missing]"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

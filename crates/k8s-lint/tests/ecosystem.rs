@@ -71,14 +71,16 @@ fn materialise_run_and_judge_a_corpus() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    // The "public repository": an Ingress naming a Service nobody defines, and a second file
-    // whose finding stays unjudged.
+    // The "public repository": an Ingress naming a Service nobody defines (in a namespace whose
+    // Services the repository manages), and a second file whose finding stays unjudged.
     let origin = work.path().join("origin");
     std::fs::create_dir_all(origin.join("k8s")).unwrap();
     std::fs::write(
         origin.join("k8s/ingress.yaml"),
         "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: app\n\
-         spec:\n  defaultBackend:\n    service:\n      name: web\n      port:\n        number: 80\n",
+         spec:\n  defaultBackend:\n    service:\n      name: web\n      port:\n        number: 80\n\
+         ---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: app}\n\
+         spec: {type: ExternalName, externalName: db.example.com}\n",
     )
     .unwrap();
     std::fs::write(

@@ -54,13 +54,40 @@ impl<'s> Instance<'s> {
     }
 }
 
-/// Every deployed instance, and the namespaces holding objects the repo cannot show.
+/// Every deployed instance, and the builds that also deploy objects the repo cannot show.
 #[derive(Debug, Default)]
 pub struct Built<'s> {
     pub instances: Vec<Instance<'s>>,
-    /// Builds that also deploy objects we cannot see (remote bases, Helm charts, files
-    /// outside the walk, a missing entry), with the namespace they force, if any.
-    pub incomplete: Vec<(KustId, Option<String>)>,
+    pub incomplete: Vec<Incomplete>,
+}
+
+/// What may put objects into a build that no file of the walk shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hidden {
+    /// A remote base or resource (`github.com/...`, a URL).
+    Remote,
+    /// `helmCharts`: rendered by kustomize with Helm at build time.
+    Helm,
+    /// A KRM generator plugin (`generators:`).
+    Plugin,
+    /// A path outside the linted paths (linting a sub-tree).
+    Outside,
+    /// A listed file that exists but is not linted (ignored, or not YAML).
+    Unread,
+}
+
+/// A build root that deploys objects we cannot see, the first entry that says so, and the
+/// namespace its kustomization forces (if any). A missing entry is not one: kustomize fails
+/// that build, which is a finding of its own, and the rest of the build is still judged.
+#[derive(Clone, Debug)]
+pub struct Incomplete {
+    pub build: KustId,
+    pub namespace: Option<String>,
+    pub hidden: Hidden,
+    /// The entry (or field) that brings the objects in.
+    pub span: Span,
+    /// The entry as written, for messages.
+    pub text: String,
 }
 
 pub struct Builder<'a, 's> {
@@ -74,7 +101,15 @@ pub struct Builder<'a, 's> {
 struct Run {
     stack: Vec<KustId>,
     visited: HashSet<KustId>,
-    incomplete: bool,
+    /// The first reason the current build deploys objects we cannot see.
+    hidden: Option<(Hidden, Span, String)>,
+}
+
+impl Run {
+    fn hide(&mut self, hidden: Hidden, span: Span, text: &str) {
+        self.hidden
+            .get_or_insert_with(|| (hidden, span, text.to_string()));
+    }
 }
 
 impl<'s> Builder<'_, 's> {
@@ -83,20 +118,26 @@ impl<'s> Builder<'_, 's> {
         let mut run = Run {
             stack: Vec::new(),
             visited: HashSet::new(),
-            incomplete: false,
+            hidden: None,
         };
         let mut roots = self.model.roots();
         // Kustomizations only reachable through a cycle have no root; build them on their own.
         let mut next = 0;
         while next <= self.model.kusts.len() {
             for root in std::mem::take(&mut roots) {
-                run.incomplete = false;
+                run.hidden = None;
                 let mut acc = self.build(root, &mut run);
                 for inst in &mut acc {
                     inst.build = Some(root);
                 }
-                if run.incomplete {
-                    built.incomplete.push((root, self.namespace_of(root)));
+                if let Some((hidden, span, text)) = run.hidden.take() {
+                    built.incomplete.push(Incomplete {
+                        build: root,
+                        namespace: self.namespace_of(root),
+                        hidden,
+                        span,
+                        text,
+                    });
                 }
                 built.instances.extend(acc);
             }
@@ -148,8 +189,14 @@ impl<'s> Builder<'_, 's> {
     fn add_resources(&self, k: KustId, acc: &mut Vec<Instance<'s>>, run: &mut Run) {
         let kust = self.model.get(k);
         if let Some(root) = kust.root(self.parsed) {
-            if root.get("helmCharts").is_some() || root.get("generators").is_some() {
-                run.incomplete = true;
+            for chart in root.get("helmCharts").and_then(Node::as_seq).unwrap_or(&[]) {
+                let name = chart.get("name").and_then(Node::as_str).unwrap_or("?");
+                run.hide(Hidden::Helm, chart.span, name);
+            }
+            // Generators listed by path are plugin configs too; both may make any object.
+            for g in root.get("generators").and_then(Node::as_seq).unwrap_or(&[]) {
+                let text = g.as_str().unwrap_or("an inline generator");
+                run.hide(Hidden::Plugin, g.span, text);
             }
         }
         for e in kust
@@ -168,12 +215,14 @@ impl<'s> Builder<'_, 's> {
                     acc.extend(self.build(*sub, run));
                 }
                 Target::Dir(Some(_)) | Target::Inline => {}
-                Target::Remote
-                | Target::OtherFile
-                | Target::Dir(None)
-                | Target::Missing
-                | Target::WrongType
-                | Target::Outside => run.incomplete = true,
+                Target::Remote => run.hide(Hidden::Remote, e.span, &e.text),
+                Target::OtherFile => run.hide(Hidden::Unread, e.span, &e.text),
+                // A path leaving the repository is refused outright (its own finding); one
+                // inside it but outside the linted paths holds objects we do not see.
+                Target::Outside if self.model.escapes_repository(e) => {}
+                Target::Outside => run.hide(Hidden::Outside, e.span, &e.text),
+                // kustomize refuses the build: reported where the entry is written.
+                Target::Dir(None) | Target::Missing | Target::WrongType => {}
             }
         }
     }
@@ -190,7 +239,11 @@ impl<'s> Builder<'_, 's> {
                     run.stack.pop();
                 }
                 Target::Dir(Some(_)) => {}
-                _ => run.incomplete = true,
+                Target::Remote => run.hide(Hidden::Remote, e.span, &e.text),
+                Target::Outside if !self.model.escapes_repository(e) => {
+                    run.hide(Hidden::Outside, e.span, &e.text)
+                }
+                _ => {}
             }
         }
     }

@@ -2,14 +2,15 @@
 //!
 //! Docs: `rules/config-ref-missing.md`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use crate::finding::{Finding, Severity};
-use crate::index::{InstId, View};
+use crate::index::InstId;
+use crate::resolve::Resolution;
 use crate::rule::{Ctx, Rule, RuleMeta};
-use crate::yaml::{Node, Value};
+use crate::source::Span;
 
 use super::span_at;
 
@@ -37,20 +38,52 @@ impl Rule for ConfigRefMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        let generated = generator_names(cx);
-        let makers = custom_resources(cx);
+        // One finding per missing object, at its first reference, with every other place
+        // that needs it as a related span.
+        let mut missing: Vec<(InstId, Ref, Resolution, Vec<Span>)> = Vec::new();
+        let mut seen: HashMap<(&'static str, Option<String>, String), usize> = HashMap::new();
         for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
             };
-            if cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+            if cx.index.inst(id).opaque {
                 continue;
             }
             for r in refs(spec, path) {
-                if !is_made(cx, id, &r, &generated, &makers) {
-                    out.push(finding(cx, id, &r));
+                let key = (
+                    r.kind,
+                    cx.index.namespace(id).map(String::from),
+                    r.name.clone(),
+                );
+                if let Some(&i) = seen.get(&key) {
+                    let span = span_at(cx.root(id), &r.path);
+                    if missing[i].0 != id || !missing[i].3.contains(&span) {
+                        missing[i].3.push(span);
+                    }
+                    continue;
                 }
+                let found = cx.find(id, "", r.kind, &r.name);
+                if found.is_found() {
+                    continue;
+                }
+                seen.insert(key, missing.len());
+                missing.push((id, r, found, Vec::new()));
             }
+        }
+        for (id, r, found, others) in missing {
+            let mut f = finding(cx, id, &r);
+            for span in others {
+                f = f.related(span, format!("also needs {} `{}`", r.kind, r.name));
+            }
+            let absence = format!(
+                "{} needs {} `{}` ({}), which nothing in the repository makes{}",
+                cx.describe(id),
+                r.kind,
+                r.name,
+                r.usage,
+                super::in_namespace(cx, id)
+            );
+            out.extend(found.judge(f, &absence));
         }
     }
 }
@@ -225,132 +258,5 @@ fn container_refs(
                 "env",
             );
         }
-    }
-}
-
-/// `(kind, name)` of every kustomize generator in the repository. kustomize rewrites a
-/// reference to the generator's name into the hashed, prefixed name it makes, so the base
-/// name is what pod templates use.
-fn generator_names(cx: &Ctx<'_, '_>) -> HashSet<(&'static str, String)> {
-    let mut out = HashSet::new();
-    for k in &cx.model.kusts {
-        let Some(root) = k.root(cx.parsed) else {
-            continue;
-        };
-        for (field, kind) in [
-            ("configMapGenerator", "ConfigMap"),
-            ("secretGenerator", "Secret"),
-        ] {
-            for g in root.get(field).and_then(Node::as_seq).unwrap_or(&[]) {
-                if let Some(name) = g.get("name").and_then(Node::as_str) {
-                    out.insert((kind, name.to_string()));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Whether something the repository defines or declares makes the referenced object, or
-/// might: when in doubt, it does.
-fn is_made(
-    cx: &Ctx<'_, '_>,
-    id: InstId,
-    r: &Ref,
-    generated: &HashSet<(&str, String)>,
-    makers: &[InstId],
-) -> bool {
-    let name = r.name.as_str();
-    let ns = cx.index.namespace(id);
-    // Every namespace gets this ConfigMap from the cluster itself.
-    (r.kind == "ConfigMap" && name == "kube-root-ca.crt")
-        || !cx.index.resolve(id, "", r.kind, name).is_empty()
-        || generated.contains(&(r.kind, name.to_string()))
-        || cx.settings.is_external(r.kind, ns, name)
-        || (r.kind == "Secret"
-            && (secret_made(cx, id, name) || !manages_secrets(cx, id, generated)))
-        || custom_resource_makes(cx, id, name, makers)
-        || cx.broken_file_mentions(&[name])
-}
-
-/// A SealedSecret or ExternalSecret of the namespace that unseals or syncs into `name`.
-fn secret_made(cx: &Ctx<'_, '_>, id: InstId, name: &str) -> bool {
-    let near = |group: &str, kind: &str| -> Vec<InstId> {
-        cx.index
-            .of_kind(group, kind)
-            .iter()
-            .copied()
-            .filter(|&s| cx.index.same_namespace(id, s))
-            .collect()
-    };
-    let str_at =
-        |s: InstId, path: &str| cx.root(s).at(path).and_then(Node::as_str).map(String::from);
-    !cx.index
-        .resolve(id, "bitnami.com", "SealedSecret", name)
-        .is_empty()
-        || near("bitnami.com", "SealedSecret")
-            .into_iter()
-            .any(|s| str_at(s, "spec.template.metadata.name").as_deref() == Some(name))
-        || near("external-secrets.io", "ExternalSecret")
-            .into_iter()
-            .any(
-                |s| match str_at(s, "spec.target.name").filter(|t| !t.is_empty()) {
-                    Some(target) => target == name,
-                    None => cx.index.inst(s).name == name,
-                },
-            )
-}
-
-/// Whether the repository manages any Secret of the namespace (or generates any). Where it
-/// manages none, the Secrets are deliberately kept out of Git and created some other way.
-fn manages_secrets(cx: &Ctx<'_, '_>, id: InstId, generated: &HashSet<(&str, String)>) -> bool {
-    generated.iter().any(|(kind, _)| *kind == "Secret")
-        || [
-            ("", "Secret"),
-            ("bitnami.com", "SealedSecret"),
-            ("external-secrets.io", "ExternalSecret"),
-        ]
-        .iter()
-        .flat_map(|(g, k)| cx.index.of_kind(g, k))
-        .any(|&s| cx.index.same_namespace(id, s))
-}
-
-/// Custom resources that may make Secrets and ConfigMaps, found once per run. Kinds that run
-/// pods (Argo Rollouts) consume references rather than make objects.
-fn custom_resources(cx: &Ctx<'_, '_>) -> Vec<InstId> {
-    cx.index
-        .ids()
-        .filter(|&c| {
-            let group = cx.object(c).group();
-            let runs_pods = matches!(
-                cx.index.view(c),
-                View::Workload { .. } | View::OpaqueTemplate
-            );
-            group.contains('.') && !group.ends_with(".k8s.io") && !runs_pods
-        })
-        .collect()
-}
-
-/// Operators make Secrets and ConfigMaps for their custom resources, named in the resource's
-/// `spec` (cert-manager's `secretName`, Crossplane's connection secret, Vault and 1Password
-/// syncs) or after the resource itself (`<name>`, `<name>-app`, `<name>.credentials`).
-fn custom_resource_makes(cx: &Ctx<'_, '_>, id: InstId, name: &str, makers: &[InstId]) -> bool {
-    makers.iter().copied().any(|c| {
-        if !cx.index.same_namespace(id, c) {
-            return false;
-        }
-        let own = &cx.index.inst(c).name;
-        let derived = name
-            .strip_prefix(own.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']));
-        derived || cx.root(c).get("spec").is_some_and(|s| mentions(s, name))
-    })
-}
-
-fn mentions(node: &Node<'_>, name: &str) -> bool {
-    match &node.value {
-        Value::Scalar(_) => node.as_str() == Some(name),
-        Value::Seq(items) => items.iter().any(|i| mentions(i, name)),
-        Value::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
     }
 }

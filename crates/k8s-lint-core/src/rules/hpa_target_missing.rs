@@ -8,7 +8,7 @@ use crate::object::group_of;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::yaml::Node;
 
-use super::{closest, key_span_at, span_at};
+use super::{closest, in_namespace, key_span_at, span_at};
 
 pub struct HpaTargetMissing;
 
@@ -27,7 +27,7 @@ impl Rule for HpaTargetMissing {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for &id in cx.index.of_kind("autoscaling", "HorizontalPodAutoscaler") {
-            if cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+            if cx.index.inst(id).opaque {
                 continue;
             }
             let root = cx.root(id);
@@ -40,26 +40,18 @@ impl Rule for HpaTargetMissing {
                 continue;
             };
             let group = group_of(api_version);
-            let ns = cx.index.namespace(id);
-            if !judged(cx, group, kind)
-                || !cx.index.resolve(id, group, kind, name).is_empty()
-                || cx.settings.is_external(kind, ns, name)
-                || cx.broken_file_mentions(&[kind, name])
-            {
+            let found = cx.find(id, group, kind, name);
+            if found.is_found() {
                 continue;
             }
-            out.push(finding(cx, id, group, kind, name));
+            let absence = format!(
+                "{} scales {kind} `{name}`, which no manifest here defines{}",
+                cx.describe(id),
+                in_namespace(cx, id)
+            );
+            out.extend(found.judge(finding(cx, id, group, kind, name), &absence));
         }
     }
-}
-
-/// Kinds the repository would define if it ran them: the built-in scalable workloads, and
-/// any other kind (a Rollout, say) it does define somewhere.
-fn judged(cx: &Ctx<'_, '_>, group: &str, kind: &str) -> bool {
-    matches!(
-        (group, kind),
-        ("apps", "Deployment" | "StatefulSet" | "ReplicaSet")
-    ) || !cx.index.of_kind(group, kind).is_empty()
 }
 
 fn finding(cx: &Ctx<'_, '_>, id: InstId, group: &str, kind: &str, name: &str) -> Finding {
@@ -123,5 +115,8 @@ fn other_kind(
     ["Deployment", "StatefulSet", "ReplicaSet"]
         .into_iter()
         .filter(|k| *k != kind)
-        .find_map(|k| Some((k, *cx.index.resolve(id, "apps", k, name).first()?)))
+        .find_map(|k| match cx.find(id, "apps", k, name) {
+            crate::resolve::Resolution::Found(ids) => Some((k, *ids.first()?)),
+            _ => None,
+        })
 }

@@ -6,7 +6,7 @@ use crate::finding::{Finding, Severity};
 use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta};
 
-use super::{backends, key_span_at, span_at};
+use super::{backends, in_namespace, key_span_at, span_at};
 
 pub struct IngressServiceMissing;
 
@@ -28,27 +28,22 @@ impl Rule for IngressServiceMissing {
             let View::Ingress(ingress) = cx.index.view(id) else {
                 continue;
             };
-            if cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+            if cx.index.inst(id).opaque {
                 continue;
             }
             let root = cx.root(id);
             for b in backends(ingress) {
                 let name = &b.service.name;
-                let ns = cx.index.namespace(id);
-                if !cx.index.resolve_service(id, name).is_empty()
-                    || cx.settings.is_external("Service", ns, name)
-                    || cx.broken_file_mentions(&["Service", name])
-                {
+                let found = cx.find(id, "", "Service", name);
+                if found.is_found() {
                     continue;
                 }
-                let where_ = ns.map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
+                let where_ = in_namespace(cx, id);
+                let subject = format!("{} routes to Service `{name}`", cx.describe(id));
                 let mut f = Finding::new(
                     &META,
                     span_at(root, &format!("{}.name", b.path)),
-                    format!(
-                        "{} routes to Service `{name}`, which no manifest defines{where_}",
-                        cx.describe(id)
-                    ),
+                    format!("{subject}, which no manifest defines{where_}"),
                 )
                 .label("no such Service");
                 for &other in cx.index.services_named(name) {
@@ -65,10 +60,10 @@ impl Rule for IngressServiceMissing {
                 let f = f.help(format!(
                     "define Service `{name}`{where_}, or point the backend at a Service that exists there"
                 ));
-                out.push(match cx.gitops.helm_in(ns) {
-                    Some(helm) => super::from_helm(f, helm, "Service", name),
-                    None => f,
-                });
+                out.extend(found.judge(
+                    f,
+                    &format!("{subject}, which no manifest here defines{where_}"),
+                ));
             }
         }
     }

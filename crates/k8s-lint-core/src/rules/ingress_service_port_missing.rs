@@ -60,8 +60,9 @@ impl Rule for IngressServicePortMissing {
                     (None, Some(n)) => (Wanted::Name(n), "name"),
                     (None, None) => continue,
                 };
-                let candidates = cx.index.resolve_service(id, &b.service.name);
-                let Some(services) = readable_services(cx, &candidates) else {
+                let found = cx.find(id, "", "Service", &b.service.name);
+                let candidates = found.found();
+                let Some(services) = readable_services(cx, candidates) else {
                     continue;
                 };
                 // ExternalName Services carry no ports to check against.

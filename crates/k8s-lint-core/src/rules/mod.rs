@@ -50,6 +50,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::finding::Finding;
 use crate::index::{labels, InstId, View};
 use crate::kustomize::Kustomization;
+use crate::resolve::Resolution;
 use crate::rule::{Ctx, Rule};
 use crate::selector::Selector;
 use crate::source::{FileId, Span};
@@ -211,27 +212,11 @@ pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Opti
     {
         return None;
     }
-    let selected = cx.index.selected_templates(id, selector);
+    let Resolution::Found(selected) = cx.find_pods(id, &Selector::from_labels(selector)) else {
+        return None;
+    };
     let readable = !selected.is_empty() && selected.iter().all(|&t| !cx.index.inst(t).opaque);
     readable.then_some(selected)
-}
-
-/// A "missing" finding in a namespace that also receives objects from a Helm chart the
-/// repository cannot render: informational, saying why.
-pub(crate) fn from_helm(
-    f: crate::finding::Finding,
-    helm: &crate::gitops::HelmSource,
-    what: &str,
-    name: &str,
-) -> crate::finding::Finding {
-    let message = format!(
-        "{}; the namespace also receives objects from {}, which may provide them",
-        f.message, helm.chart
-    );
-    crate::finding::Finding { message, ..f }
-        .severity(crate::finding::Severity::Info)
-        .related(helm.span, "renders objects k8s-lint cannot see")
-        .help(format!("if the chart provides {what} `{name}`, declare it under `external` (or `externalSelectors`) in `.k8s-lint.yaml`"))
 }
 
 /// Span of the value at `path` under `root`, or of the deepest node that exists on the way.
@@ -349,52 +334,14 @@ pub(crate) fn selector_at<'a, 's>(
     Some((Selector::new(&typed)?, node))
 }
 
-/// Labels that controllers put on the pods they create, never in a template: a selector on
-/// them (`statefulset.kubernetes.io/pod-name: db-0`) selects pods no template shows.
-const CONTROLLER_LABELS: &[&str] = &[
-    "pod-template-hash",
-    "controller-revision-hash",
-    "pod-template-generation",
-    "statefulset.kubernetes.io/pod-name",
-    "apps.kubernetes.io/pod-index",
-    "job-name",
-    "controller-uid",
-    "batch.kubernetes.io/job-name",
-    "batch.kubernetes.io/controller-uid",
-    "batch.kubernetes.io/job-completion-index",
-];
-
-/// Whether a non-empty selector of `id` (a PodDisruptionBudget, a NetworkPolicy) provably
-/// selects no pod in its namespace. Silent (`false`) wherever pods may exist that we do not
-/// see: no pod template at all in the namespace (the pods come from elsewhere), a template we
-/// cannot read, objects we cannot see, pods declared external, or a file we could not parse.
-pub(crate) fn selects_no_pods(cx: &Ctx<'_, '_>, id: InstId, selector: &Selector) -> bool {
-    if selector.is_empty()
-        || cx.index.inst(id).opaque
-        || cx.index.may_have_unseen(id)
-        || selector
-            .requirements
-            .iter()
-            .any(|r| CONTROLLER_LABELS.contains(&r.key()))
-    {
-        return false;
+/// Whether a non-empty selector of `id` (a PodDisruptionBudget, a NetworkPolicy) selects no
+/// pod template, as `resolve` sees it (never when the object itself was changed in ways we do
+/// not model).
+pub(crate) fn pods_of(cx: &Ctx<'_, '_>, id: InstId, selector: &Selector) -> Option<Resolution> {
+    if selector.is_empty() || cx.index.inst(id).opaque {
+        return None;
     }
-    let mut near = cx.index.templates_near(id).peekable();
-    if near.peek().is_none() {
-        return false;
-    }
-    for t in near {
-        match cx.index.template(t) {
-            Some((template, _)) if !cx.index.inst(t).opaque => {
-                if selector.matches(labels(template)) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-    !cx.settings.selects_external_pods(&selector.match_labels())
-        && !cx.broken_file_mentions(&selector.words())
+    Some(cx.find_pods(id, selector))
 }
 
 /// The pod template of the namespace that meets the most requirements of `selector`, if any

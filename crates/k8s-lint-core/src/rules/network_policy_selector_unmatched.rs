@@ -5,7 +5,7 @@
 use crate::finding::{Finding, Severity};
 use crate::rule::{Ctx, Rule, RuleMeta};
 
-use super::{selector_at, selects_no_pods, unmatched_selector};
+use super::{pods_of, selector_at, unmatched_selector};
 
 pub struct NetworkPolicySelectorUnmatched;
 
@@ -27,7 +27,10 @@ impl Rule for NetworkPolicySelectorUnmatched {
             let Some((selector, node)) = selector_at(cx, id, "spec.podSelector") else {
                 continue;
             };
-            if !selects_no_pods(cx, id, &selector) {
+            let Some(found) = pods_of(cx, id, &selector) else {
+                continue;
+            };
+            if found.is_found() {
                 continue;
             }
             let f = unmatched_selector(
@@ -46,9 +49,15 @@ impl Rule for NetworkPolicySelectorUnmatched {
                     ),
                 ),
             );
-            out.push(f.help(
+            let f = f.help(
                 "make `podSelector` match the pod template labels of the pods this policy is for",
-            ));
+            );
+            let absence = format!(
+                "{} applies to pods matching `{selector}`, which no pod template here has{}",
+                cx.describe(id),
+                super::in_namespace(cx, id)
+            );
+            out.extend(found.judge(f, &absence));
         }
     }
 }

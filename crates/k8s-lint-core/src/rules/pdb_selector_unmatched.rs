@@ -5,7 +5,7 @@
 use crate::finding::{Finding, Severity};
 use crate::rule::{Ctx, Rule, RuleMeta};
 
-use super::{selector_at, selects_no_pods, unmatched_selector};
+use super::{pods_of, selector_at, unmatched_selector};
 
 pub struct PdbSelectorUnmatched;
 
@@ -31,7 +31,10 @@ impl Rule for PdbSelectorUnmatched {
             let Some((selector, node)) = selector_at(cx, id, "spec.selector") else {
                 continue;
             };
-            if !selects_no_pods(cx, id, &selector) {
+            let Some(found) = pods_of(cx, id, &selector) else {
+                continue;
+            };
+            if found.is_found() {
                 continue;
             }
             let f = unmatched_selector(
@@ -50,7 +53,15 @@ impl Rule for PdbSelectorUnmatched {
                     ),
                 ),
             );
-            out.push(f.help("make the selector match the pod template labels of the workload this budget is for"));
+            let f = f.help(
+                "make the selector match the pod template labels of the workload this budget is for",
+            );
+            let absence = format!(
+                "{} selects pods matching `{selector}`, which no pod template here has{}",
+                cx.describe(id),
+                super::in_namespace(cx, id)
+            );
+            out.extend(found.judge(f, &absence));
         }
     }
 }

@@ -33,7 +33,11 @@ impl Rule for ServiceAccountMissing {
                 (_, Some(n)) if !n.is_empty() => ("serviceAccount", n),
                 _ => continue,
             };
-            if name == "default" || cx.index.inst(id).opaque || cx.index.may_have_unseen(id) {
+            if name == "default" || cx.index.inst(id).opaque {
+                continue;
+            }
+            let found = cx.find(id, "", "ServiceAccount", name);
+            if found.is_found() {
                 continue;
             }
             let ns = cx.index.namespace(id);
@@ -42,17 +46,15 @@ impl Rule for ServiceAccountMissing {
                 .of_kind("", "ServiceAccount")
                 .iter()
                 .copied()
-                .filter(|&sa| cx.index.namespace(sa) == ns)
+                .filter(|&sa| ns.is_some() && cx.index.namespace(sa) == ns)
                 .collect();
-            // Without any ServiceAccount of the namespace in the repo, they are managed elsewhere.
-            if defined_here.is_empty()
-                || !cx.index.resolve(id, "", "ServiceAccount", name).is_empty()
-                || cx.settings.is_external("ServiceAccount", ns, name)
-                || cx.broken_file_mentions(&["ServiceAccount", name])
-            {
-                continue;
-            }
-            out.push(finding(cx, id, path, field, name, &defined_here));
+            let absence = format!(
+                "{} runs as ServiceAccount `{name}`, which no manifest here defines{}",
+                cx.describe(id),
+                super::in_namespace(cx, id)
+            );
+            let f = finding(cx, id, path, field, name, &defined_here);
+            out.extend(found.judge(f, &absence));
         }
     }
 }
@@ -83,9 +85,13 @@ fn finding(
         &META,
         span_at(cx.root(id), &format!("{prefix}.{field}")),
         format!(
-            "{} runs as ServiceAccount `{name}`, which no manifest defines{where_} (ServiceAccounts there: {}): pod creation is refused with `error looking up service account {shown_ns}/{name}: serviceaccount \"{name}\" not found`",
+            "{} runs as ServiceAccount `{name}`, which no manifest defines{where_}{}: pod creation is refused with `error looking up service account {shown_ns}/{name}: serviceaccount \"{name}\" not found`",
             cx.describe(id),
-            super::some_of(&names)
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" (ServiceAccounts there: {})", super::some_of(&names))
+            }
         ),
     )
     .label("no such ServiceAccount");

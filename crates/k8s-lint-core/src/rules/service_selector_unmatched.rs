@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::finding::{Finding, Severity};
 use crate::index::{labels, InstId, View};
 use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::selector::Selector;
 
 use super::{is_external_name, key_span_at};
 
@@ -32,68 +33,23 @@ impl Rule for ServiceSelectorUnmatched {
             let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
                 continue;
             };
-            if selector.is_empty()
-                || cx.settings.selects_external_pods(selector)
-                || is_external_name(svc)
-                || cx.index.inst(id).opaque
-                || cx.index.may_have_unseen(id)
-                || !cx.index.selected_templates(id, selector).is_empty()
-            {
+            if selector.is_empty() || is_external_name(svc) || cx.index.inst(id).opaque {
                 continue;
             }
-            // A workload changed in ways we cannot follow, or in a file we could not parse, may
-            // well carry these labels.
-            let values: Vec<&str> = selector.values().map(String::as_str).collect();
-            if cx.index.templates_near(id).any(|t| cx.index.inst(t).opaque)
-                || cx.broken_file_mentions(&values)
-            {
+            let found = cx.find_pods(id, &Selector::from_labels(selector));
+            if found.is_found() {
                 continue;
             }
-            let f = finding(cx, id, selector);
-            let helm = cx.gitops.helm_in(cx.index.namespace(id));
-            out.push(match (operator_managed(cx, id, selector), helm) {
-                (Some(why), _) => f
-                    .severity(Severity::Info)
-                    .help(format!("{why}; if its pods exist, declare them in `.k8s-lint.yaml` under `externalSelectors` to silence this")),
-                (None, Some(helm)) => super::from_helm(f, helm, "pods", "these labels"),
-                (None, None) => f,
-            });
+            let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let absence = format!(
+                "{} selects pods labelled {}, which no pod template here has{}",
+                cx.describe(id),
+                wanted.join(", "),
+                super::in_namespace(cx, id)
+            );
+            out.extend(found.judge(finding(cx, id, selector), &absence));
         }
     }
-}
-
-/// Selector labels that well-known operators put on the pods they create, and which the
-/// repository therefore never shows in a pod template.
-const OPERATOR_LABELS: [(&str, &str); 6] = [
-    ("cnpg.io/cluster", "CloudNativePG"),
-    (
-        "postgres-operator.crunchydata.com/cluster",
-        "Crunchy Postgres",
-    ),
-    ("strimzi.io/cluster", "Strimzi"),
-    ("app.kubernetes.io/managed-by", "an operator"),
-    ("rabbitmq.com/cluster", "the RabbitMQ operator"),
-    ("cluster-name", "the Zalando Postgres operator"),
-];
-
-/// Why the selected pods are probably made by an operator, if they are.
-fn operator_managed(
-    cx: &Ctx<'_, '_>,
-    id: InstId,
-    selector: &BTreeMap<String, String>,
-) -> Option<String> {
-    if let Some((label, who)) = OPERATOR_LABELS
-        .iter()
-        .find(|(l, _)| selector.contains_key(*l))
-    {
-        return Some(format!("the selector label `{label}` is set by {who} on pods it creates, which no manifest here shows"));
-    }
-    let managed_by = cx
-        .root(id)
-        .at("metadata.labels")
-        .and_then(|l| l.get("app.kubernetes.io/managed-by"))
-        .and_then(|v| v.as_str())?;
-    Some(format!("the Service is labelled `app.kubernetes.io/managed-by: {managed_by}`, so its pods are probably created by that tool, not by a manifest here"))
 }
 
 fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) -> Finding {

@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressServiceBackend};
 
 use crate::index::{InstId, View};
+use crate::resolve::Resolution;
 use crate::rule::Ctx;
 use crate::source::Span;
 use crate::yaml::Node;
@@ -247,19 +248,13 @@ pub(crate) fn backend_verdict(cx: &Ctx<'_, '_>, id: InstId, backend: &IngressBac
         return Verdict::Invalid("is a resource backend, not a Service".into());
     };
     let name = &service.name;
-    let candidates = cx.index.resolve_service(id, name);
-    if candidates.is_empty() {
-        let unseen = cx.index.may_have_unseen(id)
-            || cx
-                .settings
-                .is_external("Service", cx.index.namespace(id), name)
-            || cx.broken_file_mentions(&["Service", name]);
-        return if unseen {
-            Verdict::Unknown
-        } else {
-            Verdict::Invalid(format!("names Service `{name}`, which does not exist"))
-        };
-    }
+    let candidates = match cx.find(id, "", "Service", name) {
+        Resolution::Found(ids) => ids,
+        Resolution::Missing => {
+            return Verdict::Invalid(format!("names Service `{name}`, which does not exist"))
+        }
+        Resolution::Unknowable(_) => return Verdict::Unknown,
+    };
     let Some(services) = readable_services(cx, &candidates) else {
         return Verdict::Unknown;
     };
@@ -369,7 +364,7 @@ pub(crate) fn usable_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Usable {
 fn exposed_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Vec<(InstId, TailnetName)> {
     let mut out: Vec<(InstId, TailnetName)> = Vec::new();
     for b in super::backends(ts.ingress) {
-        for s in cx.index.resolve_service(ts.id, &b.service.name) {
+        for &s in cx.find(ts.id, "", "Service", &b.service.name).found() {
             if exposed_service(cx, s).is_some() && !out.iter().any(|(o, _)| *o == s) {
                 if let Some(n) = service_name(cx, s) {
                     out.push((s, n));

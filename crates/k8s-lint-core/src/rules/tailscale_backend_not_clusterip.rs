@@ -30,8 +30,9 @@ impl Rule for TailscaleBackendNotClusterip {
             let root = cx.root(ts.id);
             for b in backends(ts.ingress) {
                 let name = &b.service.name;
-                let candidates = cx.index.resolve_service(ts.id, name);
-                let Some(services) = readable_services(cx, &candidates) else {
+                let found = cx.find(ts.id, "", "Service", name);
+                let candidates = found.found();
+                let Some(services) = readable_services(cx, candidates) else {
                     continue;
                 };
                 if services.is_empty() || !services.iter().all(|(_, s)| no_cluster_ip(s)) {

@@ -30,7 +30,7 @@ impl Rule for TailscaleNoValidBackends {
             // With neither rules nor defaultBackend the API server rejects the Ingress
             // (`ingress-spec-invalid`); the operator never sees it.
             let empty = spec.default_backend.is_none() && spec.rules.iter().flatten().count() == 0;
-            if empty || cx.index.may_have_unseen(ts.id) {
+            if empty {
                 continue;
             }
             let usable = usable_backends(cx, &ts);

@@ -1,0 +1,770 @@
+//! Resolution: the one place that decides whether the object a reference names is in the
+//! repository, is certainly missing, or cannot be known from it, and what a rule may then say.
+//!
+//! Every rule that follows a reference (an Ingress backend to its Service, a Service selector
+//! to its pods, a pod to its ServiceAccount, ConfigMaps and Secrets, an autoscaler to its
+//! workload) asks [`Ctx::find`] or [`Ctx::find_pods`] and hands the answer to
+//! [`Resolution::judge`]. A rule never assembles "can we know?" itself.
+//!
+//! The policy (documented for users in `docs/resolution.md`):
+//! - **Found**: an object of that kind and name exists where the reference reaches (the same
+//!   namespace; inside one kustomize build, the object kustomize renamed), or something the
+//!   repository shows makes it (a generator, a SealedSecret, an operator's custom resource).
+//! - **Unknowable**: nothing here defines it, but something the repository cannot show may:
+//!   a Helm release (Flux `HelmRelease`, an Argo CD Helm source, kustomize `helmCharts`)
+//!   installing into that namespace, a remote base, a generator plugin or a path outside the
+//!   linted paths of the same build, a file that does not parse and mentions it, a workload
+//!   changed by a patch we do not model, an operator's pods, or a kind the repository does not
+//!   manage in that namespace at all. The rule reports at info, naming that source, or stays
+//!   silent where the user declared the object `external`.
+//! - **Missing**: none of that: the rule reports at its own severity.
+//!
+//! A source taints only where its objects can land: the build it is part of, and the
+//! namespace(s) that build or release puts objects in. An object whose namespace is unknown is
+//! not tainted by a source elsewhere. A kustomization entry pointing at a missing file is not
+//! a source: kustomize fails that build, which is reported where the entry is written.
+
+use std::collections::HashSet;
+
+use crate::finding::{Finding, Severity};
+use crate::gitops::{GitOps, HelmSource};
+use crate::index::{labels, Index, InstId, View};
+use crate::kustomize::build::{Hidden, Incomplete};
+use crate::kustomize::{KustId, Model};
+use crate::rule::Ctx;
+use crate::selector::{Requirement, Selector};
+use crate::source::{FileId, SourceFile, Span};
+use crate::yaml::{Node, Value};
+
+/// What the repository says about the object a reference names.
+#[derive(Debug)]
+pub enum Resolution {
+    /// It exists: the objects that are (or make) it. Empty when a kustomize generator makes
+    /// it (generated objects are not instances).
+    Found(Vec<InstId>),
+    /// Certainly absent: the repository shows everything that could provide it.
+    Missing,
+    /// Absent here, but something the repository cannot show may provide it.
+    Unknowable(Unknowable),
+}
+
+/// Why an absent object may exist all the same.
+#[derive(Clone, Debug)]
+pub struct Unknowable {
+    pub source: Source,
+    /// A clause for messages: "HelmRelease `web` (chart `app`) may render it".
+    pub reason: String,
+    /// Where the source is written, with a label for related spans.
+    pub at: Option<(Span, String)>,
+    /// The source very probably provides it (a Helm release named like the object): a rule
+    /// then says nothing rather than an info nobody can act on.
+    pub likely: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Declared in `.k8s-lint.yaml` (`external`, `externalSelectors`): the user says it exists.
+    Declared,
+    /// Labels that controllers put on the pods they create (`pod-template-hash`, ...).
+    Controller,
+    Helm,
+    Remote,
+    Plugin,
+    Outside,
+    Unread,
+    Unparsed,
+    /// A workload changed by a patch we do not model.
+    Unmodelled,
+    /// Pods an operator creates for a custom resource.
+    Operator,
+    /// The repository manages no object of that kind in that namespace: it is made elsewhere.
+    Unmanaged,
+}
+
+impl Source {
+    /// Sources after which a rule says nothing at all.
+    fn silences(self) -> bool {
+        matches!(self, Source::Declared | Source::Controller)
+    }
+}
+
+impl Resolution {
+    pub fn is_found(&self) -> bool {
+        matches!(self, Resolution::Found(_))
+    }
+
+    /// The objects found, or none.
+    pub fn found(&self) -> &[InstId] {
+        match self {
+            Resolution::Found(ids) => ids,
+            _ => &[],
+        }
+    }
+
+    /// The policy, once for every rule. `certain` is the finding for a certainly missing
+    /// object, at the rule's severity; `absence` states only what the repository shows
+    /// ("Ingress `shop/web` routes to Service `api`, which no manifest here defines in
+    /// namespace `shop`"). Found, or declared external: nothing. Missing: `certain`.
+    /// Unknowable: an info that says what may provide it, never that it does not exist.
+    pub fn judge(self, certain: Finding, absence: &str) -> Option<Finding> {
+        match self {
+            Resolution::Found(_) => None,
+            Resolution::Missing => Some(certain),
+            Resolution::Unknowable(u) if u.likely || u.source.silences() => None,
+            Resolution::Unknowable(u) => {
+                let mut f = Finding {
+                    message: format!("{absence}; {}", u.reason),
+                    help: Some(
+                        "if it exists, nothing is wrong; to silence this, declare it under `external` (pods: `externalSelectors`) in `.k8s-lint.yaml`"
+                            .into(),
+                    ),
+                    ..certain
+                }
+                .severity(Severity::Info);
+                if let Some((span, label)) = u.at {
+                    f = f.related(span, label);
+                }
+                Some(f)
+            }
+        }
+    }
+}
+
+/// Where objects the repository cannot show may land, found once per run.
+#[derive(Debug, Default)]
+pub struct Sources {
+    unseen: Vec<Unseen>,
+    /// `(kind, name)` of every kustomize `configMapGenerator`/`secretGenerator`: kustomize
+    /// rewrites references to the base name into the hashed name it makes.
+    generated: HashSet<(&'static str, String)>,
+    /// Custom resources that may make ConfigMaps, Secrets or pods (operators' kinds).
+    custom: Vec<InstId>,
+}
+
+#[derive(Debug)]
+struct Unseen {
+    source: Source,
+    span: Span,
+    /// A noun phrase: "HelmRelease `web` (chart `app`)".
+    what: String,
+    /// Lookups from this namespace are tainted.
+    namespace: Option<String>,
+    /// Lookups from this build are tainted.
+    build: Option<KustId>,
+    /// Lookups from anywhere are tainted (a release into a templated namespace).
+    anywhere: bool,
+    helm: Option<HelmSource>,
+}
+
+impl Sources {
+    pub fn new(
+        index: &Index<'_>,
+        model: &Model,
+        gitops: &GitOps,
+        objects: &[crate::object::Object],
+        parsed: &[crate::yaml::Parsed<'_>],
+    ) -> Sources {
+        let mut unseen = Vec::new();
+        for inc in &index.incomplete {
+            unseen.push(incomplete_source(inc, model, gitops));
+        }
+        for h in &gitops.helm {
+            let o = &objects[h.object.0 as usize];
+            // Each deployed instance of the declaring object installs the release.
+            for &id in index.of_kind(o.group(), &o.kind) {
+                if index.inst(id).object != h.object {
+                    continue;
+                }
+                let namespace = h
+                    .target_namespace
+                    .clone()
+                    .or_else(|| index.namespace(id).map(String::from));
+                unseen.push(Unseen {
+                    source: Source::Helm,
+                    span: h.span,
+                    what: h.what.clone(),
+                    // A Flux release without any namespace stays within its own build.
+                    build: index.inst(id).build.filter(|_| namespace.is_none()),
+                    namespace,
+                    anywhere: h.any_namespace,
+                    helm: Some(h.clone()),
+                });
+            }
+        }
+        let mut generated = HashSet::new();
+        for k in &model.kusts {
+            let Some(root) = k.root(parsed) else { continue };
+            for (field, kind) in [
+                ("configMapGenerator", "ConfigMap"),
+                ("secretGenerator", "Secret"),
+            ] {
+                for g in root.get(field).and_then(Node::as_seq).unwrap_or(&[]) {
+                    if let Some(name) = g.get("name").and_then(Node::as_str) {
+                        generated.insert((kind, name.to_string()));
+                    }
+                }
+            }
+        }
+        // Kinds that run pods (Argo Rollouts) consume references rather than make objects, and
+        // GitOps kinds describe deployments (a HelmRelease's values name Secrets it reads).
+        let custom = index
+            .ids()
+            .filter(|&c| {
+                let o = &objects[index.inst(c).object.0 as usize];
+                let group = o.group();
+                let runs_pods =
+                    matches!(index.view(c), View::Workload { .. } | View::OpaqueTemplate);
+                let gitops = group.ends_with(".fluxcd.io")
+                    || (group == "argoproj.io" && o.kind.starts_with("App"));
+                group.contains('.') && !group.ends_with(".k8s.io") && !gitops && !runs_pods
+            })
+            .collect();
+        Sources {
+            unseen,
+            generated,
+            custom,
+        }
+    }
+}
+
+fn incomplete_source(inc: &Incomplete, model: &Model, gitops: &GitOps) -> Unseen {
+    let dir = model.get(inc.build).dir.as_path();
+    // Flux `targetNamespace` overrides the build's namespace like kustomize's `namespace:`.
+    let forced = gitops
+        .app_for(dir)
+        .filter(|a| a.forces_namespace)
+        .and_then(|a| a.namespace.clone())
+        .or_else(|| inc.namespace.clone());
+    let (source, what) = match inc.hidden {
+        Hidden::Remote => (
+            Source::Remote,
+            format!("the remote resource `{}`", inc.text),
+        ),
+        Hidden::Helm => (
+            Source::Helm,
+            format!("the kustomize Helm chart `{}`", inc.text),
+        ),
+        Hidden::Plugin => (Source::Plugin, format!("the generator `{}`", inc.text)),
+        Hidden::Outside => (
+            Source::Outside,
+            format!("`{}`, outside the linted paths,", inc.text),
+        ),
+        Hidden::Unread => (
+            Source::Unread,
+            format!("`{}`, which k8s-lint does not read,", inc.text),
+        ),
+    };
+    Unseen {
+        source,
+        span: inc.span,
+        what,
+        namespace: forced,
+        build: Some(inc.build),
+        anywhere: false,
+        helm: None,
+    }
+}
+
+/// ConfigMaps the cluster (or a mesh) puts into every namespace.
+const CLUSTER_MADE: &[(&str, &str)] = &[
+    ("ConfigMap", "kube-root-ca.crt"),
+    ("ConfigMap", "openshift-service-ca.crt"),
+    ("ConfigMap", "istio-ca-root-cert"),
+];
+
+/// Labels that controllers put on the pods they create, never in a template: a selector on
+/// them (`statefulset.kubernetes.io/pod-name: db-0`) selects pods no template shows.
+const CONTROLLER_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "job-name",
+    "controller-uid",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+/// Selector labels that well-known operators put on the pods they create.
+const OPERATOR_LABELS: [(&str, &str); 7] = [
+    ("cnpg.io/cluster", "CloudNativePG"),
+    (
+        "postgres-operator.crunchydata.com/cluster",
+        "Crunchy Postgres",
+    ),
+    ("strimzi.io/cluster", "Strimzi"),
+    ("app.kubernetes.io/managed-by", "an operator"),
+    ("rabbitmq.com/cluster", "the RabbitMQ operator"),
+    ("cluster-name", "the Zalando Postgres operator"),
+    ("operator.prometheus.io/name", "the Prometheus operator"),
+];
+
+impl<'a, 's> Ctx<'a, 's> {
+    /// The object of `group`/`kind` called `name` that a reference from `from` reaches.
+    pub fn find(&self, from: InstId, group: &str, kind: &str, name: &str) -> Resolution {
+        let found = same_namespace(self.index, from, group, kind, name);
+        if !found.is_empty() {
+            return Resolution::Found(found);
+        }
+        if let Some(makers) = self.made_by(from, kind, name) {
+            return Resolution::Found(makers);
+        }
+        let ns = self.index.namespace(from);
+        if self.settings.is_external(kind, ns, name) {
+            return unknowable(Source::Declared, String::new(), None);
+        }
+        if let Some(u) = self.unseen_for(from, |h| h.fits(name)) {
+            return Resolution::Unknowable(u);
+        }
+        if let Some(u) = self.unparsed(from, &[kind, name]) {
+            return Resolution::Unknowable(u);
+        }
+        // The same object in another namespace shows the repository manages it: a namespace
+        // mismatch, not an object made elsewhere.
+        if !self.manages(from, group, kind) && self.index.named(group, kind, name).is_empty() {
+            let there = ns.map_or(String::new(), |n| format!(" in namespace `{n}`"));
+            return unknowable(
+                Source::Unmanaged,
+                format!(
+                    "the repository defines no {kind}{there}, so it is probably created outside it"
+                ),
+                None,
+            );
+        }
+        Resolution::Missing
+    }
+
+    /// The pod templates a selector of `from` (a Service, a PodDisruptionBudget, a
+    /// NetworkPolicy) selects in its namespace.
+    pub fn find_pods(&self, from: InstId, selector: &Selector) -> Resolution {
+        let labels_wanted = selector.match_labels();
+        if self.settings.selects_external_pods(&labels_wanted) {
+            return unknowable(Source::Declared, String::new(), None);
+        }
+        if selector
+            .requirements
+            .iter()
+            .any(|r| CONTROLLER_LABELS.contains(&r.key()))
+        {
+            return unknowable(Source::Controller, String::new(), None);
+        }
+        let found = self.selected(from, selector);
+        if !found.is_empty() {
+            return Resolution::Found(found);
+        }
+        if let Some(u) = self.operator_pods(from, selector) {
+            return Resolution::Unknowable(u);
+        }
+        if let Some(t) = self.index.templates_near(from).find(|&t| {
+            self.index.inst(t).opaque || !matches!(self.index.view(t), View::Workload { .. })
+        }) {
+            let root = self.root(t);
+            return unknowable(
+                Source::Unmodelled,
+                format!(
+                    "{} is changed in ways k8s-lint does not model and may carry these labels",
+                    self.describe(t)
+                ),
+                Some((root.span, "may carry the labels".into())),
+            );
+        }
+        let values: Vec<&str> = labels_wanted.values().map(String::as_str).collect();
+        if let Some(u) = self.unseen_for(from, |h| values.iter().any(|v| h.fits(v))) {
+            return Resolution::Unknowable(u);
+        }
+        if let Some(u) = self.unparsed(from, &selector.words()) {
+            return Resolution::Unknowable(u);
+        }
+        // Pods with these labels in another namespace show the repository runs them: a
+        // namespace mismatch, not pods made elsewhere.
+        let elsewhere = || {
+            self.index
+                .templates()
+                .any(|(_, tpl, _)| selector.matches(labels(tpl)))
+        };
+        if !self.runs_pods_near(from) && !elsewhere() {
+            let there = self
+                .index
+                .namespace(from)
+                .map_or(String::new(), |n| format!(" in namespace `{n}`"));
+            return unknowable(
+                Source::Unmanaged,
+                format!("the repository defines no workload{there}, so its pods are probably deployed from elsewhere"),
+                None,
+            );
+        }
+        Resolution::Missing
+    }
+
+    /// Readable pod templates of the namespace of `from` that `selector` selects.
+    fn selected(&self, from: InstId, selector: &Selector) -> Vec<InstId> {
+        let matches = |t: InstId| {
+            self.index.same_namespace(from, t)
+                && self
+                    .index
+                    .template(t)
+                    .is_some_and(|(tpl, _)| selector.matches(labels(tpl)))
+        };
+        // The label index narrows the candidates when the selector has a `matchLabels` pair.
+        match selector.requirements.iter().find_map(|r| match r {
+            Requirement::Equals { key, value } => Some((key, value)),
+            Requirement::Expression { .. } => None,
+        }) {
+            Some((k, v)) => self
+                .index
+                .templates_labelled(k, v)
+                .iter()
+                .copied()
+                .filter(|&t| matches(t))
+                .collect(),
+            None => self
+                .index
+                .templates_near(from)
+                .filter(|&t| matches(t))
+                .collect(),
+        }
+    }
+
+    /// Whether the repository deploys any workload where `from` is: a template whose namespace
+    /// is the same known namespace, or one of the same build. A template without a namespace
+    /// proves nothing about another namespace.
+    fn runs_pods_near(&self, from: InstId) -> bool {
+        let ns = self.index.namespace(from);
+        let build = self.index.inst(from).build;
+        self.index
+            .templates_near(from)
+            .any(|t| match (ns, self.index.namespace(t)) {
+                (Some(a), Some(b)) => a == b,
+                _ => ns.is_none() || (build.is_some() && self.index.inst(t).build == build),
+            })
+    }
+
+    /// Whether the repository manages objects of this kind where `from` is (see
+    /// `runs_pods_near`): else a missing one is made outside the repository.
+    fn manages(&self, from: InstId, group: &str, kind: &str) -> bool {
+        let ns = self.index.namespace(from);
+        let build = self.index.inst(from).build;
+        let here = |s: InstId| match (ns, self.index.namespace(s)) {
+            (Some(a), Some(b)) => a == b,
+            _ => ns.is_none() || (build.is_some() && self.index.inst(s).build == build),
+        };
+        // Kinds that stand for one another: a Secret may come sealed or synced, and a scale
+        // target of one built-in workload kind is often another (`kind: StatefulSet` for a
+        // Deployment).
+        let kinds: &[(&str, &str)] = match (group, kind) {
+            ("", "Secret") => &[
+                ("bitnami.com", "SealedSecret"),
+                ("external-secrets.io", "ExternalSecret"),
+            ],
+            ("apps", "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet") => &[
+                ("apps", "Deployment"),
+                ("apps", "StatefulSet"),
+                ("apps", "ReplicaSet"),
+                ("apps", "DaemonSet"),
+            ],
+            _ => &[],
+        };
+        self.index.of_kind(group, kind).iter().any(|&s| here(s))
+            || kinds
+                .iter()
+                .flat_map(|(g, k)| self.index.of_kind(g, k))
+                .any(|&s| here(s))
+            || (matches!(kind, "Secret" | "ConfigMap")
+                && group.is_empty()
+                && self.sources.generated.iter().any(|(k, _)| *k == kind))
+    }
+
+    /// The first unseen source whose objects can reach `from`, preferring a Helm release that
+    /// `fits` (whose naming matches the object looked for).
+    fn unseen_for(&self, from: InstId, fits: impl Fn(&HelmSource) -> bool) -> Option<Unknowable> {
+        let ns = self.index.namespace(from);
+        let build = self.index.inst(from).build;
+        let reaches = |u: &&Unseen| {
+            u.anywhere
+                || (u.build.is_some() && u.build == build)
+                || (u.namespace.is_some() && u.namespace.as_deref() == ns)
+        };
+        let mut reaching = self.sources.unseen.iter().filter(reaches).peekable();
+        let first = *reaching.peek()?;
+        let fitting = reaching.find(|u| u.helm.as_ref().is_some_and(&fits));
+        let best = fitting.unwrap_or(first);
+        let verb = if best.source == Source::Helm {
+            "may render it"
+        } else {
+            "may provide it"
+        };
+        Some(Unknowable {
+            source: best.source,
+            reason: format!("{} {verb}", best.what),
+            at: Some((best.span, "renders objects k8s-lint cannot see".into())),
+            likely: fitting.is_some(),
+        })
+    }
+
+    /// A file that does not parse and mentions every needle outside the object `from` (whose
+    /// own reference does not count): the object may be in its broken part.
+    fn unparsed(&self, from: InstId, needles: &[&str]) -> Option<Unknowable> {
+        let own = self.objects[self.index.inst(from).object.0 as usize]
+            .root(self.parsed)
+            .span;
+        let file = self.broken_files.iter().find(|f| {
+            let text = &self.file(**f).text;
+            needles.iter().all(|n| {
+                text.match_indices(n).any(|(i, _)| {
+                    own.file != **f || !(own.start as usize..own.end as usize).contains(&i)
+                })
+            })
+        })?;
+        let shown: &SourceFile = self.file(*file);
+        Some(Unknowable {
+            source: Source::Unparsed,
+            reason: format!("`{}`, which does not parse, may define it", shown.display),
+            at: Some((first_line(shown, *file), "does not parse".into())),
+            likely: false,
+        })
+    }
+
+    /// Objects the repository shows that make a ConfigMap or Secret of that name.
+    fn made_by(&self, from: InstId, kind: &str, name: &str) -> Option<Vec<InstId>> {
+        if !matches!(kind, "ConfigMap" | "Secret") {
+            return None;
+        }
+        let generator_kind = if kind == "Secret" {
+            "Secret"
+        } else {
+            "ConfigMap"
+        };
+        if CLUSTER_MADE.contains(&(kind, name))
+            || self
+                .sources
+                .generated
+                .contains(&(generator_kind, name.to_string()))
+        {
+            return Some(Vec::new());
+        }
+        let near = |group: &str, k: &str| -> Vec<InstId> {
+            self.index
+                .of_kind(group, k)
+                .iter()
+                .copied()
+                .filter(|&s| self.index.same_namespace(from, s))
+                .collect()
+        };
+        let str_at = |s: InstId, path: &str| {
+            self.root(s)
+                .at(path)
+                .and_then(Node::as_str)
+                .map(String::from)
+        };
+        let mut makers: Vec<InstId> = Vec::new();
+        if kind == "Secret" {
+            makers.extend(
+                near("bitnami.com", "SealedSecret")
+                    .into_iter()
+                    .filter(|&s| {
+                        self.index.inst(s).name == name
+                            || str_at(s, "spec.template.metadata.name").as_deref() == Some(name)
+                    }),
+            );
+            makers.extend(
+                near("external-secrets.io", "ExternalSecret")
+                    .into_iter()
+                    .filter(
+                        |&s| match str_at(s, "spec.target.name").filter(|t| !t.is_empty()) {
+                            Some(target) => target == name,
+                            None => self.index.inst(s).name == name,
+                        },
+                    ),
+            );
+            // OpenShift's service CA writes a Secret named by a Service annotation.
+            makers.extend(near("", "Service").into_iter().filter(|&s| {
+                self.root(s)
+                    .at("metadata.annotations")
+                    .and_then(Node::as_map)
+                    .is_some_and(|a| {
+                        a.iter().any(|e| {
+                            e.key
+                                .as_str()
+                                .is_some_and(|k| k.ends_with("/serving-cert-secret-name"))
+                                && e.value.as_str() == Some(name)
+                        })
+                    })
+            }));
+            // A pod that creates the Secret itself: a Role of the namespace grants `create`
+            // on secrets and names this one among its resourceNames.
+            makers.extend(
+                near("rbac.authorization.k8s.io", "Role")
+                    .into_iter()
+                    .filter(|&r| role_creates_secret(self.root(r), name)),
+            );
+        }
+        makers.extend(self.sources.custom.iter().copied().filter(|&c| {
+            self.index.same_namespace(from, c)
+                && custom_resource_makes(self.index.inst(c).name.as_str(), self.root(c), name)
+        }));
+        (!makers.is_empty()).then_some(makers)
+    }
+
+    /// A custom resource of the namespace whose spec carries every `matchLabels` pair of the
+    /// selector (an operator's `podMetadata.labels`, `selector`): its operator makes the pods.
+    fn operator_pods(&self, from: InstId, selector: &Selector) -> Option<Unknowable> {
+        if let Some((label, who)) = OPERATOR_LABELS
+            .iter()
+            .find(|(l, _)| selector.requirements.iter().any(|r| r.key() == *l))
+        {
+            return Some(Unknowable {
+                source: Source::Operator,
+                reason: format!("the selector label `{label}` is set by {who} on pods it creates, which no manifest here shows"),
+                at: None,
+                likely: false,
+            });
+        }
+        if let Some(managed_by) = self
+            .root(from)
+            .at("metadata.labels")
+            .and_then(|l| l.get("app.kubernetes.io/managed-by"))
+            .and_then(Node::as_str)
+        {
+            return Some(Unknowable {
+                source: Source::Operator,
+                reason: format!("it is labelled `app.kubernetes.io/managed-by: {managed_by}`, so its pods are probably created by that tool"),
+                at: None,
+                likely: false,
+            });
+        }
+        let pairs = selector.match_labels();
+        if pairs.is_empty() {
+            return None;
+        }
+        let c = self.sources.custom.iter().copied().find(|&c| {
+            self.index.same_namespace(from, c)
+                && self
+                    .root(c)
+                    .get("spec")
+                    .is_some_and(|spec| pairs.iter().all(|(k, v)| has_pair(spec, k, v)))
+        })?;
+        Some(Unknowable {
+            source: Source::Operator,
+            reason: format!(
+                "{} carries these labels, so its operator probably creates the pods",
+                self.describe(c)
+            ),
+            at: Some((
+                self.root(c).span,
+                "its operator creates pods with these labels".into(),
+            )),
+            likely: false,
+        })
+    }
+}
+
+/// The first line of a file, for a related span on a whole file.
+fn first_line(file: &SourceFile, id: FileId) -> Span {
+    let end = file.text.find(['\n', '\r']).unwrap_or(file.text.len());
+    Span::new(id, 0, end)
+}
+
+fn unknowable(source: Source, reason: String, at: Option<(Span, String)>) -> Resolution {
+    Resolution::Unknowable(Unknowable {
+        source,
+        reason,
+        at,
+        likely: false,
+    })
+}
+
+/// Objects of a kind that a reference named `name` from `from` reaches, in the same
+/// namespace. Inside one build a reference follows the object kustomize renamed (its name
+/// reference transformer); otherwise names compare as deployed.
+fn same_namespace(
+    index: &Index<'_>,
+    from: InstId,
+    group: &str,
+    kind: &str,
+    name: &str,
+) -> Vec<InstId> {
+    let build = index.inst(from).build;
+    if build.is_some() {
+        let same_build: Vec<InstId> = index
+            .source_named(group, kind, name)
+            .iter()
+            .copied()
+            .filter(|&s| index.inst(s).build == build && index.same_namespace(from, s))
+            .collect();
+        if !same_build.is_empty() {
+            return same_build;
+        }
+    }
+    index
+        .named(group, kind, name)
+        .iter()
+        .copied()
+        .filter(|&s| index.same_namespace(from, s))
+        .collect()
+}
+
+/// Whether a Role grants `create` on secrets and lists `name` in a rule's `resourceNames`
+/// (create itself cannot be limited by name, so the name shows up on its get/update rule).
+fn role_creates_secret(role: &Node<'_>, name: &str) -> bool {
+    let rules = role.get("rules").and_then(Node::as_seq).unwrap_or(&[]);
+    let on_secrets = |r: &Node<'_>| {
+        r.get("resources")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .any(|x| matches!(x.as_str(), Some("secrets" | "*")))
+    };
+    let strings = |r: &Node<'_>, key: &str| -> Vec<String> {
+        r.get(key)
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    };
+    let creates = rules.iter().any(|r| {
+        on_secrets(r)
+            && strings(r, "verbs")
+                .iter()
+                .any(|v| v == "create" || v == "*")
+    });
+    creates
+        && rules
+            .iter()
+            .any(|r| on_secrets(r) && strings(r, "resourceNames").iter().any(|n| n == name))
+}
+
+/// Operators make Secrets and ConfigMaps for their custom resources, named in the resource's
+/// `spec` (cert-manager's `secretName`, Crossplane's connection secret) or after the resource
+/// (`<name>`, `<name>-app`, `redb-<name>`, `<user>.<name>.credentials...`).
+fn custom_resource_makes(own: &str, root: &Node<'_>, name: &str) -> bool {
+    let tokens_at = |i: usize| {
+        let before = name[..i].chars().next_back();
+        let after = name[i + own.len()..].chars().next();
+        before.is_none_or(|c| c == '-' || c == '.') && after.is_none_or(|c| c == '-' || c == '.')
+    };
+    let derived = !own.is_empty() && name.match_indices(own).any(|(i, _)| tokens_at(i));
+    derived || root.get("spec").is_some_and(|s| mentions(s, name))
+}
+
+fn mentions(node: &Node<'_>, name: &str) -> bool {
+    match &node.value {
+        Value::Scalar(_) => node.as_str() == Some(name),
+        Value::Seq(items) => items.iter().any(|i| mentions(i, name)),
+        Value::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
+    }
+}
+
+/// Whether a map anywhere under `node` holds `key: value`.
+fn has_pair(node: &Node<'_>, key: &str, value: &str) -> bool {
+    match &node.value {
+        Value::Scalar(_) => false,
+        Value::Seq(items) => items.iter().any(|i| has_pair(i, key, value)),
+        Value::Map(entries) => entries.iter().any(|e| {
+            (e.key.as_str() == Some(key) && e.value.scalar_text() == Some(value))
+                || has_pair(&e.value, key, value)
+        }),
+    }
+}
