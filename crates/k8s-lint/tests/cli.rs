@@ -143,7 +143,7 @@ fn fail_on_levels() {
     assert_eq!(code(&[]), Some(1), "a warning fails by default");
     assert_eq!(code(&["--fail-on", "error"]), Some(0));
     assert_eq!(code(&["--fail-on", "never"]), Some(0));
-    let info = fixtures().join("service-target-port-undeclared/fires-numeric-not-declared");
+    let info = fixtures().join("kustomize-orphan-manifest/fires-commented-out");
     assert_eq!(
         run(&info, &[]).status.code(),
         Some(0),

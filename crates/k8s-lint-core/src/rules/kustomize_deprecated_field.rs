@@ -9,7 +9,9 @@ pub struct KustomizeDeprecatedField;
 
 static META: RuleMeta = RuleMeta {
     id: "kustomize-deprecated-field",
-    severity: Severity::Warning,
+    // kustomize only warns and builds the same output; `commonLabels` -> `labels` even changes
+    // selector semantics, so this is no mechanical fix to demand.
+    severity: Severity::Info,
     summary: "A kustomization uses a field that kustomize has deprecated.",
     default_enabled: true,
 };

@@ -2,10 +2,14 @@
 //!
 //! Docs: `rules/kustomize-orphan-manifest.md`.
 
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
 use crate::finding::{Finding, Severity};
+use crate::kustomize::{KustId, Target};
 use crate::load::is_kustomization_file;
 use crate::rule::{Ctx, Rule, RuleMeta};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 pub struct KustomizeOrphanManifest;
 
@@ -22,6 +26,9 @@ impl Rule for KustomizeOrphanManifest {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let referenced = referenced_dirs(cx);
+        // Files of a directory nothing refers to, reported once per directory.
+        let mut unreferenced: BTreeMap<&Path, Vec<FileId>> = BTreeMap::new();
         for (i, file) in cx.files.iter().enumerate() {
             let id = FileId(i as u32);
             let objects = cx.objects_of(id);
@@ -38,63 +45,222 @@ impl Rule for KustomizeOrphanManifest {
             let Some(kid) = cx.model.enclosing(file.dir()) else {
                 continue;
             };
-            let kust = cx.model.get(kid);
-            let kfile = cx.file(kust.file);
-            let rel = file
-                .path
-                .strip_prefix(&kust.dir)
-                .map_or(file.display.clone(), |p| {
-                    p.to_string_lossy().replace('\\', "/")
-                });
-            let first = &objects[0];
-            let root = first.root(cx.parsed);
-            let what = match objects.len() {
-                1 => format!("{} `{}`", first.kind, first.name),
-                n => format!("{} `{}` and {} more objects", first.kind, first.name, n - 1),
-            };
-            let primary = first_line(id, &file.text, root.span.start as usize);
-            let commented = ancestors_commenting(cx, file, kid);
-            let f = match commented {
-                Some((kfile_id, span)) => Finding::new(
-                    &META,
-                    primary,
-                    format!(
-                        "`{rel}` ({what}) is commented out in {}, so it is not deployed",
-                        cx.file(kfile_id).display
-                    ),
-                )
-                .severity(Severity::Info)
-                .label("not deployed")
-                .related(span, "commented-out entry")
-                .help(
-                    "if the exclusion is deliberate, nothing to do; otherwise uncomment the entry",
-                ),
-                None => {
-                    let resources = cx.parsed[kust.file.0 as usize]
-                        .docs
-                        .first()
-                        .and_then(|d| d.root.as_ref())
-                        .and_then(|r| r.entry("resources"))
-                        .map_or(first_line(kust.file, &kfile.text, 0), |e| e.key.span);
-                    Finding::new(
-                        &META,
-                        primary,
-                        format!(
-                            "`{rel}` ({what}) is not listed in {}: kustomize, Argo CD and Flux will not deploy it",
-                            kfile.display
-                        ),
-                    )
-                    .label("not reached from any kustomization")
-                    .related(resources, format!("`{rel}` is missing from this list"))
-                    .help(format!(
-                        "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
-                        kfile.display
-                    ))
-                }
-            };
-            out.push(f);
+            if !referenced.contains(file.dir()) {
+                unreferenced.entry(file.dir()).or_default().push(id);
+                continue;
+            }
+            out.push(orphan(cx, id, kid));
+        }
+        for (dir, files) in unreferenced {
+            out.push(unreferenced_dir(cx, dir, &files));
         }
     }
+}
+
+/// What is in a file, for messages: "Ingress `web`", "Service `a` and 2 more objects".
+fn contents(cx: &Ctx<'_, '_>, file: FileId) -> String {
+    let objects = cx.objects_of(file);
+    let first = &objects[0];
+    match objects.len() {
+        1 => format!("{} `{}`", first.kind, first.name),
+        n => format!("{} `{}` and {} more objects", first.kind, first.name, n - 1),
+    }
+}
+
+fn primary(cx: &Ctx<'_, '_>, file: FileId) -> Span {
+    let root = cx.objects_of(file)[0].root(cx.parsed);
+    first_line(file, &cx.file(file).text, root.span.start as usize)
+}
+
+/// A file next to files (or a kustomization) that kustomize does read: the entry is evidently
+/// missing, unless the repository shows the exclusion is deliberate.
+fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
+    let file = cx.file(id);
+    let kust = cx.model.get(kid);
+    let kfile = cx.file(kust.file);
+    let rel = file
+        .path
+        .strip_prefix(&kust.dir)
+        .map_or(file.display.clone(), |p| {
+            p.to_string_lossy().replace('\\', "/")
+        });
+    let what = contents(cx, id);
+    let primary = primary(cx, id);
+    if let Some((kfile_id, span)) = commented(cx, file) {
+        return Finding::new(
+            &META,
+            primary,
+            format!(
+                "`{rel}` ({what}) is commented out in {}, so it is not deployed",
+                cx.file(kfile_id).display
+            ),
+        )
+        .severity(Severity::Info)
+        .label("not deployed")
+        .related(span, "commented-out entry")
+        .help("if the exclusion is deliberate, nothing to do; otherwise uncomment the entry");
+    }
+    let f = Finding::new(
+        &META,
+        primary,
+        format!(
+            "`{rel}` ({what}) is not listed in {}: kustomize, Argo CD and Flux will not deploy it",
+            kfile.display
+        ),
+    )
+    .label("not reached from any kustomization");
+    if let Some(why) = deliberate(cx, id, kid) {
+        return Finding {
+            message: format!(
+                "`{rel}` ({what}) is not listed in {}, so it is not deployed; {why}",
+                kfile.display
+            ),
+            ..f
+        }
+        .severity(Severity::Info)
+        .help("if the exclusion is deliberate, nothing to do");
+    }
+    let resources = kust
+        .root(cx.parsed)
+        .and_then(|r| r.entry("resources"))
+        .map_or(first_line(kust.file, &kfile.text, 0), |e| e.key.span);
+    f.related(resources, format!("`{rel}` is missing from this list"))
+        .help(format!(
+            "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
+            kfile.display
+        ))
+}
+
+/// Why leaving the file out looks deliberate, if it does.
+fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
+    let file = cx.file(id);
+    let name = file.path.file_name()?.to_string_lossy().into_owned();
+    let kust = cx.model.get(kid);
+    // The file name appears in a comment of the kustomization (a disabled `- path:` patch,
+    // a note on why it is left out).
+    let ktext = &cx.file(kust.file).text;
+    if ktext.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix('#')
+            .is_some_and(|c| c.contains(name.as_str()))
+    }) {
+        return Some(format!(
+            "{} names it in a comment",
+            cx.file(kust.file).display
+        ));
+    }
+    let objects = cx.objects_of(id);
+    // The plaintext source of a sealed or encrypted twin that is listed.
+    if objects.iter().all(|o| o.is("", "Secret")) {
+        let stem = name.split('.').next().unwrap_or_default();
+        let twin = kust.entries.iter().find(|e| {
+            let listed = e.text.rsplit('/').next().unwrap_or_default();
+            listed != name
+                && listed.starts_with(stem)
+                && ["seal", "sops", "enc", "crypt"]
+                    .iter()
+                    .any(|w| listed.contains(w))
+        });
+        if let Some(e) = twin {
+            return Some(format!(
+                "it is the plaintext of `{}`, which is listed",
+                e.text
+            ));
+        }
+        let sealed = objects.iter().all(|o| {
+            !cx.index
+                .named("bitnami.com", "SealedSecret", &o.name)
+                .is_empty()
+        });
+        if sealed {
+            return Some("a SealedSecret of the same name is deployed instead".into());
+        }
+    }
+    // Every object is deployed already, from another file of the same kustomization's tree:
+    // an alternative or older version of it.
+    let deployed = objects.iter().all(|o| {
+        cx.index
+            .named(o.group(), &o.kind, &o.name)
+            .iter()
+            .any(|&i| {
+                let other = cx.objects[cx.index.inst(i).object.0 as usize].file;
+                other != id && cx.file(other).path.starts_with(&kust.dir)
+            })
+    });
+    if deployed {
+        return Some(format!(
+            "{} of that name is deployed from another file",
+            if objects.len() == 1 {
+                "an object"
+            } else {
+                "each object"
+            }
+        ));
+    }
+    // Patch files are not resources: an unused patch deploys nothing either way.
+    let in_patches = file
+        .dir()
+        .file_name()
+        .is_some_and(|d| d.to_string_lossy().contains("patch"));
+    if in_patches || name.contains("patch") {
+        return Some("it looks like a patch, not a resource".into());
+    }
+    None
+}
+
+/// Directories that some kustomization refers to: the directories of the files it lists,
+/// the directories it lists, and those holding a kustomization.
+fn referenced_dirs<'a>(cx: &Ctx<'a, '_>) -> HashSet<&'a Path> {
+    let mut dirs: HashSet<&Path> = cx.model.dirs.keys().map(PathBuf::as_path).collect();
+    for k in &cx.model.kusts {
+        for e in &k.entries {
+            match e.target {
+                Target::File(f) => {
+                    dirs.insert(cx.file(f).dir());
+                }
+                Target::Dir(_) => {
+                    dirs.insert(e.path.as_path());
+                }
+                _ => {}
+            }
+        }
+    }
+    dirs
+}
+
+/// A directory of manifests that no kustomization refers to, below one that exists: it is
+/// not part of that kustomize tree at all, so it is applied some other way (a CI step, a
+/// plain-directory app), kept for later, or forgotten: the repository cannot tell which.
+fn unreferenced_dir(cx: &Ctx<'_, '_>, dir: &Path, files: &[FileId]) -> Finding {
+    let first = files[0];
+    let shown = cx
+        .file(first)
+        .display
+        .rsplit_once('/')
+        .map_or(".".to_string(), |(d, _)| d.to_string());
+    let what = match files.len() {
+        1 => format!("`{}` ({})", cx.file(first).display, contents(cx, first)),
+        n => format!(
+            "{n} manifests, e.g. `{}` ({}),",
+            cx.file(first).display,
+            contents(cx, first)
+        ),
+    };
+    let kust = cx
+        .model
+        .enclosing(dir)
+        .map(|k| cx.file(cx.model.get(k).file).display.clone());
+    Finding::new(
+        &META,
+        primary(cx, first),
+        format!(
+            "`{shown}/` holds {what} which no kustomization refers to{}: unless something else applies this directory, it is not deployed",
+            kust.map_or(String::new(), |k| format!(" (the nearest is {k})"))
+        ),
+    )
+    .severity(Severity::Info)
+    .label("not reached from any kustomization")
+    .help("list the files (or a kustomization of this directory) in the kustomization that should deploy them, or move parked manifests out of the kustomize tree")
 }
 
 /// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
@@ -114,17 +280,12 @@ fn first_line(file: FileId, text: &str, offset: usize) -> Span {
     Span::new(file, offset, end)
 }
 
-/// A commented-out entry naming `file` in the enclosing kustomization or one above it.
-fn ancestors_commenting(
-    cx: &Ctx<'_, '_>,
-    file: &crate::source::SourceFile,
-    mut kid: crate::kustomize::KustId,
-) -> Option<(FileId, Span)> {
-    loop {
-        let kust = cx.model.get(kid);
-        if let Some((_, span)) = kust.commented.iter().find(|(p, _)| *p == file.path) {
-            return Some((kust.file, *span));
-        }
-        kid = cx.model.enclosing(kust.dir.parent()?)?;
-    }
+/// A commented-out entry naming `file`, or a directory holding it, in any kustomization.
+fn commented(cx: &Ctx<'_, '_>, file: &SourceFile) -> Option<(FileId, Span)> {
+    cx.model.kusts.iter().find_map(|k| {
+        k.commented
+            .iter()
+            .find(|(p, _)| file.path.starts_with(p))
+            .map(|(_, span)| (k.file, *span))
+    })
 }

@@ -14,7 +14,9 @@ pub struct ServiceTargetPortUndeclared;
 
 static META: RuleMeta = RuleMeta {
     id: "service-target-port-undeclared",
-    severity: Severity::Info,
+    // Declared ports are informational to Kubernetes, but pods that declare their ports and
+    // none of them is the target are far more often a wrong number than an undeclared listener.
+    severity: Severity::Warning,
     summary:
         "A numeric Service targetPort is not among the container ports the selected pods declare.",
     default_enabled: true,
@@ -51,6 +53,7 @@ impl Rule for ServiceTargetPortUndeclared {
                 }
             }
             let Some((decl_inst, decl_span)) = first_decl else {
+                undeclared_everywhere(cx, id, svc, &pods, out);
                 continue;
             };
             declared.sort_unstable();
@@ -95,5 +98,44 @@ impl Rule for ServiceTargetPortUndeclared {
                 );
             }
         }
+    }
+}
+
+/// The selected pods declare no ports at all (legal, and common): each numeric target is only
+/// worth an info saying it cannot be checked.
+fn undeclared_everywhere(
+    cx: &Ctx<'_, '_>,
+    id: crate::index::InstId,
+    svc: &k8s_openapi::api::core::v1::Service,
+    pods: &[crate::index::InstId],
+    out: &mut Vec<Finding>,
+) {
+    let root = cx.root(id);
+    for (i, port) in service_ports(svc).iter().enumerate() {
+        let IntOrString::Int(n) = target_port(port) else {
+            continue;
+        };
+        let explicit = root.at(&format!("spec.ports[{i}].targetPort")).is_some();
+        let field = if explicit { "targetPort" } else { "port" };
+        let mut f = Finding::new(
+            &META,
+            span_at(root, &format!("spec.ports[{i}].{field}")),
+            format!(
+                "{} port {} sends to {n}, but the selected pods declare no container ports, so k8s-lint cannot check that they listen on it",
+                cx.describe(id),
+                port.port
+            ),
+        )
+        .severity(Severity::Info)
+        .label("not checked");
+        if let Some(&t) = pods.first() {
+            f = f.related(
+                cx.root(t).span,
+                format!("{} declares no ports", cx.describe(t)),
+            );
+        }
+        out.push(f.help(format!(
+            "declare `containerPort: {n}` on the container that serves it, so that reviews and tools can see the wiring"
+        )));
     }
 }
