@@ -19,6 +19,7 @@ pub mod index;
 pub mod kustomize;
 pub mod load;
 pub mod object;
+pub mod placeholder;
 pub mod resolve;
 pub mod rule;
 pub mod rules;

@@ -421,6 +421,10 @@ fn read_one(
         }
         Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
     };
+    // git-crypt stores encrypted files under their own name: not YAML until unlocked.
+    if bytes.starts_with(b"\0GITCRYPT") {
+        return (SourceFile::new(abs, display, String::new()), None, true);
+    }
     match String::from_utf8(bytes) {
         Ok(text) => {
             if is_go_template(&text) {

@@ -249,7 +249,7 @@ impl<'s> Builder<'_, 's> {
     }
 
     /// This level's transformers, in kustomize's order.
-    fn transform(&self, k: KustId, acc: &mut [Instance<'s>], run: &mut Run) {
+    fn transform(&self, k: KustId, acc: &mut Vec<Instance<'s>>, run: &mut Run) {
         let kust = self.model.get(k);
         let Some(root) = kust.root(self.parsed) else {
             return;
@@ -266,7 +266,10 @@ impl<'s> Builder<'_, 's> {
         if let Some(ns) = root.get("namespace").and_then(Node::as_str) {
             for inst in acc.iter_mut() {
                 let o = &self.objects[inst.object.0 as usize];
-                if !is_cluster_scoped(o.group(), &o.kind) {
+                if o.is("", "Namespace") {
+                    // kustomize's namespace transformer renames Namespace objects too.
+                    inst.name = ns.to_string();
+                } else if !is_cluster_scoped(o.group(), &o.kind) {
                     inst.namespace = Some(ns.to_string());
                 }
             }
@@ -285,7 +288,7 @@ impl<'s> Builder<'_, 's> {
         self.replacements(root, acc, run);
     }
 
-    fn patch_strategic_merge(&self, k: KustId, root: &Node<'s>, acc: &mut [Instance<'s>]) {
+    fn patch_strategic_merge(&self, k: KustId, root: &Node<'s>, acc: &mut Vec<Instance<'s>>) {
         let kust = self.model.get(k);
         for item in root
             .get("patchesStrategicMerge")
@@ -307,7 +310,7 @@ impl<'s> Builder<'_, 's> {
         }
     }
 
-    fn patches(&self, k: KustId, root: &Node<'s>, acc: &mut [Instance<'s>]) {
+    fn patches(&self, k: KustId, root: &Node<'s>, acc: &mut Vec<Instance<'s>>) {
         let kust = self.model.get(k);
         for item in root.get("patches").and_then(Node::as_seq).unwrap_or(&[]) {
             let docs = if let Some(path) = item.get("path") {
@@ -339,7 +342,7 @@ impl<'s> Builder<'_, 's> {
 
     /// Apply one patch document: a strategic merge onto the objects it names (or its
     /// `target` selects); anything else (a JSON 6902 op list) leaves its targets opaque.
-    fn apply(&self, patch: &Node<'s>, target: Option<&Node<'s>>, acc: &mut [Instance<'s>]) {
+    fn apply(&self, patch: &Node<'s>, target: Option<&Node<'s>>, acc: &mut Vec<Instance<'s>>) {
         if patch.as_map().is_none() {
             self.mark_targets(target, acc);
             return;
@@ -349,6 +352,19 @@ impl<'s> Builder<'_, 's> {
             Some(t) => Selector::of_target(t),
             None => own,
         };
+        // `$patch: delete` removes the objects it names from the build.
+        if patch.get("$patch").and_then(Node::as_str) == Some("delete") {
+            acc.retain_mut(|inst| match selector.matches(inst, self.objects) {
+                Match::Yes => false,
+                // It may be gone: nothing about it can be trusted.
+                Match::Maybe => {
+                    inst.opaque = true;
+                    true
+                }
+                Match::No => true,
+            });
+            return;
+        }
         for inst in acc.iter_mut() {
             match selector.matches(inst, self.objects) {
                 Match::No => {}

@@ -201,6 +201,15 @@ impl Model {
                 }
             }
         }
+        // Generator and transformer plugins (KSOPS and the like) read the files their config
+        // lists under `files:`, relative to the kustomization.
+        for k in &model.kusts {
+            for text in plugin_files(k, parsed) {
+                if let Some(id) = by_path.get(normalize(&k.dir.join(&text)).as_path()) {
+                    model.reached.insert(*id);
+                }
+            }
+        }
         // A generator's directory entry reads every file in it.
         let dirs: Vec<PathBuf> = model
             .kusts
@@ -339,8 +348,12 @@ fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<
         ("validators", Role::Validator),
     ] {
         for item in list(key) {
-            // Generators and transformers may be inline configs (maps); only strings are paths.
-            if let Some(text) = item.as_str().filter(|t| !t.is_empty()) {
+            // Generators and transformers may be inline configs, as maps or as block scalars
+            // holding YAML; only one-line strings are paths.
+            if let Some(text) = item
+                .as_str()
+                .filter(|t| !t.is_empty() && !is_inline_config(t))
+            {
                 add(role, item, text);
             }
         }
@@ -348,6 +361,16 @@ fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<
     for item in list("patchesStrategicMerge") {
         if let Some(text) = item.as_str().filter(|t| !is_inline_patch(t)) {
             add(Role::PatchStrategicMerge, item, text);
+        }
+    }
+    // A plain string under `patches:` names a file (kustomize v5 refuses it: the entry must be
+    // `- path: <file>`); it still refers to that file.
+    for item in list("patches") {
+        if let Some(text) = item
+            .as_str()
+            .filter(|t| !t.is_empty() && !is_inline_config(t))
+        {
+            add(Role::Patch, item, text);
         }
     }
     for (key, role) in [
@@ -391,6 +414,56 @@ fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<
         }
     }
     out
+}
+
+/// `files:` of the generator and transformer plugin configs of a kustomization: inline (a map
+/// or a block scalar of YAML) or in a listed file.
+fn plugin_files(k: &Kustomization, parsed: &[Parsed<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |config: &Node<'_>| {
+        for f in config.get("files").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let Some(text) = f.as_str() {
+                out.push(text.to_string());
+            }
+        }
+    };
+    let Some(root) = parsed[k.file.0 as usize]
+        .docs
+        .first()
+        .and_then(|d| d.root.as_ref())
+    else {
+        return out;
+    };
+    for key in ["generators", "transformers"] {
+        for item in root.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
+            match item.as_str() {
+                Some(text) if is_inline_config(text) => {
+                    for doc in crate::yaml::parse(k.file, text).docs {
+                        if let Some(r) = &doc.root {
+                            add(r);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => add(item),
+            }
+        }
+    }
+    for e in &k.entries {
+        if let (Role::Generator | Role::Transformer, Target::File(f)) = (e.role, &e.target) {
+            for doc in &parsed[f.0 as usize].docs {
+                if let Some(r) = &doc.root {
+                    add(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A list entry that is a YAML document rather than a path (kustomize tries both).
+fn is_inline_config(text: &str) -> bool {
+    text.trim_end().contains('\n') || text.starts_with("apiVersion:") || text.starts_with("kind:")
 }
 
 /// kustomize first tries a `patchesStrategicMerge` entry as YAML content, then as a path.

@@ -2,6 +2,7 @@
 //!
 //! Docs: `rules/kustomize-file-outside-root.md`.
 
+use std::cell::OnceCell;
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
@@ -27,6 +28,7 @@ impl Rule for KustomizeFileOutsideRoot {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let unrestricted = OnceCell::new();
         for k in &cx.model.kusts {
             let dir = kust_dir_display(cx, k);
             for e in &k.entries {
@@ -49,23 +51,30 @@ impl Rule for KustomizeFileOutsideRoot {
                 )
                 .label("file outside the kustomization root")
                 .help(help(e.role));
-                // Flux builds with LoadRestrictionsNone: there the entry works.
-                let flux = cx
-                    .gitops
-                    .app_for(&k.dir)
-                    .is_some_and(|a| a.tool == Tool::Flux);
-                out.push(if flux {
-                    Finding {
-                        message: format!("{}; Flux, which deploys this path, builds without that restriction, so only `kustomize build`, `kubectl apply -k` and Argo CD fail", f.message),
+                out.push(match unrestricted.get_or_init(|| unrestricted_builds(cx)) {
+                    Some(who) => Finding {
+                        message: format!("{}; {who} builds without that restriction, so only a plain `kustomize build` or `kubectl apply -k` fails", f.message),
                         ..f
                     }
-                    .severity(Severity::Info)
-                } else {
-                    f
+                    .severity(Severity::Info),
+                    None => f,
                 });
             }
         }
     }
+}
+
+/// Who deploys this repository's kustomizations without kustomize's load restrictor, if the
+/// repository shows it: Flux (always), or Argo CD configured with
+/// `kustomize.buildOptions: --load-restrictor LoadRestrictionsNone`.
+fn unrestricted_builds(cx: &Ctx<'_, '_>) -> Option<&'static str> {
+    if cx.gitops.apps.iter().any(|a| a.tool == Tool::Flux) {
+        return Some("Flux, which deploys this repository,");
+    }
+    let argo = cx.files.iter().any(|f| {
+        f.text.contains("kustomize.buildOptions") && f.text.contains("LoadRestrictionsNone")
+    });
+    argo.then_some("Argo CD, configured here with `--load-restrictor LoadRestrictionsNone`,")
 }
 
 /// A file entry that resolves outside `dir`. Directories (bases such as `../base`) may be

@@ -4,9 +4,12 @@
 
 use std::path::Path;
 
+use ignore::gitignore::GitignoreBuilder;
+
 use crate::finding::{Finding, Severity};
-use crate::kustomize::{PathEntry, Target};
+use crate::kustomize::{Kustomization, PathEntry, Target};
 use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::yaml::Node;
 
 use super::closest;
 
@@ -26,6 +29,7 @@ impl Rule for KustomizeResourceMissing {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for k in &cx.model.kusts {
+            string_patches(cx, k, out);
             for e in &k.entries {
                 let field = e.role.field();
                 let text = &e.text;
@@ -62,7 +66,18 @@ impl Rule for KustomizeResourceMissing {
                     }
                     _ => continue,
                 };
-                out.push(Finding::new(&META, e.span, message).label(label).help(help));
+                let f = Finding::new(&META, e.span, message).label(label).help(help);
+                // A missing file that `.gitignore` matches is made at build or sync time (a
+                // script, a CI step, an Argo CD plugin): it is not in Git on purpose.
+                out.push(match e.target {
+                    Target::Missing if gitignored(cx, &e.path) => Finding {
+                        message: format!("`{field}` entry `{text}` is not in the repository: `.gitignore` matches it, so it is probably generated before the build (which fails without it)"),
+                        help: Some("if a script or CI step writes it, nothing to do".into()),
+                        ..f
+                    }
+                    .severity(Severity::Info),
+                    _ => f,
+                });
             }
         }
     }
@@ -85,4 +100,49 @@ fn suggestion(cx: &Ctx<'_, '_>, e: &PathEntry) -> Option<String> {
         Some(p) => format!("{}/{best}", p.display()),
         None => best.to_string(),
     })
+}
+
+/// `patches:` entries that are plain strings: kustomize v5 cannot read the kustomization.
+fn string_patches(cx: &Ctx<'_, '_>, k: &Kustomization, out: &mut Vec<Finding>) {
+    let Some(root) = k.root(cx.parsed) else {
+        return;
+    };
+    for item in root.get("patches").and_then(Node::as_seq).unwrap_or(&[]) {
+        let Some(text) = item.as_str() else { continue };
+        out.push(
+            Finding::new(
+                &META,
+                item.span,
+                "`patches` entry is a plain string: `kustomize build` fails with `json: cannot unmarshal string into Go struct field Kustomization.patches of type types.Patch`",
+            )
+            .label("not a patch object")
+            .help(if text.contains('\n') {
+                "write the inline patch as `- patch: |` (with a `target:` when it names no object)".to_string()
+            } else {
+                format!("write it as `- path: {text}`")
+            }),
+        );
+    }
+}
+
+/// Whether a `.gitignore` of the repository, at or above the path's directory, matches it.
+fn gitignored(cx: &Ctx<'_, '_>, path: &Path) -> bool {
+    let top = &cx.model.repo_top;
+    let mut dir = path.parent();
+    while let Some(d) = dir.filter(|d| d.starts_with(top)) {
+        let file = d.join(".gitignore");
+        // Only inside the repository, and never through a symlink.
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+            let mut builder = GitignoreBuilder::new(d);
+            if builder.add(&file).is_none() {
+                if let Ok(gi) = builder.build() {
+                    if gi.matched_path_or_any_parents(path, false).is_ignore() {
+                        return true;
+                    }
+                }
+            }
+        }
+        dir = d.parent();
+    }
+    false
 }

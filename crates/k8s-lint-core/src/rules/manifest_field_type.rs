@@ -23,6 +23,15 @@ impl Rule for ManifestFieldType {
         for (object, err) in &cx.index.type_errors {
             let o = &cx.objects[object.0 as usize];
             let span = err.span.unwrap_or(o.root(cx.parsed).span);
+            // `${PORT}` in a number field is substituted before it reaches the API server.
+            let value = cx
+                .file(span.file)
+                .text
+                .get(span.range())
+                .unwrap_or_default();
+            if crate::placeholder::is_placeholder(value) {
+                continue;
+            }
             let path = err.path();
             let at = if path.is_empty() {
                 String::new()

@@ -3,6 +3,7 @@
 //! Docs: `rules/tailscale-hostname-invalid.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::placeholder::is_placeholder;
 use crate::rule::{Ctx, Rule, RuleMeta};
 
 use super::tailscale::{
@@ -32,7 +33,8 @@ impl Rule for TailscaleHostnameInvalid {
             let Some(name) = service_name(cx, id) else {
                 continue;
             };
-            let Some(problem) = label_problem(&name.name) else {
+            let Some(problem) = label_problem(&name.name).filter(|_| !is_placeholder(&name.name))
+            else {
                 continue;
             };
             // The operator's own words (svc.go `validateService`).
@@ -65,7 +67,8 @@ impl Rule for TailscaleHostnameInvalid {
             let Some(name) = ingress_name(cx, ts.id, ts.ingress) else {
                 continue;
             };
-            let Some(problem) = label_problem(&name.name) else {
+            let Some(problem) = label_problem(&name.name).filter(|_| !is_placeholder(&name.name))
+            else {
                 continue;
             };
             let (severity, effect) = if ts.ha {

@@ -46,8 +46,12 @@ impl Rule for YamlSyntax {
             if file.display.ends_with(".json") && !file.text.contains("\"apiVersion\"") {
                 continue;
             }
+            // A template (Jinja for Ansible, a Go template) that does not parse is not broken
+            // YAML: it is rendered before anything reads it.
+            let template = looks_templated(&file.text);
             for problem in &parsed.problems {
                 let (span, message, label) = match problem {
+                    Problem::Syntax { .. } if template => continue,
                     Problem::Syntax { message, span } => (
                         *span,
                         format!("YAML syntax error: {message}"),
@@ -73,4 +77,12 @@ impl Rule for YamlSyntax {
             }
         }
     }
+}
+
+/// Template syntax that is never YAML: Jinja statements and comments, Go template actions on a
+/// field (`{{ .Namespace }}`) or with whitespace trimming (`{{-`).
+fn looks_templated(text: &str) -> bool {
+    ["{%", "{#", "{{ .", "{{.", "{{-", "-}}"]
+        .iter()
+        .any(|m| text.contains(m))
 }
