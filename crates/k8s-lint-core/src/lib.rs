@@ -178,7 +178,7 @@ where
         let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
         for (i, (file, p)) in files.iter().zip(&parsed).enumerate() {
             let start = objects.len() as u32;
-            if !load::is_kustomization_file(&file.path) {
+            if !kustomize::is_kustomization(file, p) {
                 object::objects_in(FileId(i as u32), p, &mut objects);
             }
             by_file.push(start..objects.len() as u32);
@@ -296,8 +296,13 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
         .flat_map_iter(|(r, severity)| {
             let mut out = Vec::new();
             r.check(cx, &mut out);
+            // A configured level replaces the rule's own severity; findings the rule softened
+            // (what the repository cannot show) keep theirs.
             if let Some(s) = severity {
-                out.iter_mut().for_each(|f| f.severity = *s);
+                let default = r.meta().severity;
+                out.iter_mut()
+                    .filter(|f| f.severity == default)
+                    .for_each(|f| f.severity = *s);
             }
             out
         })

@@ -749,7 +749,8 @@ fn custom_resource_makes(own: &str, root: &Node<'_>, name: &str) -> bool {
     derived || root.get("spec").is_some_and(|s| mentions(s, name))
 }
 
-fn mentions(node: &Node<'_>, name: &str) -> bool {
+/// Whether a scalar anywhere under `node` is exactly `name`.
+pub(crate) fn mentions(node: &Node<'_>, name: &str) -> bool {
     match &node.value {
         Value::Scalar(_) => node.as_str() == Some(name),
         Value::Seq(items) => items.iter().any(|i| mentions(i, name)),

@@ -25,10 +25,14 @@ fn write(root: &Path, path: &str, text: &str) {
 const INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: media}\nspec:\n  defaultBackend:\n    service: {name: immich-server, port: {number: 80}}\n";
 const LEGACY: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: old, namespace: media}\nspec:\n  defaultBackend:\n    service: {name: gone, port: {number: 80}}\n";
 
+/// A Service of the namespace, so that the repository manages Services there.
+const DB: &str = "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: media}\nspec: {type: ExternalName, externalName: db.example.com}\n";
+
 /// A repository (with `.git`) whose only findings are two missing Services.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(dir.path(), "apps/db/service.yaml", DB);
     write(dir.path(), "apps/media/ingress.yaml", INGRESS);
     write(dir.path(), "apps/legacy/ingress.yaml", LEGACY);
     dir
@@ -161,7 +165,7 @@ fn suppressions_audit_and_show() {
     );
     assert_eq!(
         stdout(&o),
-        "apps/legacy/ingress.yaml:6:21: info[ingress-service-missing]: Ingress `media/old` routes to Service `gone`, which no manifest here defines in namespace `media`; the repository defines no Service in namespace `media`, so it is probably created outside it (suppressed: retired next sprint)\n"
+        "apps/legacy/ingress.yaml:6:21: error[ingress-service-missing]: Ingress `media/old` routes to Service `gone`, which no manifest defines in namespace `media` (suppressed: retired next sprint)\n"
     );
     let o = run(dir.path(), &["--format", "sarif", "--show-suppressed"]);
     let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -163,7 +163,7 @@ impl Model {
             ..Model::default()
         };
         for (i, f) in files.iter().enumerate() {
-            if is_kustomization_file(&f.path) {
+            if is_kustomization(f, &parsed[i]) {
                 let id = KustId(model.kusts.len() as u32);
                 model.dirs.entry(f.dir().to_path_buf()).or_insert(id);
                 model.kusts.push(Kustomization {
@@ -313,6 +313,21 @@ impl Resolver<'_> {
         };
         (path, target)
     }
+}
+
+/// Whether a file is a kustomization kustomize reads: named like one, and not some other API
+/// object saved under that name (a Flux `Kustomization` custom resource often is).
+pub fn is_kustomization(file: &SourceFile, parsed: &Parsed<'_>) -> bool {
+    if !is_kustomization_file(&file.path) {
+        return false;
+    }
+    let api = parsed
+        .docs
+        .first()
+        .and_then(|d| d.root.as_ref())
+        .and_then(|r| r.get("apiVersion"))
+        .and_then(Node::as_str);
+    api.is_none_or(|a| a.starts_with("kustomize.config.k8s.io/"))
 }
 
 /// URLs and go-getter style references that kustomize would fetch.

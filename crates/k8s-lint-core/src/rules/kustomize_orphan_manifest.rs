@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Severity};
+use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
-use crate::load::is_kustomization_file;
+use crate::resolve::mentions;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::source::{FileId, SourceFile, Span};
+use crate::yaml::Node;
 
 pub struct KustomizeOrphanManifest;
 
@@ -33,7 +35,7 @@ impl Rule for KustomizeOrphanManifest {
             let id = FileId(i as u32);
             let objects = cx.objects_of(id);
             if objects.is_empty()
-                || is_kustomization_file(&file.path)
+                || crate::kustomize::is_kustomization(file, &cx.parsed[i])
                 || cx.model.reached.contains(&id)
                 || objects.iter().all(|o| is_local_config(cx, o))
             {
@@ -120,15 +122,174 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         .severity(Severity::Info)
         .help("if the exclusion is deliberate, nothing to do");
     }
+    // Wiring to what is deployed is the evidence that the file belongs to the app: an
+    // unlisted Ingress to a deployed Service, a Service selecting deployed pods, a ConfigMap
+    // a deployed pod reads. A file nothing deployed refers to is as likely parked.
+    let Some((wire_span, wire)) = wired(cx, id) else {
+        return Finding {
+            message: format!(
+                "`{rel}` ({what}) is not listed in {}, so it is not deployed; nothing deployed refers to it or is referred to by it, so it may be parked on purpose",
+                kfile.display
+            ),
+            ..f
+        }
+        .severity(Severity::Info)
+        .help(format!(
+            "if it should be deployed, add `- {rel}` to `resources` in {}; otherwise delete it or move it out of the kustomize tree",
+            kfile.display
+        ));
+    };
     let resources = kust
         .root(cx.parsed)
         .and_then(|r| r.entry("resources"))
         .map_or(first_line(kust.file, &kfile.text, 0), |e| e.key.span);
     f.related(resources, format!("`{rel}` is missing from this list"))
+        .related(wire_span, wire)
         .help(format!(
             "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
             kfile.display
         ))
+}
+
+/// A deployed object the file's objects are wired to, with a label for the related span.
+fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
+    let name_span = |i: InstId| {
+        let root = cx.root(i);
+        super::key_span_at(root, "metadata.name").unwrap_or(root.span)
+    };
+    let str_at = |n: &Node<'_>, p: &str| n.at(p).and_then(Node::as_str).map(String::from);
+    for o in cx.objects_of(file) {
+        let root = o.root(cx.parsed);
+        let labels_of = |path: &str| -> BTreeMap<String, String> {
+            root.at(path)
+                .and_then(Node::as_map)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|e| {
+                            Some((
+                                e.key.as_str()?.to_string(),
+                                e.value.scalar_text()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let selects = |wanted: &BTreeMap<String, String>| -> Option<InstId> {
+            if wanted.is_empty() {
+                return None;
+            }
+            cx.index
+                .templates()
+                .find(|(_, t, _)| wanted.iter().all(|(k, v)| labels(t).get(k) == Some(v)))
+                .map(|(i, _, _)| i)
+        };
+        let found = match (o.group(), o.kind.as_str()) {
+            ("networking.k8s.io", "Ingress") => {
+                let mut names = Vec::new();
+                collect_backend_services(root, &mut names);
+                names.iter().find_map(|n| {
+                    let i = *cx.index.named("", "Service", n).first()?;
+                    Some((i, format!("routes to deployed {}", cx.describe(i))))
+                })
+            }
+            ("", "Service") => selects(&labels_of("spec.selector")).map(|i| {
+                (
+                    i,
+                    format!("selects the pods of deployed {}", cx.describe(i)),
+                )
+            }),
+            ("policy", "PodDisruptionBudget") | ("networking.k8s.io", "NetworkPolicy") => {
+                let path = if o.kind == "NetworkPolicy" {
+                    "spec.podSelector.matchLabels"
+                } else {
+                    "spec.selector.matchLabels"
+                };
+                selects(&labels_of(path)).map(|i| {
+                    (
+                        i,
+                        format!("applies to the pods of deployed {}", cx.describe(i)),
+                    )
+                })
+            }
+            ("autoscaling", "HorizontalPodAutoscaler") => {
+                let (Some(kind), Some(n)) = (
+                    str_at(root, "spec.scaleTargetRef.kind"),
+                    str_at(root, "spec.scaleTargetRef.name"),
+                ) else {
+                    continue;
+                };
+                let group = str_at(root, "spec.scaleTargetRef.apiVersion")
+                    .map(|v| crate::object::group_of(&v).to_string())
+                    .unwrap_or_default();
+                cx.index
+                    .named(&group, &kind, &n)
+                    .first()
+                    .map(|&i| (i, format!("scales deployed {}", cx.describe(i))))
+            }
+            ("", "ConfigMap" | "Secret" | "ServiceAccount" | "PersistentVolumeClaim") => cx
+                .index
+                .templates()
+                .find(|&(i, _, _)| {
+                    cx.root(i)
+                        .get("spec")
+                        .is_some_and(|spec| mentions(spec, &o.name))
+                })
+                .map(|(i, _, _)| (i, format!("deployed {} uses it", cx.describe(i)))),
+            _ => {
+                // A workload whose pods a deployed Service selects.
+                let template = [
+                    "spec.template.metadata.labels",
+                    "spec.jobTemplate.spec.template.metadata.labels",
+                ]
+                .iter()
+                .map(|p| labels_of(p))
+                .find(|l| !l.is_empty());
+                template.and_then(|have| {
+                    cx.index
+                        .of_kind("", "Service")
+                        .iter()
+                        .copied()
+                        .find_map(|s| {
+                            let View::Service(svc) = cx.index.view(s) else {
+                                return None;
+                            };
+                            let sel = svc
+                                .spec
+                                .as_ref()?
+                                .selector
+                                .as_ref()
+                                .filter(|m| !m.is_empty())?;
+                            sel.iter().all(|(k, v)| have.get(k) == Some(v)).then(|| {
+                                (s, format!("deployed {} selects its pods", cx.describe(s)))
+                            })
+                        })
+                })
+            }
+        };
+        if let Some((i, label)) = found {
+            return Some((name_span(i), label));
+        }
+    }
+    None
+}
+
+/// Service names of an Ingress's backends, from its tree (the file is not deployed, so it has
+/// no typed view).
+fn collect_backend_services(root: &Node<'_>, out: &mut Vec<String>) {
+    if let Some(n) = root
+        .at("spec.defaultBackend.service.name")
+        .and_then(Node::as_str)
+    {
+        out.push(n.to_string());
+    }
+    for rule in root.at("spec.rules").and_then(Node::as_seq).unwrap_or(&[]) {
+        for path in rule.at("http.paths").and_then(Node::as_seq).unwrap_or(&[]) {
+            if let Some(n) = path.at("backend.service.name").and_then(Node::as_str) {
+                out.push(n.to_string());
+            }
+        }
+    }
 }
 
 /// Why leaving the file out looks deliberate, if it does.
@@ -196,6 +357,42 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
                 "each object"
             }
         ));
+    }
+    // A generator of the tree makes a ConfigMap or Secret of that name (`behavior: replace`).
+    let generated = objects.iter().all(|o| {
+        (o.is("", "ConfigMap") || o.is("", "Secret"))
+            && cx.model.kusts.iter().any(|k| {
+                k.root(cx.parsed).is_some_and(|r| {
+                    ["configMapGenerator", "secretGenerator"].iter().any(|g| {
+                        r.get(g)
+                            .and_then(Node::as_seq)
+                            .unwrap_or(&[])
+                            .iter()
+                            .any(|x| x.get("name").and_then(Node::as_str) == Some(o.name.as_str()))
+                    })
+                })
+            })
+    });
+    if generated {
+        return Some("a kustomize generator of that name makes it instead".into());
+    }
+    // The rendered output of this kustomization's own Helm charts, checked in for another
+    // consumer (a bootstrap, a diff).
+    if kust
+        .root(cx.parsed)
+        .is_some_and(|r| r.get("helmCharts").is_some())
+    {
+        return Some(format!(
+            "{} renders Helm charts, and this looks like their checked-in output",
+            cx.file(kust.file).display
+        ));
+    }
+    // kubebuilder scaffolds editor/viewer roles for users to bind, not for the operator.
+    if ["_editor_role.yaml", "_viewer_role.yaml", "_admin_role.yaml"]
+        .iter()
+        .any(|s| name.ends_with(s))
+    {
+        return Some("it is a kubebuilder helper role, left for users to bind".into());
     }
     // Patch files are not resources: an unused patch deploys nothing either way.
     let in_patches = file

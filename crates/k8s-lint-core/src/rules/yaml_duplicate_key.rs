@@ -3,7 +3,7 @@
 //! Docs: `rules/yaml-duplicate-key.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::load::is_kustomization_file;
+use crate::kustomize::is_kustomization;
 use crate::rule::{Ctx, Rule, RuleMeta};
 use crate::source::FileId;
 use crate::yaml::Problem;
@@ -27,7 +27,7 @@ impl Rule for YamlDuplicateKey {
             let id = FileId(i as u32);
             let file = &cx.files[i];
             // Other YAML (CI workflows, Helm values) is read by tools with their own rules.
-            let relevant = is_kustomization_file(&file.path)
+            let relevant = is_kustomization(file, &cx.parsed[i])
                 || cx.model.reached.contains(&id)
                 || !cx.objects_of(id).is_empty();
             if !relevant {
@@ -38,7 +38,7 @@ impl Rule for YamlDuplicateKey {
                     continue;
                 };
                 let line = file.position(first.start as usize).line;
-                let (message, help) = if is_kustomization_file(&file.path) {
+                let (message, help) = if is_kustomization(file, &cx.parsed[i]) {
                     (
                         format!("key `{key}` is repeated in this kustomization: kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
                         "merge the two entries into one",
