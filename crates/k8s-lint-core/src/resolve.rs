@@ -427,29 +427,36 @@ impl<'a, 's> Ctx<'a, 's> {
         }
     }
 
-    /// Whether the repository deploys any workload where `from` is: a template whose namespace
-    /// is the same known namespace, or one of the same build. A template without a namespace
-    /// proves nothing about another namespace.
+    /// Whether the repository deploys any workload where `from` is (see `near`).
     fn runs_pods_near(&self, from: InstId) -> bool {
-        let ns = self.index.namespace(from);
-        let build = self.index.inst(from).build;
-        self.index
-            .templates_near(from)
-            .any(|t| match (ns, self.index.namespace(t)) {
-                (Some(a), Some(b)) => a == b,
-                _ => ns.is_none() || (build.is_some() && self.index.inst(t).build == build),
-            })
+        self.index.templates_near(from).any(|t| self.near(from, t))
     }
 
-    /// Whether the repository manages objects of this kind where `from` is (see
-    /// `runs_pods_near`): else a missing one is made outside the repository.
+    /// Whether `other` is where `from` is, for "does the repository manage this kind here":
+    /// the same known namespace; without a namespace, the same build, or for plain files the
+    /// same directory. An object without a namespace proves nothing about another namespace,
+    /// and one of a sample next door nothing about this one.
+    fn near(&self, from: InstId, other: InstId) -> bool {
+        let (a, b) = (self.index.inst(from), self.index.inst(other));
+        match (self.index.namespace(from), self.index.namespace(other)) {
+            (Some(x), Some(y)) => x == y,
+            (Some(_), None) => a.build.is_some() && a.build == b.build,
+            (None, _) => match (a.build, b.build) {
+                (Some(x), Some(y)) => x == y,
+                (None, None) => {
+                    let dir = |i: &crate::kustomize::build::Instance<'_>| {
+                        self.file(self.objects[i.object.0 as usize].file).dir()
+                    };
+                    dir(a) == dir(b)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether the repository manages objects of this kind where `from` is (see `near`):
+    /// else a missing one is made outside the repository.
     fn manages(&self, from: InstId, group: &str, kind: &str) -> bool {
-        let ns = self.index.namespace(from);
-        let build = self.index.inst(from).build;
-        let here = |s: InstId| match (ns, self.index.namespace(s)) {
-            (Some(a), Some(b)) => a == b,
-            _ => ns.is_none() || (build.is_some() && self.index.inst(s).build == build),
-        };
         // Kinds that stand for one another: a Secret may come sealed or synced, and a scale
         // target of one built-in workload kind is often another (`kind: StatefulSet` for a
         // Deployment).
@@ -466,14 +473,14 @@ impl<'a, 's> Ctx<'a, 's> {
             ],
             _ => &[],
         };
-        self.index.of_kind(group, kind).iter().any(|&s| here(s))
+        self.index
+            .of_kind(group, kind)
+            .iter()
+            .any(|&s| self.near(from, s))
             || kinds
                 .iter()
                 .flat_map(|(g, k)| self.index.of_kind(g, k))
-                .any(|&s| here(s))
-            || (matches!(kind, "Secret" | "ConfigMap")
-                && group.is_empty()
-                && self.sources.generated.iter().any(|(k, _)| *k == kind))
+                .any(|&s| self.near(from, s))
     }
 
     /// The first unseen source whose objects can reach `from`, preferring a Helm release that
@@ -592,19 +599,50 @@ impl<'a, 's> Ctx<'a, 's> {
                         })
                     })
             }));
-            // A pod that creates the Secret itself: a Role of the namespace grants `create`
-            // on secrets and names this one among its resourceNames.
+            // A pod that creates the Secret itself: a Role of the namespace grants `create` on
+            // secrets and names this one among its resourceNames, or a pod of the namespace is
+            // told its name (`--secret-name=...`) where a Role lets pods create secrets.
+            let roles = near("rbac.authorization.k8s.io", "Role");
             makers.extend(
-                near("rbac.authorization.k8s.io", "Role")
-                    .into_iter()
-                    .filter(|&r| role_creates_secret(self.root(r), name)),
+                roles
+                    .iter()
+                    .copied()
+                    .filter(|&r| role_creates_secret(self.root(r), Some(name))),
             );
+            if roles
+                .iter()
+                .any(|&r| role_creates_secret(self.root(r), None))
+            {
+                makers.extend(
+                    self.index.templates().map(|(t, _, _)| t).filter(|&t| {
+                        self.index.same_namespace(from, t) && self.tells_name(t, name)
+                    }),
+                );
+            }
         }
         makers.extend(self.sources.custom.iter().copied().filter(|&c| {
             self.index.same_namespace(from, c)
                 && custom_resource_makes(self.index.inst(c).name.as_str(), self.root(c), name)
         }));
         (!makers.is_empty()).then_some(makers)
+    }
+
+    /// Whether a container of the pod template `t` is given `name` in its command or args
+    /// (`--secret-name=admission`).
+    fn tells_name(&self, t: InstId, name: &str) -> bool {
+        let Some((template, _)) = self.index.template(t) else {
+            return false;
+        };
+        template
+            .spec
+            .iter()
+            .flat_map(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+            })
+            .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()))
+            .any(|w| w.split(['=', ' ', ',']).any(|part| part == name))
     }
 
     /// A custom resource of the namespace whose spec carries every `matchLabels` pair of the
@@ -705,9 +743,10 @@ fn same_namespace(
         .collect()
 }
 
-/// Whether a Role grants `create` on secrets and lists `name` in a rule's `resourceNames`
-/// (create itself cannot be limited by name, so the name shows up on its get/update rule).
-fn role_creates_secret(role: &Node<'_>, name: &str) -> bool {
+/// Whether a Role grants `create` on secrets and, given a name, lists it in a rule's
+/// `resourceNames` (create itself cannot be limited by name, so the name shows up on its
+/// get/update rule).
+fn role_creates_secret(role: &Node<'_>, name: Option<&str>) -> bool {
     let rules = role.get("rules").and_then(Node::as_seq).unwrap_or(&[]);
     let on_secrets = |r: &Node<'_>| {
         r.get("resources")
@@ -731,9 +770,11 @@ fn role_creates_secret(role: &Node<'_>, name: &str) -> bool {
                 .any(|v| v == "create" || v == "*")
     });
     creates
-        && rules
-            .iter()
-            .any(|r| on_secrets(r) && strings(r, "resourceNames").iter().any(|n| n == name))
+        && name.is_none_or(|name| {
+            rules
+                .iter()
+                .any(|r| on_secrets(r) && strings(r, "resourceNames").iter().any(|n| n == name))
+        })
 }
 
 /// Operators make Secrets and ConfigMaps for their custom resources, named in the resource's

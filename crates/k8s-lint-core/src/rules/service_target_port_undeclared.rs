@@ -58,12 +58,15 @@ impl Rule for ServiceTargetPortUndeclared {
             };
             declared.sort_unstable();
             declared.dedup();
+            // Ports a container is told to listen on (`--metrics-bind-address=:8443`,
+            // `PORT=9090`) count as declared: the process evidently serves them.
+            let configured = configured_ports(cx, &pods);
             let root = cx.root(id);
             for (i, port) in service_ports(svc).iter().enumerate() {
                 let IntOrString::Int(n) = target_port(port) else {
                     continue;
                 };
-                if declared.contains(&n) {
+                if declared.contains(&n) || configured.contains(&n) {
                     continue;
                 }
                 let explicit = root.at(&format!("spec.ports[{i}].targetPort")).is_some();
@@ -138,4 +141,33 @@ fn undeclared_everywhere(
             "declare `containerPort: {n}` on the container that serves it, so that reviews and tools can see the wiring"
         )));
     }
+}
+
+/// Numbers in the containers' `command`, `args` and `env` values of the selected pods, as
+/// whole tokens (`:8443`, `--port=9090`, `8080`).
+fn configured_ports(cx: &Ctx<'_, '_>, pods: &[crate::index::InstId]) -> Vec<i32> {
+    let mut out = Vec::new();
+    for &t in pods {
+        let Some((template, path)) = cx.index.template(t) else {
+            continue;
+        };
+        let Some(spec) = &template.spec else { continue };
+        for (c, _) in serving_containers(spec, path) {
+            let env = c.env.iter().flatten().filter_map(|e| e.value.as_ref());
+            let words = c
+                .command
+                .iter()
+                .flatten()
+                .chain(c.args.iter().flatten())
+                .chain(env);
+            for w in words {
+                for token in w.split(|ch: char| !ch.is_ascii_digit()) {
+                    if let Ok(n) = token.parse::<i32>() {
+                        out.push(n);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
