@@ -117,3 +117,36 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Where k8s-lint says a kustomization cannot be built, kustomize fails with the error the
+/// finding quotes.
+#[test]
+fn build_errors_match_kubectl_kustomize() {
+    if !kubectl_available() {
+        eprintln!("SKIPPED: kubectl is not on PATH; the kustomize differential test did not run");
+        return;
+    }
+    let case = common::fixtures().join("kustomize-resource-missing/fires-string-patch");
+    let report = common::lint_dir(&case);
+    let ours = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "kustomize-resource-missing")
+        .expect("the string patch is reported");
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "kustomize refuses the kustomization");
+    let theirs = String::from_utf8_lossy(&out.stderr);
+    let quoted = ours
+        .message
+        .rsplit('`')
+        .nth(1)
+        .expect("the message quotes kustomize");
+    assert!(
+        theirs.contains(quoted),
+        "kustomize says {theirs}; we quote {quoted}"
+    );
+}
