@@ -71,6 +71,9 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// `include`/`exclude` are relative to this directory (the config file's).
     pub globs_base: Option<PathBuf>,
+    /// The repository top (default: the nearest directory holding `.git` at or above the first
+    /// path). Paths never leave it, and linting below it is a partial view.
+    pub repo_top: Option<PathBuf>,
 }
 
 impl Options {
@@ -87,6 +90,7 @@ impl Options {
             include: Vec::new(),
             exclude: Vec::new(),
             globs_base: None,
+            repo_top: None,
         }
     }
 }
@@ -183,7 +187,10 @@ where
             }
             by_file.push(start..objects.len() as u32);
         }
-        let model = Model::new(files, &parsed, &loaded.roots);
+        let top = options.repo_top.as_deref().map(|t| {
+            source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
+        });
+        let model = Model::new(files, &parsed, &loaded.roots, top.as_deref());
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
         let gitops = GitOps::new(&objects, &parsed, &bases);
@@ -237,6 +244,7 @@ where
             ran,
             broken_files: &self.broken_files,
             sources: &self.sources,
+            partial_view: !self.loaded.roots.contains(&self.model.repo_top),
         }
     }
 }

@@ -22,6 +22,16 @@ pub struct RuleMeta {
     pub summary: &'static str,
     /// Whether the rule runs unless configured otherwise (advisory rules may be opt-in).
     pub default_enabled: bool,
+    /// What a finding of the rule depends on.
+    pub scope: Scope,
+}
+
+/// What a rule's findings depend on: one file, or what other files (anywhere in the
+/// repository) show. Linting a sub-tree, only the first kind is fully in view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    File,
+    Repository,
 }
 
 pub trait Rule: Sync {
@@ -52,6 +62,9 @@ pub struct Ctx<'a, 's> {
     pub broken_files: &'a [FileId],
     /// What the repository cannot show, for `resolve`.
     pub sources: &'a Sources,
+    /// Only part of the repository is linted (the paths given do not include its top): findings
+    /// that depend on other files may be out of view.
+    pub partial_view: bool,
 }
 
 impl<'a, 's> Ctx<'a, 's> {

@@ -149,17 +149,27 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(files: &[SourceFile], parsed: &[Parsed<'_>], roots: &[PathBuf]) -> Model {
+    /// `repo_top`: the repository top when known; else the directory holding `.git` above the
+    /// first root, or that root.
+    pub fn new(
+        files: &[SourceFile],
+        parsed: &[Parsed<'_>],
+        roots: &[PathBuf],
+        repo_top: Option<&Path>,
+    ) -> Model {
         let by_path: HashMap<&Path, FileId> = files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
             .collect();
         let mut model = Model {
-            repo_top: roots
-                .first()
-                .map(|r| crate::gitops::repo_top(r))
-                .unwrap_or_default(),
+            repo_top: match repo_top {
+                Some(top) => top.to_path_buf(),
+                None => roots
+                    .first()
+                    .map(|r| crate::gitops::repo_top(r))
+                    .unwrap_or_default(),
+            },
             ..Model::default()
         };
         for (i, f) in files.iter().enumerate() {

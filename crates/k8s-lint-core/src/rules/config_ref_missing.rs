@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::resolve::Resolution;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::Span;
 
 use super::span_at;
@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A pod template needs a ConfigMap or Secret that nothing in the repository makes.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 /// A required reference from a pod template, and where its name is written.

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::load::FileProblem;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::Span;
 
 pub struct FileUnreadable;
@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A manifest candidate could not be read: permissions, a symlink loop, a special file, or its size.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for FileUnreadable {

@@ -5,7 +5,7 @@
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::object::group_of;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::{closest, in_namespace, key_span_at, span_at};
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A HorizontalPodAutoscaler scales a workload that no manifest defines in its namespace.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for HpaTargetMissing {

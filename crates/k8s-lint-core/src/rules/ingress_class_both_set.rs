@@ -3,7 +3,7 @@
 //! Docs: `rules/ingress-class-both-set.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
 use super::tailscale::class_taken;
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`, which Kubernetes 1.26 and older reject on create.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 /// The first version that accepts equal values (kubernetes/kubernetes#115447).

@@ -3,7 +3,7 @@
 //! Docs: `rules/ingress-class-mismatch.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
 use super::{class_set_twice, span_at, INGRESS_CLASS_ANNOTATION};
@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "An Ingress sets the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName` to different classes, which the API server rejects.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for IngressClassMismatch {

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{backends, in_namespace, key_span_at, span_at};
 
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "An Ingress backend names a Service that no manifest defines in the Ingress's namespace.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for IngressServiceMissing {

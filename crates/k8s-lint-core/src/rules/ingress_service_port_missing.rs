@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{
     backends, describe_port, is_external_name, key_span_at, protocol, readable_services,
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "An Ingress backend port matches no port of the Service it names.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 enum Wanted<'a> {

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::Span;
 use crate::yaml::{Node, Resolved};
 
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "An Ingress spec breaks a rule the API server checks on create, so the Ingress is rejected.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 // apimachinery's messages (`k8s.io/apimachinery/pkg/util/validation`), verbatim.

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::kustomize::{Kustomization, Role, Target};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::{first_line, kust_dir_display};
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A kustomization lists a Kustomization under `components`, or a Component under `resources`.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for KustomizeComponentKind {

@@ -3,7 +3,7 @@
 //! Docs: `rules/kustomize-deprecated-field.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 pub struct KustomizeDeprecatedField;
 
@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     summary: "A kustomization uses a field that kustomize has deprecated.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 /// Deprecated field, its replacement, and what kustomize adds between the two sentences.

@@ -8,7 +8,7 @@ use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::kustomize::{KustId, PathEntry, Role, Target};
 use crate::object::{is_cluster_scoped, Object};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
 use crate::yaml::Node;
 
@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "One kustomize build accumulates two objects with the same kind, namespace and name.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 /// What kustomize compares: apiVersion, kind, namespace (`default` when unset, none for

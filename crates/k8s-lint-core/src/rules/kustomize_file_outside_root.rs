@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::finding::{Finding, Severity};
 use crate::gitops::Tool;
 use crate::kustomize::{PathEntry, Role, Target};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{join_display, kust_dir_display};
 
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A kustomization lists a file outside its own directory, which kustomize refuses to load.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for KustomizeFileOutsideRoot {

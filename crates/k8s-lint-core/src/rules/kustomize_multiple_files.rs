@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::finding::{Finding, Severity};
 use crate::kustomize::KustId;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
 
 use super::{first_line, kust_dir_display};
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A directory holds more than one kustomization file, which kustomize refuses to build.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for KustomizeMultipleFiles {

@@ -9,7 +9,7 @@ use crate::finding::{Finding, Severity};
 use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
 use crate::resolve::mentions;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::{FileId, SourceFile, Span};
 use crate::yaml::Node;
 
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A manifest below a kustomization is not reached from any kustomization, so it is not deployed.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for KustomizeOrphanManifest {

@@ -8,7 +8,7 @@ use ignore::gitignore::GitignoreBuilder;
 
 use crate::finding::{Finding, Severity};
 use crate::kustomize::{Kustomization, PathEntry, Target};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::closest;
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A path listed in a kustomization does not exist, or is not what its field needs.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for KustomizeResourceMissing {

@@ -3,7 +3,7 @@
 //! Docs: `rules/manifest-field-type.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 pub struct ManifestFieldType;
 
@@ -12,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A field of a core Kubernetes object has the wrong type, so the API server rejects the object.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for ManifestFieldType {

@@ -3,7 +3,7 @@
 //! Docs: `rules/pdb-selector-unmatched.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{pods_of, selector_at, unmatched_selector};
 
@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A PodDisruptionBudget selects no pod template in its namespace.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for PdbSelectorUnmatched {

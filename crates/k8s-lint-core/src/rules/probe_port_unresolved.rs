@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::Span;
 
 use super::{describe_port, key_span_at, protocol, serving_containers, span_at};
@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A probe names a port its container does not declare.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 /// A probe's target port and where it is written, relative to the container.

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{closest, key_span_at, span_at};
 
@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A pod template runs as a ServiceAccount that the repository does not define.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for ServiceAccountMissing {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Finding, Severity};
 use crate::index::{labels, InstId, View};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::selector::Selector;
 
 use super::{is_external_name, key_span_at};
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Service selector selects no pod template of any workload in its namespace.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for ServiceSelectorUnmatched {

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{selected_pods, service_ports, serving_containers, span_at, target_port};
 
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A numeric Service targetPort is not among the container ports the selected pods declare.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for ServiceTargetPortUndeclared {

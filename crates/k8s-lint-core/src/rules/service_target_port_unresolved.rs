@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{
     describe_port, key_span_at, protocol, selected_pods, service_ports, serving_containers,
@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A named Service targetPort matches no container port of the selected pods.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for ServiceTargetPortUnresolved {

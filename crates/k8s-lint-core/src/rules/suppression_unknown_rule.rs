@@ -3,7 +3,7 @@
 //! Docs: `rules/suppression-unknown-rule.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::rules::{by_id, closest, RULES};
 
 pub struct SuppressionUnknownRule;
@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A suppression names a rule id that does not exist, so it suppresses nothing.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for SuppressionUnknownRule {

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Service;
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::tailscale::tailscale_ingresses;
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Tailscale Ingress backend names an ExternalName or headless Service, which the operator cannot proxy to.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for TailscaleBackendNotClusterip {

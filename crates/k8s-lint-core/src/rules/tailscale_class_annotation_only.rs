@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::tailscale::class_taken;
 use super::{annotation, INGRESS_CLASS_ANNOTATION as CLASS_ANNOTATION};
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "An Ingress selects the Tailscale class only with the `kubernetes.io/ingress.class` annotation, which the operator ignores.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for TailscaleClassAnnotationOnly {

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Service;
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::tailscale::{
     exposed_service, ingress_name, label_problem, rule_ignored, service_name, spec_key,
@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     summary: "Explains the tailnet URL each Tailscale-exposed Service and Ingress really serves (opt-in).",
     default_enabled: false,
+    scope: Scope::Repository,
 };
 
 impl Rule for TailscaleEndpoint {

@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-exact-path-type.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
 use super::tailscale::{ingress_name, rule_ignored, tailscale_ingresses};
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A Tailscale Ingress path uses `pathType: Exact`, which the operator treats as Prefix.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for TailscaleExactPathType {

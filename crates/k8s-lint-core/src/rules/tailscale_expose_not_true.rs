@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::annotation;
 use super::tailscale::EXPOSE;
@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Service sets `tailscale.com/expose` to a value other than \"true\", so the operator does not expose it.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for TailscaleExposeNotTrue {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::kustomize::KustId;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::tailscale::{
     exposed_service, ingress_name, label_problem, service_name, tailscale_ingresses,
@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "Two Tailscale-exposed objects ask for the same tailnet name, so one of them gets another.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 /// An object that asks the tailnet for a name.

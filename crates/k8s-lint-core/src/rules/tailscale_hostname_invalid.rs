@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::placeholder::is_placeholder;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::tailscale::{
     exposed_service, ingress_name, label_problem, service_name, tailscale_ingresses, NameSource,
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The tailnet name of a Tailscale-exposed Service or Ingress is not a valid DNS label.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for TailscaleHostnameInvalid {

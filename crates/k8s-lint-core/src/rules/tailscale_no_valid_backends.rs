@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-no-valid-backends.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::tailscale::{host_fix_help, spec_key, tailscale_ingresses, usable_backends};
 
@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A Tailscale Ingress has no backend the operator can use, so it provisions no proxy.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for TailscaleNoValidBackends {

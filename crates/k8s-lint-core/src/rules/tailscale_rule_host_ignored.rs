@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-rule-host-ignored.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
 use super::tailscale::{
@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A Tailscale Ingress rule has a `host` the operator ignores, so the rule's paths are dropped.",
     default_enabled: true,
+    scope: Scope::Repository,
 };
 
 impl Rule for TailscaleRuleHostIgnored {

@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-tls-shape.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
 use super::tailscale::{tailscale_ingresses, tls_host, TsIngress};
@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A Tailscale Ingress lists more than one TLS entry or host, but the operator uses only the first host.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for TailscaleTlsShape {

@@ -3,7 +3,7 @@
 //! Docs: `rules/unused-suppression.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::rules::{by_id, RULES};
 
 pub struct UnusedSuppression;
@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "A suppression that matched no finding: stale exceptions hide the next real bug.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for UnusedSuppression {
@@ -32,7 +33,9 @@ impl Rule for UnusedSuppression {
         });
         for s in cx.suppressions {
             if s.is_wildcard() {
-                if !s.used[0] && all_ran {
+                // Linting a sub-tree, a `*` may be waiting for a finding that needs files out of
+                // view.
+                if !s.used[0] && all_ran && !cx.partial_view {
                     out.push(
                         Finding::new(&META, s.span, "this `*` suppression matches no finding")
                             .label("suppresses nothing")
@@ -42,8 +45,11 @@ impl Rule for UnusedSuppression {
                 continue;
             }
             for ((id, span), used) in s.rules.iter().zip(&s.used) {
-                // A rule that did not run (turned off) cannot be matched: not stale.
-                if *used || by_id(id).is_none() || !cx.ran.contains(&id.as_str()) {
+                // A rule that did not run (turned off) cannot be matched: not stale. Nor can a
+                // finding that depends on files out of view, linting a sub-tree.
+                let Some(rule) = by_id(id) else { continue };
+                let out_of_view = cx.partial_view && rule.meta().scope == Scope::Repository;
+                if *used || !cx.ran.contains(&id.as_str()) || out_of_view {
                     continue;
                 }
                 out.push(

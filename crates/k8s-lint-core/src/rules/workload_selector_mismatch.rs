@@ -5,7 +5,7 @@
 use crate::finding::{Finding, Severity};
 use crate::index::{labels, InstId};
 use crate::object::Object;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::{selector_at, show_labels, template_labels_span};
@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A workload's `spec.selector` does not select its own pod template.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for WorkloadSelectorMismatch {

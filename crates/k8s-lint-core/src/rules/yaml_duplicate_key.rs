@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::kustomize::is_kustomization;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
 use crate::yaml::Problem;
 
@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "A mapping repeats a key: kustomize rejects such a manifest, and keeps only the last value in a kustomization.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for YamlDuplicateKey {

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::load::FileProblem;
-use crate::rule::{Ctx, Rule, RuleMeta};
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::{Problem, ALIAS_NODE_BUDGET, MAX_DEPTH};
 
 pub struct YamlSyntax;
@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     summary:
         "A file does not parse as YAML (or is not UTF-8); its other documents are still linted.",
     default_enabled: true,
+    scope: Scope::File,
 };
 
 impl Rule for YamlSyntax {

@@ -22,6 +22,11 @@ pub fn lint_dir(dir: &Path) -> Report {
             .apply(&mut options);
     }
     options.base = dir.to_path_buf();
+    // Each fixture is a repository of its own (this checkout's `.git` is above it), unless a
+    // `subtree.txt` says it is linted as a part of a larger one (this checkout).
+    if !dir.join("subtree.txt").is_file() {
+        options.repo_top = Some(dir.to_path_buf());
+    }
     lint(&options).expect("fixture root exists")
 }
 
@@ -30,6 +35,7 @@ pub fn lint_dir_only(dir: &Path, only: Option<&[&str]>) -> Report {
     let mut options = Options::new(vec![dir.to_path_buf()]);
     options.base = dir.to_path_buf();
     options.only = only.map(|o| o.iter().map(|r| r.to_string()).collect());
+    options.repo_top = Some(dir.to_path_buf());
     lint(&options).expect("fixture root exists")
 }
 
