@@ -56,11 +56,15 @@ pub fn is_kustomize_kind(root: &Node<'_>) -> bool {
         .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"))
 }
 
-/// Objects of one parsed file: each document root, or the items of a `kind: List`.
+/// Objects of one parsed file: each document root, or the items of a `kind: List` (or a typed
+/// list such as `ConfigMapList`, which `kubectl apply` expands the same way).
 pub fn objects_in(file: FileId, parsed: &Parsed<'_>, out: &mut Vec<Object>) {
     for (d, doc) in parsed.docs.iter().enumerate() {
         let Some(root) = &doc.root else { continue };
-        let is_list = root.get("kind").and_then(Node::as_str) == Some("List");
+        let is_list = root
+            .get("kind")
+            .and_then(Node::as_str)
+            .is_some_and(|k| k.ends_with("List"));
         match root.get("items").and_then(Node::as_seq) {
             Some(items) if is_list => {
                 for (i, item) in items.iter().enumerate() {

@@ -31,6 +31,7 @@ use crate::gitops::{GitOps, HelmSource};
 use crate::index::{labels, Index, InstId, View};
 use crate::kustomize::build::{Hidden, Incomplete};
 use crate::kustomize::{KustId, Model};
+use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
 use crate::selector::{Requirement, Selector};
 use crate::source::{FileId, SourceFile, Span};
@@ -67,6 +68,8 @@ pub enum Source {
     Declared,
     /// Labels that controllers put on the pods they create (`pod-template-hash`, ...).
     Controller,
+    /// The reference is a placeholder (`${VAR}`, `<NAME>`): what it names is decided later.
+    Placeholder,
     Helm,
     Remote,
     Plugin,
@@ -84,7 +87,10 @@ pub enum Source {
 impl Source {
     /// Sources after which a rule says nothing at all.
     fn silences(self) -> bool {
-        matches!(self, Source::Declared | Source::Controller)
+        matches!(
+            self,
+            Source::Declared | Source::Controller | Source::Placeholder
+        )
     }
 }
 
@@ -216,7 +222,16 @@ impl Sources {
                     matches!(index.view(c), View::Workload { .. } | View::OpaqueTemplate);
                 let gitops = group.ends_with(".fluxcd.io")
                     || (group == "argoproj.io" && o.kind.starts_with("App"));
-                group.contains('.') && !group.ends_with(".k8s.io") && !gitops && !runs_pods
+                // Scrape configs and policies select pods; they do not make them.
+                let selects_only = ["Monitor", "Scrape", "Rule", "Probe", "Config"]
+                    .iter()
+                    .any(|k| o.kind.ends_with(k))
+                    || o.kind.contains("Policy");
+                group.contains('.')
+                    && !group.ends_with(".k8s.io")
+                    && !gitops
+                    && !runs_pods
+                    && !selects_only
             })
             .collect();
         Sources {
@@ -304,6 +319,9 @@ const OPERATOR_LABELS: [(&str, &str); 7] = [
 impl<'a, 's> Ctx<'a, 's> {
     /// The object of `group`/`kind` called `name` that a reference from `from` reaches.
     pub fn find(&self, from: InstId, group: &str, kind: &str, name: &str) -> Resolution {
+        if is_placeholder(name) || is_placeholder(kind) {
+            return unknowable(Source::Placeholder, String::new(), None);
+        }
         let found = same_namespace(self.index, from, group, kind, name);
         if !found.is_empty() {
             return Resolution::Found(found);
@@ -340,6 +358,9 @@ impl<'a, 's> Ctx<'a, 's> {
     /// NetworkPolicy) selects in its namespace.
     pub fn find_pods(&self, from: InstId, selector: &Selector) -> Resolution {
         let labels_wanted = selector.match_labels();
+        if selector.words().iter().any(|w| is_placeholder(w)) {
+            return unknowable(Source::Placeholder, String::new(), None);
+        }
         if self.settings.selects_external_pods(&labels_wanted) {
             return unknowable(Source::Declared, String::new(), None);
         }
@@ -358,7 +379,9 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Unknowable(u);
         }
         if let Some(t) = self.index.templates_near(from).find(|&t| {
-            self.index.inst(t).opaque || !matches!(self.index.view(t), View::Workload { .. })
+            self.near(from, t)
+                && (self.index.inst(t).opaque
+                    || !matches!(self.index.view(t), View::Workload { .. }))
         }) {
             let root = self.root(t);
             return unknowable(
@@ -493,18 +516,39 @@ impl<'a, 's> Ctx<'a, 's> {
                 || (u.build.is_some() && u.build == build)
                 || (u.namespace.is_some() && u.namespace.as_deref() == ns)
         };
-        let mut reaching = self.sources.unseen.iter().filter(reaches).peekable();
-        let first = *reaching.peek()?;
-        let fitting = reaching.find(|u| u.helm.as_ref().is_some_and(&fits));
-        let best = fitting.unwrap_or(first);
+        let mut reaching: Vec<&Unseen> = Vec::new();
+        // One entry per declaration: a release deployed by two overlays is one source.
+        for u in self.sources.unseen.iter().filter(reaches) {
+            if !reaching.iter().any(|r| r.span == u.span) {
+                reaching.push(u);
+            }
+        }
+        let first = *reaching.first()?;
+        let fitting = reaching
+            .iter()
+            .copied()
+            .find(|u| u.helm.as_ref().is_some_and(&fits));
+        // Sources of the same build before those that only share the namespace.
+        let same_build = || {
+            reaching
+                .iter()
+                .copied()
+                .find(|u| u.build.is_some() && u.build == build)
+        };
+        let best = fitting.or_else(same_build).unwrap_or(first);
         let verb = if best.source == Source::Helm {
             "may render it"
         } else {
             "may provide it"
         };
+        let others = match reaching.len() - 1 {
+            0 => String::new(),
+            1 => " (or one other source there)".to_string(),
+            n => format!(" (or one of {n} other sources there)"),
+        };
         Some(Unknowable {
             source: best.source,
-            reason: format!("{} {verb}", best.what),
+            reason: format!("{} {verb}{others}", best.what),
             at: Some((best.span, "renders objects k8s-lint cannot see".into())),
             likely: fitting.is_some(),
         })
@@ -673,20 +717,35 @@ impl<'a, 's> Ctx<'a, 's> {
             });
         }
         let pairs = selector.match_labels();
-        if pairs.is_empty() {
-            return None;
-        }
-        let c = self.sources.custom.iter().copied().find(|&c| {
-            self.index.same_namespace(from, c)
+        let carries = self.sources.custom.iter().copied().find(|&c| {
+            !pairs.is_empty()
+                && self.index.same_namespace(from, c)
                 && self
                     .root(c)
                     .get("spec")
                     .is_some_and(|spec| pairs.iter().all(|(k, v)| has_pair(spec, k, v)))
-        })?;
+        });
+        // Else an operator's resource right next to it (same directory): a Dragonfly, a
+        // RedisFailover, a Connector whose operator makes the pods.
+        let dir = |i: InstId| {
+            let o = &self.objects[self.index.inst(i).object.0 as usize];
+            self.file(o.file).dir()
+        };
+        let next_to = || {
+            self.sources
+                .custom
+                .iter()
+                .copied()
+                .find(|&c| self.index.same_namespace(from, c) && dir(c) == dir(from))
+        };
+        let (c, why) = match carries {
+            Some(c) => (c, "carries these labels"),
+            None => (next_to()?, "sits next to it"),
+        };
         Some(Unknowable {
             source: Source::Operator,
             reason: format!(
-                "{} carries these labels, so its operator probably creates the pods",
+                "{} {why}, so its operator probably creates the pods",
                 self.describe(c)
             ),
             at: Some((
