@@ -29,6 +29,13 @@ pub struct App {
     /// Whether files in subdirectories of a directory app are deployed: always for Flux,
     /// with `directory.recurse` for Argo CD.
     pub recurse: bool,
+    /// Where the app's source is: a Flux `sourceRef` (`GitRepository/flux-system`) or an
+    /// Argo CD `repoURL`; `None` when it names none.
+    pub source: Option<String>,
+    /// The path as written and where, when the object writes one.
+    pub written: Option<(String, Span)>,
+    /// The object that declares the app, for messages: "Kustomization `flux-system/apps`".
+    pub declared_by: String,
 }
 
 /// A Helm release that renders objects the repository does not show: a Flux `HelmRelease`
@@ -84,7 +91,7 @@ impl GitOps {
                 ("argoproj.io", "ApplicationSet") => {
                     g.argo(root.at("spec.template.spec"), id, o, bases)
                 }
-                ("kustomize.toolkit.fluxcd.io", "Kustomization") => g.flux(root, bases),
+                ("kustomize.toolkit.fluxcd.io", "Kustomization") => g.flux(root, o, bases),
                 ("helm.toolkit.fluxcd.io", "HelmRelease") => g.helm_release(root, id, o),
                 _ => {}
             }
@@ -172,19 +179,38 @@ impl GitOps {
                 namespace: namespace.clone().filter(|n| !n.contains("{{")),
                 forces_namespace: false,
                 recurse,
+                // A Config Management Plugin renders the path its own way.
+                source: text(source, "repoURL")
+                    .filter(|u| !u.contains("{{") && source.get("plugin").is_none()),
+                written: source.get("path").map(|p| (path.clone(), p.span)),
+                declared_by: format!("{} `{}`", o.kind, o.name),
             });
         }
     }
 
-    fn flux(&mut self, root: &Node<'_>, bases: &[PathBuf]) {
+    fn flux(&mut self, root: &Node<'_>, o: &Object, bases: &[PathBuf]) {
         let path = text(root, "spec.path").unwrap_or_else(|| "./".into());
         let target = text(root, "spec.targetNamespace");
+        let source = match (
+            text(root, "spec.sourceRef.kind"),
+            text(root, "spec.sourceRef.name"),
+        ) {
+            (Some(kind), Some(name)) => Some(format!("{kind}/{name}")),
+            _ => None,
+        };
+        let shown = match &o.namespace {
+            Some(ns) => format!("{ns}/{}", o.name),
+            None => o.name.clone(),
+        };
         self.apps.push(App {
             tool: Tool::Flux,
             path: resolve(bases, &path),
             forces_namespace: target.is_some(),
             namespace: target,
             recurse: true,
+            source,
+            written: root.at("spec.path").map(|p| (path.clone(), p.span)),
+            declared_by: format!("Kustomization `{shown}`"),
         });
     }
 
@@ -225,9 +251,11 @@ impl GitOps {
 /// subdirectory, the lint roots are tried first, so `./apps/prod` resolves either way.
 fn resolve(bases: &[PathBuf], path: &str) -> PathBuf {
     let candidates = bases.iter().map(|b| normalize(&b.join(path)));
+    // Only paths inside the repository (the last base) are looked at.
+    let top = bases.last();
     let mut last = None;
     for c in candidates {
-        if c.is_dir() {
+        if top.is_some_and(|t| c.starts_with(t)) && c.is_dir() {
             return c;
         }
         last = Some(c);

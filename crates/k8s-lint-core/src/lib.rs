@@ -233,6 +233,7 @@ where
     fn ctx<'c>(&'c self, suppressions: &'c [Suppression], ran: &'c [&'static str]) -> Ctx<'c, 's> {
         Ctx {
             files: &self.loaded.files,
+            roots: &self.loaded.roots,
             parsed: &self.parsed,
             file_problems: &self.loaded.problems,
             objects: &self.objects,

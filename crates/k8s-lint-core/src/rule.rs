@@ -46,6 +46,8 @@ pub trait Rule: Sync {
 /// Everything a rule may read, all built once before any rule runs.
 pub struct Ctx<'a, 's> {
     pub files: &'a [SourceFile],
+    /// The linted paths, absolute and normalised.
+    pub roots: &'a [std::path::PathBuf],
     pub parsed: &'a [Parsed<'s>],
     pub file_problems: &'a [(FileId, FileProblem)],
     pub objects: &'a [Object],

@@ -2,6 +2,7 @@
 
 mod config_ref_missing;
 mod file_unreadable;
+mod gitops_path_missing;
 mod hpa_target_missing;
 mod ingress_class_both_set;
 mod ingress_class_mismatch;
@@ -60,6 +61,7 @@ use crate::yaml::{Entry, Node};
 pub static RULES: &[&dyn Rule] = &[
     &config_ref_missing::ConfigRefMissing,
     &file_unreadable::FileUnreadable,
+    &gitops_path_missing::GitopsPathMissing,
     &hpa_target_missing::HpaTargetMissing,
     &ingress_class_both_set::IngressClassBothSet,
     &ingress_class_mismatch::IngressClassMismatch,

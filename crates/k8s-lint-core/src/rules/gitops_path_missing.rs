@@ -1,0 +1,116 @@
+//! A Flux Kustomization or Argo CD Application deploys a path of this repository that does not exist or holds nothing to deploy.
+//!
+//! Docs: `rules/gitops-path-missing.md`.
+
+use std::collections::HashSet;
+
+use crate::finding::{Finding, Severity};
+use crate::gitops::{App, Tool};
+use crate::placeholder::is_placeholder;
+use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+
+pub struct GitopsPathMissing;
+
+static META: RuleMeta = RuleMeta {
+    id: "gitops-path-missing",
+    severity: Severity::Error,
+    summary: "A Flux Kustomization or Argo CD Application deploys a path of this repository that does not exist or holds nothing to deploy.",
+    default_enabled: true,
+    scope: Scope::Repository,
+};
+
+impl Rule for GitopsPathMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let ours = sources_of_this_repository(cx);
+        for app in &cx.gitops.apps {
+            let Some((text, span)) = &app.written else {
+                continue;
+            };
+            let Some(source) = &app.source else { continue };
+            // Only a path of this repository can be judged, only one in view, and only once
+            // Flux substitution has made it a path.
+            if !ours.contains(source.as_str())
+                || !in_view(cx, app)
+                || is_placeholder(text)
+                || app.path.is_file()
+            {
+                continue;
+            }
+            let exists = app.path.is_dir();
+            if exists && holds_manifests(cx, app) {
+                continue;
+            }
+            let what = if exists {
+                "which holds no manifest to deploy"
+            } else {
+                "which does not exist in this repository"
+            };
+            let effect = match (app.tool, exists) {
+                (Tool::Flux, false) => {
+                    "Flux reports `kustomization path not found` and applies nothing"
+                }
+                (Tool::Flux, true) => "Flux applies nothing from it",
+                (Tool::ArgoCd, false) => {
+                    "Argo CD reports `app path does not exist` and syncs nothing"
+                }
+                (Tool::ArgoCd, true) => "Argo CD syncs nothing from it",
+            };
+            // A missing path fails the sync; an empty one only deploys nothing, often on
+            // purpose (every app of it parked).
+            let severity = if exists {
+                Severity::Info
+            } else {
+                Severity::Error
+            };
+            out.push(
+                Finding::new(
+                    &META,
+                    *span,
+                    format!("{} deploys `{text}`, {what}: {effect}", app.declared_by),
+                )
+                .severity(severity)
+                .label(if exists { "nothing to deploy here" } else { "no such path" })
+                .help("point the path at the directory that holds the manifests (relative to the repository top), or remove the object"),
+            );
+        }
+    }
+}
+
+/// The sources that are evidently this repository: those (a Flux `sourceRef`, an Argo CD
+/// `repoURL`) of which some app's path, below the top, exists here and holds manifests. Even
+/// `GitRepository/flux-system` may be another repository (a template, a workshop's copy).
+fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>) -> HashSet<&'a str> {
+    let mut ours: HashSet<&str> = HashSet::new();
+    for app in &cx.gitops.apps {
+        let (Some(source), Some((text, _))) = (app.source.as_deref(), &app.written) else {
+            continue;
+        };
+        let below_top = !matches!(
+            text.trim_start_matches("./").trim_end_matches('/'),
+            "" | "."
+        );
+        if below_top && in_view(cx, app) && app.path.is_dir() && holds_manifests(cx, app) {
+            ours.insert(source);
+        }
+    }
+    ours
+}
+
+/// Whether the app's path lies inside the repository and inside the linted paths: outside
+/// them, k8s-lint neither looks nor judges.
+fn in_view(cx: &Ctx<'_, '_>, app: &App) -> bool {
+    app.path.starts_with(&cx.model.repo_top) && cx.roots.iter().any(|r| app.path.starts_with(r))
+}
+
+/// Whether a manifest candidate the tool would read lies at the path: Flux reads the whole
+/// tree below it, Argo CD the top level unless `directory.recurse`.
+fn holds_manifests(cx: &Ctx<'_, '_>, app: &App) -> bool {
+    cx.files.iter().any(|f| {
+        let dir = f.dir();
+        dir == app.path || (app.recurse && dir.starts_with(&app.path))
+    }) || app.path.join("Chart.yaml").is_file()
+}
