@@ -31,6 +31,7 @@ use crate::gitops::{GitOps, HelmSource};
 use crate::index::{labels, Index, InstId, View};
 use crate::kustomize::build::{Hidden, Incomplete};
 use crate::kustomize::{KustId, Model};
+use crate::object::{Object, ObjectId};
 use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
 use crate::selector::{Requirement, Selector};
@@ -43,8 +44,9 @@ pub enum Resolution {
     /// It exists: the objects that are (or make) it. Empty when a kustomize generator makes
     /// it (generated objects are not instances).
     Found(Vec<InstId>),
-    /// Certainly absent: the repository shows everything that could provide it.
-    Missing,
+    /// Certainly absent: the repository shows everything that could provide it. When a file
+    /// that is not deployed (an orphan) defines it, that is the cause: where, and what.
+    Missing(Option<(Span, String)>),
     /// Absent here, but something the repository cannot show may provide it.
     Unknowable(Unknowable),
 }
@@ -115,7 +117,18 @@ impl Resolution {
     pub fn judge(self, certain: Finding, absence: &str) -> Option<Finding> {
         match self {
             Resolution::Found(_) => None,
-            Resolution::Missing => Some(certain),
+            Resolution::Missing(None) => Some(certain),
+            // The object is there, in a file nothing deploys: say so, and point at it.
+            Resolution::Missing(Some((span, what))) => Some(
+                Finding {
+                    message: format!(
+                        "{}; {what} is defined in a file no kustomization lists (see kustomize-orphan-manifest)",
+                        certain.message
+                    ),
+                    ..certain
+                }
+                .related(span, "defined here, but not deployed"),
+            ),
             Resolution::Unknowable(u) if u.likely || u.source.silences() => None,
             Resolution::Unknowable(u) => {
                 let mut f = Finding {
@@ -145,6 +158,8 @@ pub struct Sources {
     generated: HashSet<(&'static str, String)>,
     /// Custom resources that may make ConfigMaps, Secrets or pods (operators' kinds).
     custom: Vec<InstId>,
+    /// Objects that no build and no plain directory deploys (in orphan files).
+    undeployed: Vec<ObjectId>,
 }
 
 #[derive(Debug)]
@@ -167,7 +182,7 @@ impl Sources {
         index: &Index<'_>,
         model: &Model,
         gitops: &GitOps,
-        objects: &[crate::object::Object],
+        objects: &[Object],
         parsed: &[crate::yaml::Parsed<'_>],
     ) -> Sources {
         let mut unseen = Vec::new();
@@ -234,9 +249,19 @@ impl Sources {
                     && !selects_only
             })
             .collect();
+        let mut deployed = vec![false; objects.len()];
+        for id in index.ids() {
+            deployed[index.inst(id).object.0 as usize] = true;
+        }
+        // Patch files and generator inputs are reached without being deployed: not orphans.
+        let undeployed = (0..objects.len())
+            .filter(|&i| !deployed[i] && !model.reached.contains(&objects[i].file))
+            .map(|i| ObjectId(i as u32))
+            .collect();
         Sources {
             unseen,
             generated,
+            undeployed,
             custom,
         }
     }
@@ -333,6 +358,11 @@ impl<'a, 's> Ctx<'a, 's> {
         if self.settings.is_external(kind, ns, name) {
             return unknowable(Source::Declared, String::new(), None);
         }
+        // Defined in a file nothing deploys: that is the cause, whatever else is managed here.
+        let orphan = self.undeployed(|o| o.is(group, kind) && o.name == name);
+        if orphan.is_some() {
+            return Resolution::Missing(orphan);
+        }
         if let Some(u) = self.unseen_for(from, |h| h.fits(name)) {
             return Resolution::Unknowable(u);
         }
@@ -351,7 +381,7 @@ impl<'a, 's> Ctx<'a, 's> {
                 None,
             );
         }
-        Resolution::Missing
+        Resolution::Missing(None)
     }
 
     /// The pod templates a selector of `from` (a Service, a PodDisruptionBudget, a
@@ -374,6 +404,30 @@ impl<'a, 's> Ctx<'a, 's> {
         let found = self.selected(from, selector);
         if !found.is_empty() {
             return Resolution::Found(found);
+        }
+        // Pods of a workload in a file nothing deploys: that is the cause.
+        let orphan = self.undeployed(|o| {
+            let root = o.root(self.parsed);
+            let at = if o.is("", "Pod") {
+                "metadata.labels"
+            } else {
+                "spec.template.metadata.labels"
+            };
+            root.at(at).and_then(Node::as_map).is_some_and(|m| {
+                let have: std::collections::BTreeMap<String, String> = m
+                    .iter()
+                    .filter_map(|e| {
+                        Some((
+                            e.key.as_str()?.to_string(),
+                            e.value.scalar_text()?.to_string(),
+                        ))
+                    })
+                    .collect();
+                !have.is_empty() && selector.matches(&have)
+            })
+        });
+        if orphan.is_some() {
+            return Resolution::Missing(orphan);
         }
         if let Some(u) = self.operator_pods(from, selector) {
             return Resolution::Unknowable(u);
@@ -418,7 +472,20 @@ impl<'a, 's> Ctx<'a, 's> {
                 None,
             );
         }
-        Resolution::Missing
+        Resolution::Missing(None)
+    }
+
+    /// An object of a file nothing deploys that `matches`, with where its name is written.
+    fn undeployed(&self, matches: impl Fn(&Object) -> bool) -> Option<(Span, String)> {
+        self.sources.undeployed.iter().find_map(|&id| {
+            let o = &self.objects[id.0 as usize];
+            if !matches(o) {
+                return None;
+            }
+            let root = o.root(self.parsed);
+            let span = root.at("metadata.name").map_or(root.span, |n| n.span);
+            Some((span, format!("{} `{}`", o.kind, o.name)))
+        })
     }
 
     /// Readable pod templates of the namespace of `from` that `selector` selects.

@@ -250,7 +250,7 @@ pub(crate) fn backend_verdict(cx: &Ctx<'_, '_>, id: InstId, backend: &IngressBac
     let name = &service.name;
     let candidates = match cx.find(id, "", "Service", name) {
         Resolution::Found(ids) => ids,
-        Resolution::Missing => {
+        Resolution::Missing(_) => {
             return Verdict::Invalid(format!("names Service `{name}`, which does not exist"))
         }
         Resolution::Unknowable(_) => return Verdict::Unknown,
