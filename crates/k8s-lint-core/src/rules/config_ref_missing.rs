@@ -165,7 +165,22 @@ fn volume_refs(
     prefix: &str,
     add: &mut impl FnMut(&'static str, &str, Option<bool>, String, &'static str),
 ) {
+    // The kubelet sets up only the volumes a container mounts ("Skipping unused volume"): an
+    // unmounted one never blocks the pod.
+    let used: Vec<&str> = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .flat_map(|c| {
+            let mounts = c.volume_mounts.iter().flatten().map(|m| m.name.as_str());
+            let devices = c.volume_devices.iter().flatten().map(|d| d.name.as_str());
+            mounts.chain(devices)
+        })
+        .collect();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
+        if !used.contains(&v.name.as_str()) {
+            continue;
+        }
         let vpath = format!("{prefix}.volumes[{i}]");
         if let Some(cm) = &v.config_map {
             add(
