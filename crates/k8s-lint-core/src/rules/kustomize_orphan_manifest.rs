@@ -112,7 +112,24 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         ),
     )
     .label("not reached from any kustomization");
-    if let Some(why) = deliberate(cx, id, kid) {
+    // Wiring to what is deployed is the evidence that the file belongs to the app: an
+    // unlisted Ingress to a deployed Service, a Service selecting deployed pods, a ConfigMap
+    // a deployed pod reads. A file nothing deployed refers to is as likely parked.
+    let wire = wired(cx, id);
+    let parked = match (deliberate(cx, id, kid), &wire) {
+        (Some(why), _) => Some((why, "if the exclusion is deliberate, nothing to do".to_string())),
+        (None, None) => Some((
+            "nothing deployed refers to it or is referred to by it, so it may be parked on purpose"
+                .to_string(),
+            format!(
+                "if it should be deployed, add `- {rel}` to `resources` in {}; otherwise delete it or move it out of the kustomize tree",
+                kfile.display
+            ),
+        )),
+        (None, Some(_)) => None,
+    };
+    let (Some((wire_span, wire)), None) = (wire, &parked) else {
+        let (why, help) = parked.unwrap_or_default();
         return Finding {
             message: format!(
                 "`{rel}` ({what}) is not listed in {}, so it is not deployed; {why}",
@@ -121,24 +138,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
             ..f
         }
         .severity(Severity::Info)
-        .help("if the exclusion is deliberate, nothing to do");
-    }
-    // Wiring to what is deployed is the evidence that the file belongs to the app: an
-    // unlisted Ingress to a deployed Service, a Service selecting deployed pods, a ConfigMap
-    // a deployed pod reads. A file nothing deployed refers to is as likely parked.
-    let Some((wire_span, wire)) = wired(cx, id) else {
-        return Finding {
-            message: format!(
-                "`{rel}` ({what}) is not listed in {}, so it is not deployed; nothing deployed refers to it or is referred to by it, so it may be parked on purpose",
-                kfile.display
-            ),
-            ..f
-        }
-        .severity(Severity::Info)
-        .help(format!(
-            "if it should be deployed, add `- {rel}` to `resources` in {}; otherwise delete it or move it out of the kustomize tree",
-            kfile.display
-        ));
+        .help(help);
     };
     let resources = kust
         .root(cx.parsed)
