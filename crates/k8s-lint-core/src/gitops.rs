@@ -36,6 +36,50 @@ pub struct App {
     pub written: Option<(String, Span)>,
     /// The object that declares the app, for messages: "Kustomization `flux-system/apps`".
     pub declared_by: String,
+    /// The file that declares it.
+    pub declared_in: ObjectId,
+    /// Flux `postBuild` substitution of this app: inline variables, and the ConfigMaps and
+    /// Secrets they come from; and what it patches into the Kustomizations it deploys.
+    pub substitution: Substitution,
+    pub child_substitution: Substitution,
+}
+
+/// Variables of Flux `postBuild`: `substitute` pairs and `substituteFrom` object names.
+#[derive(Clone, Debug, Default)]
+pub struct Substitution {
+    pub vars: Vec<(String, String)>,
+    /// `(kind, name)` of `substituteFrom` entries.
+    pub from: Vec<(String, String)>,
+}
+
+impl Substitution {
+    fn read(post_build: Option<&Node<'_>>) -> Substitution {
+        let mut out = Substitution::default();
+        let Some(pb) = post_build else { return out };
+        for e in pb.get("substitute").and_then(Node::as_map).unwrap_or(&[]) {
+            if let (Some(k), Some(v)) = (e.key.as_str(), e.value.scalar_text()) {
+                out.vars.push((k.to_string(), v.to_string()));
+            }
+        }
+        for f in pb
+            .get("substituteFrom")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            if let (Some(k), Some(n)) = (
+                f.get("kind").and_then(Node::as_str),
+                f.get("name").and_then(Node::as_str),
+            ) {
+                out.from.push((k.to_string(), n.to_string()));
+            }
+        }
+        out
+    }
+
+    fn extend(&mut self, other: Substitution) {
+        self.vars.extend(other.vars);
+        self.from.extend(other.from);
+    }
 }
 
 /// A Helm release that renders objects the repository does not show: a Flux `HelmRelease`
@@ -76,6 +120,9 @@ impl HelmSource {
 pub struct GitOps {
     pub apps: Vec<App>,
     pub helm: Vec<HelmSource>,
+    /// Apps by their path, so that finding the app of a directory walks its ancestors rather
+    /// than every app (a Flux monorepo has hundreds).
+    by_path: std::collections::HashMap<PathBuf, Vec<usize>>,
 }
 
 impl GitOps {
@@ -91,10 +138,13 @@ impl GitOps {
                 ("argoproj.io", "ApplicationSet") => {
                     g.argo(root.at("spec.template.spec"), id, o, bases)
                 }
-                ("kustomize.toolkit.fluxcd.io", "Kustomization") => g.flux(root, o, bases),
+                ("kustomize.toolkit.fluxcd.io", "Kustomization") => g.flux(root, id, o, bases),
                 ("helm.toolkit.fluxcd.io", "HelmRelease") => g.helm_release(root, id, o),
                 _ => {}
             }
+        }
+        for (i, a) in g.apps.iter().enumerate() {
+            g.by_path.entry(a.path.clone()).or_default().push(i);
         }
         g
     }
@@ -184,11 +234,14 @@ impl GitOps {
                     .filter(|u| !u.contains("{{") && source.get("plugin").is_none()),
                 written: source.get("path").map(|p| (path.clone(), p.span)),
                 declared_by: format!("{} `{}`", o.kind, o.name),
+                declared_in: id,
+                substitution: Substitution::default(),
+                child_substitution: Substitution::default(),
             });
         }
     }
 
-    fn flux(&mut self, root: &Node<'_>, o: &Object, bases: &[PathBuf]) {
+    fn flux(&mut self, root: &Node<'_>, id: ObjectId, o: &Object, bases: &[PathBuf]) {
         let path = text(root, "spec.path").unwrap_or_else(|| "./".into());
         let target = text(root, "spec.targetNamespace");
         let source = match (
@@ -211,16 +264,26 @@ impl GitOps {
             source,
             written: root.at("spec.path").map(|p| (path.clone(), p.span)),
             declared_by: format!("Kustomization `{shown}`"),
+            declared_in: id,
+            substitution: Substitution::read(root.at("spec.postBuild")),
+            child_substitution: patched_substitution(root),
         });
     }
 
     /// The app that deploys `dir` (a build root's directory, or a plain file's directory):
     /// the deepest app path containing it, when the app reaches that deep.
     pub fn app_for(&self, dir: &Path) -> Option<&App> {
-        self.apps
-            .iter()
-            .filter(|a| dir == a.path || (a.recurse && dir.starts_with(&a.path)))
-            .max_by_key(|a| a.path.components().count())
+        // The deepest app path at or above `dir`; of several at one path, the first.
+        for (depth, ancestor) in dir.ancestors().enumerate() {
+            let Some(ids) = self.by_path.get(ancestor) else {
+                continue;
+            };
+            let reaches = |a: &&App| depth == 0 || a.recurse;
+            if let Some(app) = ids.iter().map(|&i| &self.apps[i]).find(reaches) {
+                return Some(app);
+            }
+        }
+        None
     }
 
     /// Whether `dir` is deployed as a plain directory by an app, although a kustomization sits
@@ -245,6 +308,45 @@ impl GitOps {
             false
         })
     }
+}
+
+/// The `postBuild` a Flux Kustomization patches into the Kustomizations it deploys (the
+/// cluster-template layout: `spec.patches` targeting `kind: Kustomization`).
+fn patched_substitution(root: &Node<'_>) -> Substitution {
+    let mut out = Substitution::default();
+    for p in root
+        .at("spec.patches")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        let targets_kustomizations = p
+            .at("target.kind")
+            .and_then(Node::as_str)
+            .is_none_or(|k| k == "Kustomization");
+        let Some(text) = p.get("patch").and_then(Node::as_str) else {
+            continue;
+        };
+        if !targets_kustomizations || !text.contains("postBuild") {
+            continue;
+        }
+        // A strategic-merge patch (YAML) or a JSON 6902 list whose `value` holds the postBuild.
+        for doc in crate::yaml::parse(p.span.file, text).docs {
+            let Some(r) = &doc.root else { continue };
+            out.extend(Substitution::read(r.at("spec.postBuild")));
+            for op in r.as_seq().unwrap_or(&[]) {
+                let value = op.get("value");
+                out.extend(Substitution::read(value.and_then(|v| v.get("postBuild"))));
+                if op
+                    .get("path")
+                    .and_then(Node::as_str)
+                    .is_some_and(|p| p.ends_with("postBuild"))
+                {
+                    out.extend(Substitution::read(value));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A path as the GitOps tool means it: relative to the repository top. Linting a

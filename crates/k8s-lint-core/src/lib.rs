@@ -26,6 +26,7 @@ pub mod rules;
 pub mod selector;
 pub mod settings;
 pub mod source;
+pub mod substitute;
 pub mod suppress;
 pub mod yaml;
 
@@ -203,6 +204,14 @@ where
         .build_all(|i| model.in_kustomize_tree(files[i].dir(), &gitops));
         if deploy {
             apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
+            substitute::apply(
+                &mut built.instances,
+                &gitops,
+                &model,
+                files,
+                &objects,
+                &parsed,
+            );
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
         let broken_files = broken_files(loaded, &parsed);

@@ -369,6 +369,15 @@ impl<'a, 's> Ctx<'a, 's> {
         if let Some(u) = self.unparsed(from, &[kind, name]) {
             return Resolution::Unknowable(u);
         }
+        // An object of that kind here whose name is still a variable may be this one.
+        let pattern = self
+            .index
+            .of_kind(group, kind)
+            .iter()
+            .any(|&s| self.near(from, s) && is_placeholder(&self.index.inst(s).name));
+        if pattern {
+            return unknowable(Source::Placeholder, String::new(), None);
+        }
         // The same object in another namespace shows the repository manages it: a namespace
         // mismatch, not an object made elsewhere.
         if !self.manages(from, group, kind) && self.index.named(group, kind, name).is_empty() {

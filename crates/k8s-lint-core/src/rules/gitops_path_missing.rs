@@ -3,6 +3,7 @@
 //! Docs: `rules/gitops-path-missing.md`.
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use crate::finding::{Finding, Severity};
 use crate::gitops::{App, Tool};
@@ -25,7 +26,11 @@ impl Rule for GitopsPathMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        let ours = sources_of_this_repository(cx);
+        if cx.gitops.apps.is_empty() {
+            return;
+        }
+        let dirs = Dirs::new(cx);
+        let ours = sources_of_this_repository(cx, &dirs);
         for app in &cx.gitops.apps {
             let Some((text, span)) = &app.written else {
                 continue;
@@ -41,7 +46,7 @@ impl Rule for GitopsPathMissing {
                 continue;
             }
             let exists = app.path.is_dir();
-            if exists && holds_manifests(cx, app) {
+            if exists && dirs.holds_manifests(app) {
                 continue;
             }
             let what = if exists {
@@ -83,7 +88,7 @@ impl Rule for GitopsPathMissing {
 /// The sources that are evidently this repository: those (a Flux `sourceRef`, an Argo CD
 /// `repoURL`) of which some app's path, below the top, exists here and holds manifests. Even
 /// `GitRepository/flux-system` may be another repository (a template, a workshop's copy).
-fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>) -> HashSet<&'a str> {
+fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>, dirs: &Dirs<'_>) -> HashSet<&'a str> {
     let mut ours: HashSet<&str> = HashSet::new();
     for app in &cx.gitops.apps {
         let (Some(source), Some((text, _))) = (app.source.as_deref(), &app.written) else {
@@ -93,7 +98,7 @@ fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>) -> HashSet<&'a str> {
             text.trim_start_matches("./").trim_end_matches('/'),
             "" | "."
         );
-        if below_top && in_view(cx, app) && app.path.is_dir() && holds_manifests(cx, app) {
+        if below_top && in_view(cx, app) && app.path.is_dir() && dirs.holds_manifests(app) {
             ours.insert(source);
         }
     }
@@ -106,11 +111,38 @@ fn in_view(cx: &Ctx<'_, '_>, app: &App) -> bool {
     app.path.starts_with(&cx.model.repo_top) && cx.roots.iter().any(|r| app.path.starts_with(r))
 }
 
-/// Whether a manifest candidate the tool would read lies at the path: Flux reads the whole
-/// tree below it, Argo CD the top level unless `directory.recurse`.
-fn holds_manifests(cx: &Ctx<'_, '_>, app: &App) -> bool {
-    cx.files.iter().any(|f| {
-        let dir = f.dir();
-        dir == app.path || (app.recurse && dir.starts_with(&app.path))
-    }) || app.path.join("Chart.yaml").is_file()
+/// The directories holding manifest candidates, and every directory above them.
+struct Dirs<'a> {
+    with_files: HashSet<&'a Path>,
+    above_files: HashSet<&'a Path>,
+}
+
+impl<'a> Dirs<'a> {
+    fn new(cx: &Ctx<'a, '_>) -> Dirs<'a> {
+        let mut with_files = HashSet::new();
+        let mut above_files = HashSet::new();
+        for f in cx.files {
+            with_files.insert(f.dir());
+            for d in f.dir().ancestors() {
+                if !above_files.insert(d) {
+                    break;
+                }
+            }
+        }
+        Dirs {
+            with_files,
+            above_files,
+        }
+    }
+
+    /// Whether a manifest candidate the tool would read lies at the path: Flux reads the whole
+    /// tree below it, Argo CD the top level unless `directory.recurse`.
+    fn holds_manifests(&self, app: &App) -> bool {
+        let path = app.path.as_path();
+        (if app.recurse {
+            self.above_files.contains(path)
+        } else {
+            self.with_files.contains(path)
+        }) || path.join("Chart.yaml").is_file()
+    }
 }

@@ -1,0 +1,223 @@
+//! Flux `postBuild` substitution: what kustomize-controller does to a Kustomization's output
+//! before it applies it. `${VAR}` takes the variable's value, and `${VAR:=default}` and
+//! `${VAR:-default}` take the default when the variable is unset or empty. The variables come
+//! from `postBuild.substitute`, from the in-repository ConfigMaps (`data`) and Secrets
+//! (`stringData`) named by `postBuild.substituteFrom`, and from what a parent Kustomization
+//! patches into the Kustomizations it deploys. A variable that stays unknown stays as written:
+//! rules treat it as a placeholder (`placeholder`), never as a wrong value.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::gitops::{App, GitOps, Substitution, Tool};
+use crate::kustomize::build::Instance;
+use crate::kustomize::Model;
+use crate::object::Object;
+use crate::source::SourceFile;
+use crate::yaml::{Node, Parsed, Value};
+
+/// Substitute every instance a Flux Kustomization deploys, in place.
+pub fn apply<'s>(
+    instances: &mut [Instance<'s>],
+    gitops: &GitOps,
+    model: &Model,
+    files: &[SourceFile],
+    objects: &[Object],
+    parsed: &[Parsed<'s>],
+) {
+    let flux: Vec<&App> = gitops
+        .apps
+        .iter()
+        .filter(|a| a.tool == Tool::Flux)
+        .collect();
+    if flux.is_empty() {
+        return;
+    }
+    let vars: Vec<HashMap<String, String>> = flux
+        .iter()
+        .map(|app| variables(app, &flux, objects, files, parsed))
+        .collect();
+    for inst in instances {
+        let o = &objects[inst.object.0 as usize];
+        // Most objects hold no variable: a look at the file's text spares the tree walk.
+        if !files[o.file.0 as usize].text.contains("${") {
+            continue;
+        }
+        let dir = match inst.build {
+            Some(k) => model.get(k).dir.as_path(),
+            None => files[o.file.0 as usize].dir(),
+        };
+        let Some(app) = gitops.app_for(dir).filter(|a| a.tool == Tool::Flux) else {
+            continue;
+        };
+        let Some(i) = flux.iter().position(|a| std::ptr::eq(*a, app)) else {
+            continue;
+        };
+        let vars = &vars[i];
+        if vars.is_empty() {
+            continue;
+        }
+        if let Some(name) = substituted(&inst.name, vars) {
+            inst.name = name;
+        }
+        if let Some(ns) = inst.namespace.as_deref().and_then(|n| substituted(n, vars)) {
+            inst.namespace = Some(ns);
+        }
+        let root = inst.root(objects, parsed);
+        if needs(root, vars) {
+            let mut copy = root.clone();
+            replace(&mut copy, vars);
+            inst.patched = Some(Box::new(copy));
+        }
+    }
+}
+
+/// The variables of one Flux app: its own `postBuild`, and what the apps that deploy its
+/// declaring file patch in (kustomize-controller applies the parent's patches first, so the
+/// child's own values come last and win).
+fn variables(
+    app: &App,
+    flux: &[&App],
+    objects: &[Object],
+    files: &[SourceFile],
+    parsed: &[Parsed<'_>],
+) -> HashMap<String, String> {
+    let declared = files[objects[app.declared_in.0 as usize].file.0 as usize].dir();
+    let mut subs: Vec<&Substitution> = flux
+        .iter()
+        .filter(|p| declared.starts_with(&p.path) && !std::ptr::eq(**p, app))
+        .map(|p| &p.child_substitution)
+        .collect();
+    subs.push(&app.substitution);
+    let mut out = HashMap::new();
+    for sub in subs {
+        for (kind, name) in &sub.from {
+            for (k, v) in data_of(kind, name, objects, parsed) {
+                out.insert(k, v);
+            }
+        }
+        for (k, v) in &sub.vars {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// The key-value pairs of an in-repository ConfigMap (`data`) or Secret (`stringData`) of that
+/// name. Encrypted values (SOPS) are unknown and left out.
+fn data_of(
+    kind: &str,
+    name: &str,
+    objects: &[Object],
+    parsed: &[Parsed<'_>],
+) -> Vec<(String, String)> {
+    let field = match kind {
+        "ConfigMap" => "data",
+        "Secret" => "stringData",
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for o in objects.iter().filter(|o| o.is("", kind) && o.name == name) {
+        for e in o
+            .root(parsed)
+            .get(field)
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+        {
+            if let (Some(k), Some(v)) = (e.key.as_str(), e.value.scalar_text()) {
+                if !v.starts_with("ENC[") {
+                    out.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn needs(node: &Node<'_>, vars: &HashMap<String, String>) -> bool {
+    match &node.value {
+        Value::Scalar(s) => s.text.contains("${") && substituted(&s.text, vars).is_some(),
+        Value::Seq(items) => items.iter().any(|i| needs(i, vars)),
+        Value::Map(entries) => entries.iter().any(|e| needs(&e.value, vars)),
+    }
+}
+
+fn replace(node: &mut Node<'_>, vars: &HashMap<String, String>) {
+    match &mut node.value {
+        Value::Scalar(s) => {
+            if let Some(text) = substituted(&s.text, vars) {
+                s.text = Cow::Owned(text);
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| replace(i, vars)),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| replace(&mut e.value, vars)),
+    }
+}
+
+/// `text` with every resolvable `${VAR}`, `${VAR:=default}` and `${VAR:-default}` replaced;
+/// `None` when nothing changes. An unknown variable without a default stays as written.
+pub fn substituted(text: &str, vars: &HashMap<String, String>) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let expr = &after[..end];
+        let (name, default) = match expr.find([':']) {
+            Some(i) if expr[i..].starts_with(":=") || expr[i..].starts_with(":-") => {
+                (&expr[..i], Some(&expr[i + 2..]))
+            }
+            _ => (expr, None),
+        };
+        let value = vars
+            .get(name)
+            .filter(|v| !v.is_empty() || default.is_none())
+            .map(String::as_str)
+            .or(default);
+        match value {
+            Some(v) if is_identifier(name) => {
+                out.push_str(v);
+                changed = true;
+            }
+            _ => out.push_str(&rest[start..start + 2 + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutes_like_flux() {
+        let vars: HashMap<String, String> = [("DOMAIN", "example.com"), ("EMPTY", "")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let s = |t: &str| substituted(t, &vars);
+        assert_eq!(s("web.${DOMAIN}").as_deref(), Some("web.example.com"));
+        assert_eq!(s("${PORT:=8080}").as_deref(), Some("8080"));
+        assert_eq!(s("${PORT:-80}").as_deref(), Some("80"));
+        assert_eq!(s("${EMPTY:=fallback}").as_deref(), Some("fallback"));
+        assert_eq!(s("${UNKNOWN}"), None, "unknown stays a placeholder");
+        assert_eq!(
+            s("${UNKNOWN}.${DOMAIN}").as_deref(),
+            Some("${UNKNOWN}.example.com")
+        );
+        assert_eq!(s("no variables"), None);
+        assert_eq!(s("${unclosed"), None);
+    }
+}
