@@ -23,6 +23,8 @@ pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
 pub enum FileProblem {
     /// Permission denied, a vanished file, a symlink loop, not a regular file…
     Unreadable(String),
+    /// A symlink whose target does not exist: there is nothing to read.
+    Dangling,
     TooLarge {
         size: u64,
         limit: u64,
@@ -62,7 +64,8 @@ struct Candidate {
     regular: bool,
     /// The entry itself is a symlink: where it leads is checked before reading.
     symlink: bool,
-    walk_error: Option<String>,
+    /// What the walk already found wrong with it: it is not read.
+    walk_error: Option<FileProblem>,
 }
 
 /// Walk `roots` and read every manifest candidate.
@@ -235,7 +238,9 @@ fn walk(root: &Path, cwd: &Path, filter: &PathFilter, fence: &Fence, out: &mut V
         path,
         regular: false,
         symlink: true,
-        walk_error: Some("symlink to a directory outside the linted tree; not followed".into()),
+        walk_error: Some(FileProblem::Unreadable(
+            "symlink to a directory outside the linted tree; not followed".into(),
+        )),
     }));
 }
 
@@ -305,11 +310,21 @@ impl ignore::ParallelVisitor for Visitor<'_> {
             }
             Err(err) => {
                 if let Some(path) = error_path(&err) {
+                    // A symlink to nothing: no target was touched, and there is nothing to read.
+                    let dangling = err
+                        .io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                        && std::fs::symlink_metadata(&path)
+                            .is_ok_and(|m| m.file_type().is_symlink());
                     self.local.push(Candidate {
                         path,
                         regular: false,
-                        symlink: false,
-                        walk_error: Some(walk_error_message(&err, self.cwd)),
+                        symlink: dangling,
+                        walk_error: Some(if dangling {
+                            FileProblem::Dangling
+                        } else {
+                            FileProblem::Unreadable(walk_error_message(&err, self.cwd))
+                        }),
                     });
                 }
             }
@@ -397,8 +412,8 @@ fn read_one(
             false,
         )
     };
-    if let Some(msg) = c.walk_error {
-        return empty(FileProblem::Unreadable(msg));
+    if let Some(problem) = c.walk_error {
+        return empty(problem);
     }
     if c.symlink && !fence.contains(&c.path) {
         return empty(FileProblem::Unreadable(
@@ -418,6 +433,9 @@ fn read_one(
                 size,
                 limit: max_size,
             })
+        }
+        Err(e) if c.symlink && e.kind() == std::io::ErrorKind::NotFound => {
+            return empty(FileProblem::Dangling)
         }
         Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
     };

@@ -25,6 +25,10 @@ impl Rule for FileUnreadable {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for (file, problem) in cx.file_problems {
             let reason = match problem {
+                FileProblem::Dangling => {
+                    out.push(dangling(cx, *file));
+                    continue;
+                }
                 FileProblem::Unreadable(reason) => reason.clone(),
                 FileProblem::TooLarge { size, limit } => {
                     format!("{size} bytes exceeds the {limit}-byte limit; not read")
@@ -40,5 +44,28 @@ impl Rule for FileUnreadable {
                 .help("fix the file, or exclude it with .gitignore or .k8slintignore"),
             );
         }
+    }
+}
+
+/// A symlink to nothing holds nothing to lint: an info, unless a kustomization lists it (then
+/// its build fails).
+fn dangling(cx: &Ctx<'_, '_>, file: crate::source::FileId) -> Finding {
+    let shown = &cx.file(file).display;
+    let f = Finding::new(
+        &META,
+        Span::new(file, 0, 0),
+        format!("cannot read {shown}: a symlink whose target does not exist"),
+    )
+    .help("point the link at an existing file, or remove it");
+    if cx.model.reached.contains(&file) {
+        Finding {
+            message: format!(
+                "{}; a kustomization lists it, so `kustomize build` fails",
+                f.message
+            ),
+            ..f
+        }
+    } else {
+        f.severity(Severity::Info)
     }
 }
