@@ -359,7 +359,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return unknowable(Source::Declared, String::new(), None);
         }
         // Defined in a file nothing deploys: that is the cause, whatever else is managed here.
-        let orphan = self.undeployed(|o| o.is(group, kind) && o.name == name);
+        let orphan = self.undeployed(from, |o| o.is(group, kind) && o.name == name);
         if orphan.is_some() {
             return Resolution::Missing(orphan);
         }
@@ -415,7 +415,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Found(found);
         }
         // Pods of a workload in a file nothing deploys: that is the cause.
-        let orphan = self.undeployed(|o| {
+        let orphan = self.undeployed(from, |o| {
             let root = o.root(self.parsed);
             let at = if o.is("", "Pod") {
                 "metadata.labels"
@@ -484,11 +484,21 @@ impl<'a, 's> Ctx<'a, 's> {
         Resolution::Missing(None)
     }
 
-    /// An object of a file nothing deploys that `matches`, with where its name is written.
-    fn undeployed(&self, matches: impl Fn(&Object) -> bool) -> Option<(Span, String)> {
+    /// An object of a file nothing deploys that `matches` and could be in the namespace of
+    /// `from` (it names that one, or none), with where its name is written.
+    fn undeployed(
+        &self,
+        from: InstId,
+        matches: impl Fn(&Object) -> bool,
+    ) -> Option<(Span, String)> {
+        let ns = self.index.namespace(from);
         self.sources.undeployed.iter().find_map(|&id| {
             let o = &self.objects[id.0 as usize];
-            if !matches(o) {
+            let could_be_here = match (ns, o.namespace.as_deref()) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if !could_be_here || !matches(o) {
                 return None;
             }
             let root = o.root(self.parsed);
