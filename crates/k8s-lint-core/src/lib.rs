@@ -14,6 +14,7 @@
 pub mod config;
 pub mod de;
 pub mod finding;
+pub mod git_index;
 pub mod gitops;
 pub mod index;
 pub mod kustomize;

@@ -4,6 +4,7 @@
 //! Nothing here fails the run: an unreadable, oversized, binary or looping entry becomes a
 //! [`FileProblem`] attached to a file record so that it is reported with a location.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -160,8 +161,9 @@ pub fn load(
     }
     let fence = Fence::new(&dirs);
     for root in &walked {
-        walk(root, cwd, filter, &fence, &mut candidates);
+        walk(root, cwd, filter, &fence, true, &mut candidates);
     }
+    add_tracked_but_ignored(&walked, &dirs, cwd, filter, &fence, &mut candidates);
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
 
@@ -197,8 +199,54 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
         .collect()
 }
 
+/// Files git tracks although a `.gitignore` matches them: git keeps tracking them, and so
+/// they are deployed. Only when the repository has an index that lists such a candidate is the
+/// tree walked a second time, without `.gitignore`, to pick them up.
+fn add_tracked_but_ignored(
+    walked: &[PathBuf],
+    dirs: &[PathBuf],
+    cwd: &Path,
+    filter: &PathFilter,
+    fence: &Fence,
+    out: &mut Vec<Candidate>,
+) {
+    let Some(first) = dirs.first() else { return };
+    let top = crate::gitops::repo_top(first);
+    let tracked = crate::git_index::tracked(&top);
+    if tracked.is_empty() {
+        return;
+    }
+    let seen: HashSet<PathBuf> = out.iter().map(|c| normalize(&cwd.join(&c.path))).collect();
+    let missing = tracked.iter().any(|rel| {
+        let abs = top.join(rel);
+        is_candidate(&abs) && dirs.iter().any(|d| abs.starts_with(d)) && !seen.contains(&abs)
+    });
+    if !missing {
+        return;
+    }
+    let mut again = Vec::new();
+    for root in walked {
+        walk(root, cwd, filter, fence, false, &mut again);
+    }
+    out.extend(again.into_iter().filter(|c| {
+        let abs = normalize(&cwd.join(&c.path));
+        !seen.contains(&abs)
+            && abs
+                .strip_prefix(&top)
+                .is_ok_and(|rel| tracked.contains(rel))
+    }));
+}
+
 /// Walk one root on all cores (directory reads dominate a large tree); the caller sorts.
-fn walk(root: &Path, cwd: &Path, filter: &PathFilter, fence: &Fence, out: &mut Vec<Candidate>) {
+/// `gitignore`: whether `.gitignore` files are honoured.
+fn walk(
+    root: &Path,
+    cwd: &Path,
+    filter: &PathFilter,
+    fence: &Fence,
+    gitignore: bool,
+    out: &mut Vec<Candidate>,
+) {
     let filter_dirs = filter.clone();
     let found = Mutex::new(Vec::new());
     let dir_fence = fence.clone();
@@ -206,9 +254,9 @@ fn walk(root: &Path, cwd: &Path, filter: &PathFilter, fence: &Fence, out: &mut V
     let escaped_dirs = escaped.clone();
     ignore::WalkBuilder::new(root)
         .hidden(true)
-        .git_ignore(true)
+        .git_ignore(gitignore)
         .git_global(false)
-        .git_exclude(true)
+        .git_exclude(gitignore)
         // A CI checkout or a tarball may have no `.git`; its .gitignore still says what is junk.
         .require_git(false)
         .follow_links(true)

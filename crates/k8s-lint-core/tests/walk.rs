@@ -60,3 +60,45 @@ fn overlapping_roots_read_each_file_once() {
     assert_eq!(report.files.len(), 1);
     assert_eq!(report.files[0].display, "k8s/a.yaml");
 }
+
+/// A file git tracks is linted even where `.gitignore` matches it (git keeps tracking it);
+/// an ignored file git does not track is not.
+#[test]
+fn tracked_files_are_linted_despite_gitignore() {
+    let have_git = std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_git {
+        eprintln!("skipped: no git on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(r)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    write(r, ".gitignore", "*.rendered.yaml\n");
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n");
+    write(r, "app/kept.rendered.yaml", &cm("kept"));
+    write(r, "app/scratch.rendered.yaml", &cm("scratch"));
+    write(r, "app/plain.yaml", &cm("plain"));
+    git(&["add", "app/plain.yaml", ".gitignore"]);
+    git(&["add", "-f", "app/kept.rendered.yaml"]);
+    let mut options = Options::new(vec![r.to_path_buf()]);
+    options.base = r.to_path_buf();
+    let report = lint(&options).unwrap();
+    let shown: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    assert_eq!(shown, ["app/kept.rendered.yaml", "app/plain.yaml"]);
+}
