@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod de;
+pub mod deployed;
 pub mod finding;
 pub mod git_index;
 pub mod gitops;
@@ -342,9 +343,20 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
-        if !options.show_suppressed {
-            findings.retain(|f| f.suppressed.is_none());
-        }
+    }
+    // Parked kustomize roots of a repository whose GitOps entry points say what is deployed.
+    let unreached = deployed::Unreached::new(
+        &analysis.model,
+        &analysis.gitops,
+        &analysis.index,
+        &analysis.objects,
+        &loaded.files,
+    );
+    if let Some(u) = unreached {
+        u.fold(&mut findings, &analysis.model, &loaded.files);
+    }
+    if !options.no_suppressions && !options.show_suppressed {
+        findings.retain(|f| f.suppressed.is_none());
     }
     let n = analysis.objects.len();
     analysis.drop_in_parallel();
