@@ -2,12 +2,13 @@
 //! cluster, kustomize roots that no entry point reaches (archives, parked apps) are not
 //! deployed, and their findings fold into one info per root.
 //!
-//! Evidence of a whole-cluster description: Flux's sync root, the `Kustomization` named
-//! `flux-system` in namespace `flux-system` that syncs `GitRepository/flux-system`, deployed
-//! from this repository with a path that exists here. From it, every Flux `Kustomization` its
-//! builds deploy is followed, transitively. Without such a root (Argo CD, plain kustomize,
-//! entry points elsewhere), nothing is folded: losing a real finding is worse than keeping a
-//! parked one.
+//! Evidence of a whole-cluster description: Flux's sync root (the `Kustomization` named
+//! `flux-system` in namespace `flux-system` that syncs `GitRepository/flux-system`, deployed from
+//! this repository), or an Argo CD app of apps from which every Application of the repository
+//! is reached. From the root, every app its builds and directories deploy is followed,
+//! transitively, and each must sync the root's source at a path here. Without such a root
+//! (plain kustomize, entry points elsewhere, generated paths), nothing is folded: losing a real
+//! finding is worse than keeping a parked one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -27,7 +28,8 @@ pub struct Unreached {
 }
 
 impl Unreached {
-    /// `None` when the repository has no Flux sync root: then nothing can be called parked.
+    /// `None` when the entry points do not evidently describe the whole cluster: then nothing
+    /// can be called parked.
     pub fn new(
         model: &Model,
         gitops: &GitOps,
@@ -35,75 +37,51 @@ impl Unreached {
         objects: &[Object],
         files: &[SourceFile],
     ) -> Option<Unreached> {
-        let flux: Vec<&App> = gitops
-            .apps
-            .iter()
-            .filter(|a| a.tool == Tool::Flux)
-            .collect();
-        let root = flux
-            .iter()
-            .position(|a| a.path.starts_with(&model.repo_top) && is_sync_root(a, objects, index))?;
-        // Which kustomize roots and plain directories the reachable Flux apps deploy.
-        let roots = model.roots();
-        let root_at: HashMap<&Path, KustId> = roots
-            .iter()
-            .map(|&k| (model.get(k).dir.as_path(), k))
-            .collect();
-        let mut reached_roots: HashSet<KustId> = HashSet::new();
-        let mut seen_apps: HashSet<usize> = HashSet::new();
-        let mut queue = vec![root];
-        while let Some(i) = queue.pop() {
-            if !seen_apps.insert(i) {
-                continue;
+        let walk = Walk {
+            model,
+            index,
+            objects,
+            files,
+            roots: model.roots(),
+        };
+        let uses = |tool| gitops.apps.iter().any(|a| a.tool == tool);
+        let (apps, reached, root) = match (uses(Tool::Flux), uses(Tool::ArgoCd)) {
+            (true, false) => {
+                let apps: Vec<&App> = gitops.apps.iter().collect();
+                let root = apps.iter().position(|a| is_sync_root(a, objects, index))?;
+                let reached = walk.reach(&apps, root)?;
+                (apps, reached, root)
             }
-            let app = flux[i];
-            // A child on another source (an OCI artifact, another repository) or on a path we
-            // cannot resolve (`${CLUSTER}`): what is deployed is no longer evident.
-            let resolvable = app
-                .written
-                .as_ref()
-                .is_some_and(|(text, _)| !crate::placeholder::is_placeholder(text))
-                && app.path.starts_with(&model.repo_top)
-                && app.path.is_dir();
-            if app.source.as_deref() != Some("GitRepository/flux-system") || !resolvable {
-                return None;
+            (false, true) => {
+                let apps: Vec<&App> = gitops.apps.iter().collect();
+                // The app of apps: one from which every Application of the repository is
+                // reached.
+                let all: HashSet<_> = index
+                    .of_kind("argoproj.io", "Application")
+                    .iter()
+                    .map(|&i| index.inst(i).object)
+                    .collect();
+                let (root, reached) = (0..apps.len()).find_map(|r| {
+                    let reached = walk.reach(&apps, r)?;
+                    // An app *of apps*: one lone Application (an example) says nothing about
+                    // the rest of the repository.
+                    let of_apps = reached.objects.len() > 1;
+                    (of_apps && all.is_subset(&reached.objects)).then_some((r, reached))
+                })?;
+                (apps, reached, root)
             }
-            // Flux builds the kustomization at the path, or generates one over the whole tree
-            // below it (which then takes in every kustomization there).
-            match root_at.get(app.path.as_path()) {
-                Some(&k) => {
-                    reached_roots.insert(k);
-                }
-                None => reached_roots.extend(
-                    roots
-                        .iter()
-                        .copied()
-                        .filter(|&k| model.get(k).dir.starts_with(&app.path)),
-                ),
-            }
-            // The Flux Kustomizations those builds, or plain files below the path, deploy.
-            for &id in index.of_kind("kustomize.toolkit.fluxcd.io", "Kustomization") {
-                let inst = index.inst(id);
-                let deployed_here = match inst.build {
-                    Some(b) => reached_roots.contains(&b),
-                    None => files[objects[inst.object.0 as usize].file.0 as usize]
-                        .dir()
-                        .starts_with(&app.path),
-                };
-                if deployed_here {
-                    queue.extend((0..flux.len()).filter(|&j| flux[j].declared_in == inst.object));
-                }
-            }
-        }
-        let unreached: Vec<KustId> = roots
+            _ => return None,
+        };
+        let unreached: Vec<KustId> = walk
+            .roots
             .iter()
             .copied()
-            .filter(|k| !reached_roots.contains(k))
+            .filter(|k| !reached.roots.contains(k))
             .collect();
         if unreached.is_empty() {
             return None;
         }
-        let reached_files = files_of(model, index, objects, &reached_roots);
+        let reached_files = files_of(model, index, objects, &reached.roots);
         let roots = unreached
             .into_iter()
             .map(|k| {
@@ -116,7 +94,7 @@ impl Unreached {
             .collect();
         Some(Unreached {
             roots,
-            sync_root: flux[root].declared_by.clone(),
+            sync_root: apps[root].declared_by.clone(),
         })
     }
 
@@ -172,10 +150,106 @@ impl Unreached {
                     message: "not deployed".into(),
                 },
                 related: Vec::new(),
-                help: Some("if it should be deployed, add a Flux Kustomization for it; to see its findings, lint its directory on its own".into()),
+                help: Some("if it should be deployed, point a Flux Kustomization or an Argo CD Application at it; to see its findings, lint its directory on its own".into()),
                 suppressed: None,
             });
         }
+    }
+}
+
+/// What a set of GitOps apps deploys: the kustomize roots, and the apps.
+struct Reached {
+    roots: HashSet<KustId>,
+    apps: HashSet<usize>,
+    /// The GitOps objects deployed on the way (Applications with only Helm sources included).
+    objects: HashSet<crate::object::ObjectId>,
+}
+
+struct Walk<'a, 's> {
+    model: &'a Model,
+    index: &'a Index<'s>,
+    objects: &'a [Object],
+    files: &'a [SourceFile],
+    roots: Vec<KustId>,
+}
+
+impl Walk<'_, '_> {
+    /// Everything `apps[root]` deploys, transitively; `None` as soon as an app on the way syncs
+    /// another source, or a path that is not here or still a variable: what is deployed is
+    /// then no longer evident.
+    fn reach(&self, apps: &[&App], root: usize) -> Option<Reached> {
+        let root_at: HashMap<&Path, KustId> = self
+            .roots
+            .iter()
+            .map(|&k| (self.model.get(k).dir.as_path(), k))
+            .collect();
+        let source = apps[root].source.as_deref()?;
+        let mut reached = Reached {
+            roots: HashSet::new(),
+            apps: HashSet::new(),
+            objects: HashSet::from([apps[root].declared_in]),
+        };
+        let mut queue = vec![root];
+        while let Some(i) = queue.pop() {
+            if !reached.apps.insert(i) {
+                continue;
+            }
+            let app = apps[i];
+            let resolvable = app
+                .written
+                .as_ref()
+                .is_some_and(|(text, _)| !crate::placeholder::is_placeholder(text))
+                && app.path.starts_with(&self.model.repo_top)
+                && app.path.is_dir();
+            if app.source.as_deref() != Some(source) || !resolvable {
+                return None;
+            }
+            // The kustomization at the path is built. Without one, Flux generates one over the
+            // whole tree below it (taking in every kustomization there); Argo CD applies the
+            // files of the directory.
+            match root_at.get(app.path.as_path()) {
+                Some(&k) => {
+                    reached.roots.insert(k);
+                }
+                None if app.tool == Tool::Flux => reached.roots.extend(
+                    self.roots
+                        .iter()
+                        .copied()
+                        .filter(|&k| self.model.get(k).dir.starts_with(&app.path)),
+                ),
+                None => {}
+            }
+            // The apps that those builds, or the plain files of the path, deploy.
+            let kinds = [
+                ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+                ("argoproj.io", "Application"),
+                ("argoproj.io", "ApplicationSet"),
+            ];
+            for (group, kind) in kinds {
+                for &id in self.index.of_kind(group, kind) {
+                    let inst = self.index.inst(id);
+                    let dir =
+                        self.files[self.objects[inst.object.0 as usize].file.0 as usize].dir();
+                    let deployed_here = match inst.build {
+                        Some(b) => reached.roots.contains(&b),
+                        None => dir == app.path || (app.recurse && dir.starts_with(&app.path)),
+                    };
+                    if !deployed_here {
+                        continue;
+                    }
+                    reached.objects.insert(inst.object);
+                    let children: Vec<usize> = (0..apps.len())
+                        .filter(|&j| apps[j].declared_in == inst.object)
+                        .collect();
+                    // An ApplicationSet whose paths are generated deploys what we cannot list.
+                    if kind == "ApplicationSet" && children.is_empty() {
+                        return None;
+                    }
+                    queue.extend(children);
+                }
+            }
+        }
+        Some(reached)
     }
 }
 
