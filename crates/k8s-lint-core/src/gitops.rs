@@ -270,6 +270,45 @@ impl GitOps {
         });
     }
 
+    /// Flux paths that hold variables (`./kubernetes/apps/${CLUSTER}/web`), as the substitution
+    /// of the Kustomization that deploys them leaves them. Returns whether any path changed.
+    pub fn substitute_paths(
+        &mut self,
+        instances: &[crate::kustomize::build::Instance<'_>],
+        objects: &[Object],
+        parsed: &[Parsed<'_>],
+        bases: &[PathBuf],
+    ) -> bool {
+        let mut changed = false;
+        for app in self.apps.iter_mut().filter(|a| a.tool == Tool::Flux) {
+            let Some((text, span)) = &app.written else {
+                continue;
+            };
+            if !text.contains("${") {
+                continue;
+            }
+            let substituted = instances
+                .iter()
+                .filter(|i| i.object == app.declared_in && i.patched.is_some())
+                .find_map(|i| {
+                    let path = i.root(objects, parsed).at("spec.path")?.as_str()?;
+                    (path != text).then(|| path.to_string())
+                });
+            if let Some(path) = substituted {
+                app.path = resolve(bases, &path);
+                app.written = Some((path, *span));
+                changed = true;
+            }
+        }
+        if changed {
+            self.by_path.clear();
+            for (i, a) in self.apps.iter().enumerate() {
+                self.by_path.entry(a.path.clone()).or_default().push(i);
+            }
+        }
+        changed
+    }
+
     /// The app that deploys `dir` (a build root's directory, or a plain file's directory):
     /// the deepest app path containing it, when the app reaches that deep.
     pub fn app_for(&self, dir: &Path) -> Option<&App> {

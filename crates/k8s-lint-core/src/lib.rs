@@ -196,7 +196,7 @@ where
         let model = Model::new(files, &parsed, &loaded.roots, top.as_deref());
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
-        let gitops = GitOps::new(&objects, &parsed, &bases);
+        let mut gitops = GitOps::new(&objects, &parsed, &bases);
         let mut built = Builder {
             model: &model,
             parsed: &parsed,
@@ -214,6 +214,19 @@ where
                 &objects,
                 &parsed,
             );
+            // A Flux path that was a variable is known now: its app deploys another directory,
+            // with its own namespace and variables.
+            if gitops.substitute_paths(&built.instances, &objects, &parsed, &bases) {
+                apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
+                substitute::apply(
+                    &mut built.instances,
+                    &gitops,
+                    &model,
+                    files,
+                    &objects,
+                    &parsed,
+                );
+            }
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
         let broken_files = broken_files(loaded, &parsed);

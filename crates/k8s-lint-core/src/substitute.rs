@@ -92,7 +92,7 @@ fn variables(
     let mut out = HashMap::new();
     for sub in subs {
         for (kind, name) in &sub.from {
-            for (k, v) in data_of(kind, name, objects, parsed) {
+            for (k, v) in data_of(kind, name, declared, objects, files, parsed) {
                 out.insert(k, v);
             }
         }
@@ -104,11 +104,14 @@ fn variables(
 }
 
 /// The key-value pairs of an in-repository ConfigMap (`data`) or Secret (`stringData`) of that
-/// name. Encrypted values (SOPS) are unknown and left out.
+/// name; of several (one per cluster, say), the one nearest to `near`, the directory of the
+/// Kustomization that names it. Encrypted values (SOPS) are unknown and left out.
 fn data_of(
     kind: &str,
     name: &str,
+    near: &std::path::Path,
     objects: &[Object],
+    files: &[SourceFile],
     parsed: &[Parsed<'_>],
 ) -> Vec<(String, String)> {
     let field = match kind {
@@ -116,8 +119,19 @@ fn data_of(
         "Secret" => "stringData",
         _ => return Vec::new(),
     };
+    let shared = |o: &&Object| {
+        let dir = files[o.file.0 as usize].dir();
+        dir.components()
+            .zip(near.components())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let nearest = objects
+        .iter()
+        .filter(|o| o.is("", kind) && o.name == name)
+        .max_by_key(shared);
     let mut out = Vec::new();
-    for o in objects.iter().filter(|o| o.is("", kind) && o.name == name) {
+    if let Some(o) = nearest {
         for e in o
             .root(parsed)
             .get(field)
