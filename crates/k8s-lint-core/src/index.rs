@@ -53,6 +53,9 @@ pub struct Index<'s> {
     pub views: Vec<View>,
     /// Type errors, one per object (the first instance's), in object order.
     pub type_errors: Vec<(ObjectId, TypeError)>,
+    /// Instances a transformation we do not model changed (a JSON 6902 patch, a replacement),
+    /// as opposed to those only opaque because a field does not decode.
+    unmodelled: Vec<bool>,
     /// Builds that deploy objects the repository does not show (read by `resolve`).
     pub incomplete: Vec<Incomplete>,
     default_namespace: Option<String>,
@@ -82,6 +85,8 @@ impl<'s> Index<'s> {
         let mut views = Vec::with_capacity(decoded.len());
         let mut type_errors = BTreeMap::new();
         let mut instances = built.instances;
+        // Opaque before decoding: a transformation we do not model changed it.
+        let unmodelled = instances.iter().map(|i| i.opaque).collect();
         for (inst, d) in instances.iter_mut().zip(decoded) {
             inst.opaque |= matches!(d, Ok(View::OpaqueTemplate));
             views.push(d.unwrap_or_else(|e| {
@@ -95,6 +100,7 @@ impl<'s> Index<'s> {
             instances,
             views,
             type_errors: type_errors.into_iter().collect(),
+            unmodelled,
             incomplete: built.incomplete,
             default_namespace,
             by_name: HashMap::new(),
@@ -133,6 +139,11 @@ impl<'s> Index<'s> {
             || instances.into_par_iter().for_each(drop),
             || views.into_par_iter().for_each(drop),
         );
+    }
+
+    /// Whether a transformation we do not model changed the instance (its tree may differ).
+    pub fn unmodelled(&self, id: InstId) -> bool {
+        self.unmodelled[id.0 as usize]
     }
 
     pub fn inst(&self, id: InstId) -> &Instance<'s> {

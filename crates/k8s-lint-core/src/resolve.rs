@@ -445,6 +445,7 @@ impl<'a, 's> Ctx<'a, 's> {
             self.near(from, t)
                 && (self.index.inst(t).opaque
                     || !matches!(self.index.view(t), View::Workload { .. }))
+                && self.may_carry(t, selector)
         }) {
             let root = self.root(t);
             return unknowable(
@@ -505,6 +506,35 @@ impl<'a, 's> Ctx<'a, 's> {
             let span = root.at("metadata.name").map_or(root.span, |n| n.span);
             Some((span, format!("{} `{}`", o.kind, o.name)))
         })
+    }
+
+    /// Whether a workload we cannot fully read may carry pods `selector` selects: unless no
+    /// transformation we do not model touched it and the labels of its template, read from
+    /// the tree, rule it out (a workload with a type error elsewhere still shows its labels).
+    fn may_carry(&self, t: InstId, selector: &Selector) -> bool {
+        if self.index.unmodelled(t) {
+            return true;
+        }
+        let root = self.root(t);
+        let labels = [
+            "spec.template.metadata.labels",
+            "spec.jobTemplate.spec.template.metadata.labels",
+            "metadata.labels",
+        ]
+        .iter()
+        .find_map(|p| root.at(p).and_then(Node::as_map));
+        let Some(labels) = labels else { return true };
+        let mut have = std::collections::BTreeMap::new();
+        for e in labels {
+            match (e.key.as_str(), e.value.scalar_text()) {
+                (Some(k), Some(v)) => {
+                    have.insert(k.to_string(), v.to_string());
+                }
+                // A label we cannot read may be anything.
+                _ => return true,
+            }
+        }
+        selector.matches(&have)
     }
 
     /// Readable pod templates of the namespace of `from` that `selector` selects.

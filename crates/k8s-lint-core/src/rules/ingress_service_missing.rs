@@ -25,6 +25,7 @@ impl Rule for IngressServiceMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let mut found_missing = Vec::new();
         for id in cx.index.ids() {
             let View::Ingress(ingress) = cx.index.view(id) else {
                 continue;
@@ -61,11 +62,13 @@ impl Rule for IngressServiceMissing {
                 let f = f.help(format!(
                     "define Service `{name}`{where_}, or point the backend at a Service that exists there"
                 ));
-                out.extend(found.judge(
-                    f,
-                    &format!("{subject}, which no manifest here defines{where_}"),
-                ));
+                let absence = format!("{subject}, which no manifest here defines{where_}");
+                if let Some(f) = found.judge(f, &absence) {
+                    let key = (cx.index.namespace(id).map(String::from), name.clone());
+                    found_missing.push((key, f));
+                }
             }
         }
+        super::one_per_object(found_missing, "also routes to it here", out);
     }
 }

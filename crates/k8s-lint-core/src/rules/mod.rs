@@ -221,6 +221,36 @@ pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Opti
     readable.then_some(selected)
 }
 
+/// One finding per missing object: of the findings keyed by the object they miss (namespace
+/// and name), the first stays, and each later one becomes a related span of it, labelled
+/// `also`. A finding's severity and message stay those of the first reference.
+pub(crate) fn one_per_object<K: std::hash::Hash + Eq>(
+    findings: Vec<(K, Finding)>,
+    also: &str,
+    out: &mut Vec<Finding>,
+) {
+    let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let start = out.len();
+    for (key, f) in findings {
+        match first.get(&key) {
+            Some(&i) => {
+                let span = f.primary.span;
+                let kept = &mut out[start + i];
+                if kept.primary.span != span && !kept.related.iter().any(|l| l.span == span) {
+                    kept.related.push(crate::finding::Label {
+                        span,
+                        message: also.to_string(),
+                    });
+                }
+            }
+            None => {
+                first.insert(key, out.len() - start);
+                out.push(f);
+            }
+        }
+    }
+}
+
 /// Span of the value at `path` under `root`, or of the deepest node that exists on the way.
 pub(crate) fn span_at(root: &Node<'_>, path: &str) -> Span {
     if let Some(node) = root.at(path) {

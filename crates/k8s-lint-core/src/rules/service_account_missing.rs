@@ -24,6 +24,7 @@ impl Rule for ServiceAccountMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        let mut missing = Vec::new();
         for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
@@ -55,8 +56,11 @@ impl Rule for ServiceAccountMissing {
                 super::in_namespace(cx, id)
             );
             let f = finding(cx, id, path, field, name, &defined_here);
-            out.extend(found.judge(f, &absence));
+            if let Some(f) = found.judge(f, &absence) {
+                missing.push(((ns.map(String::from), name.clone()), f));
+            }
         }
+        super::one_per_object(missing, "also runs as it here", out);
     }
 }
 
