@@ -48,8 +48,22 @@ impl Unreached {
         let (apps, reached, root) = match (uses(Tool::Flux), uses(Tool::ArgoCd)) {
             (true, false) => {
                 let apps: Vec<&App> = gitops.apps.iter().collect();
-                let root = apps.iter().position(|a| is_sync_root(a, objects, index))?;
-                let reached = walk.reach(&apps, root)?;
+                // One sync root per cluster (clusters/production, clusters/staging): what any
+                // of them deploys is deployed.
+                let sync_roots: Vec<usize> = (0..apps.len())
+                    .filter(|&i| {
+                        apps[i].path.starts_with(&model.repo_top)
+                            && is_sync_root(apps[i], objects, index)
+                    })
+                    .collect();
+                let root = *sync_roots.first()?;
+                let mut reached = walk.reach(&apps, root)?;
+                for &other in &sync_roots[1..] {
+                    let more = walk.reach(&apps, other)?;
+                    reached.roots.extend(more.roots);
+                    reached.apps.extend(more.apps);
+                    reached.objects.extend(more.objects);
+                }
                 (apps, reached, root)
             }
             (false, true) => {
@@ -61,7 +75,15 @@ impl Unreached {
                     .iter()
                     .map(|&i| index.inst(i).object)
                     .collect();
-                let (root, reached) = (0..apps.len()).find_map(|r| {
+                // Candidates: Applications that no other app's directory holds.
+                let held = |r: usize| {
+                    let o = &objects[apps[r].declared_in.0 as usize];
+                    let dir = files[o.file.0 as usize].dir();
+                    apps.iter()
+                        .enumerate()
+                        .any(|(j, a)| j != r && dir.starts_with(&a.path))
+                };
+                let (root, reached) = (0..apps.len()).filter(|&r| !held(r)).find_map(|r| {
                     let reached = walk.reach(&apps, r)?;
                     // An app *of apps*: one lone Application (an example) says nothing about
                     // the rest of the repository.

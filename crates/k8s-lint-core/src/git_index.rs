@@ -52,7 +52,8 @@ fn parse(bytes: &[u8]) -> Option<HashSet<PathBuf>> {
         return None;
     }
     let count = r.u32()? as usize;
-    let mut out = HashSet::with_capacity(count.min(1 << 20));
+    // Each entry takes at least 62 bytes: a claimed count beyond that is not believed.
+    let mut out = HashSet::with_capacity(count.min(bytes.len() / 62));
     let mut previous: Vec<u8> = Vec::new();
     for _ in 0..count {
         let start = r.at;

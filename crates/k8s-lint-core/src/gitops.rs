@@ -107,11 +107,13 @@ pub struct HelmSource {
 impl HelmSource {
     /// Whether an object called `name` looks like one this release renders.
     pub fn fits(&self, name: &str) -> bool {
+        let release = !self.release.is_empty() && !self.release.contains("{{");
         self.fullname.as_deref() == Some(name)
-            || name == self.release
-            || name
-                .strip_prefix(self.release.as_str())
-                .is_some_and(|rest| rest.starts_with('-'))
+            || (release && name == self.release)
+            || (release
+                && name
+                    .strip_prefix(self.release.as_str())
+                    .is_some_and(|rest| rest.starts_with('-')))
             || (!self.chart.is_empty() && name.contains(self.chart.as_str()))
     }
 }
@@ -188,7 +190,14 @@ impl GitOps {
                 object: id,
                 target_namespace: namespace.clone().filter(|_| !templated),
                 any_namespace: templated,
-                release: text(source, "helm.releaseName").unwrap_or_else(|| o.name.clone()),
+                // An ApplicationSet's releases are named by its template (often templated).
+                release: text(source, "helm.releaseName").unwrap_or_else(|| {
+                    if o.kind == "ApplicationSet" {
+                        String::new()
+                    } else {
+                        o.name.clone()
+                    }
+                }),
                 fullname: None,
                 chart,
                 what,
@@ -312,14 +321,33 @@ impl GitOps {
     /// The app that deploys `dir` (a build root's directory, or a plain file's directory):
     /// the deepest app path containing it, when the app reaches that deep.
     pub fn app_for(&self, dir: &Path) -> Option<&App> {
+        self.app_index_for(dir).map(|i| &self.apps[i])
+    }
+
+    /// Every app whose path is `dir` or, recursing, above it: the apps that deploy `dir`, the
+    /// nearest last.
+    pub fn apps_above(&self, dir: &Path) -> Vec<&App> {
+        let mut out: Vec<&App> = Vec::new();
+        for (depth, ancestor) in dir.ancestors().enumerate() {
+            for &i in self.by_path.get(ancestor).into_iter().flatten() {
+                if depth == 0 || self.apps[i].recurse {
+                    out.push(&self.apps[i]);
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// `app_for`, as an index into `apps`.
+    pub fn app_index_for(&self, dir: &Path) -> Option<usize> {
         // The deepest app path at or above `dir`; of several at one path, the first.
         for (depth, ancestor) in dir.ancestors().enumerate() {
             let Some(ids) = self.by_path.get(ancestor) else {
                 continue;
             };
-            let reaches = |a: &&App| depth == 0 || a.recurse;
-            if let Some(app) = ids.iter().map(|&i| &self.apps[i]).find(reaches) {
-                return Some(app);
+            if let Some(&i) = ids.iter().find(|&&i| depth == 0 || self.apps[i].recurse) {
+                return Some(i);
             }
         }
         None

@@ -135,7 +135,13 @@ fn load_files(options: &Options) -> Result<load::Loaded, LoadError> {
     let globs_base = options.globs_base.clone().unwrap_or_else(|| base.clone());
     let filter = load::PathFilter::new(&base.join(globs_base), &options.include, &options.exclude)
         .map_err(LoadError::Filter)?;
-    load::load(&options.roots, &base, options.max_file_size, &filter)
+    load::load(
+        &options.roots,
+        &base,
+        options.max_file_size,
+        &filter,
+        options.repo_top.as_deref(),
+    )
 }
 
 fn base_dir(options: &Options) -> PathBuf {
@@ -329,12 +335,13 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
         .flat_map_iter(|(r, severity)| {
             let mut out = Vec::new();
             r.check(cx, &mut out);
-            // A configured level replaces the rule's own severity; findings the rule softened
-            // (what the repository cannot show) keep theirs.
+            // A configured level replaces the rule's own severity (also where the rule raised
+            // it); findings the rule softened below it (what the repository cannot show) keep
+            // theirs.
             if let Some(s) = severity {
                 let default = r.meta().severity;
                 out.iter_mut()
-                    .filter(|f| f.severity == default)
+                    .filter(|f| f.severity >= default)
                     .for_each(|f| f.severity = *s);
             }
             out
@@ -365,7 +372,9 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
         &analysis.objects,
         &loaded.files,
     );
-    if let Some(u) = unreached {
+    // The folded note is gitops-path-missing's: turned off, nothing is folded.
+    let folding = rules::by_id("gitops-path-missing").and_then(|r| level_of(r, options));
+    if let (Some(u), Some(_)) = (unreached, folding) {
         u.fold(&mut findings, &analysis.model, &loaded.files);
     }
     if !options.no_suppressions && !options.show_suppressed {

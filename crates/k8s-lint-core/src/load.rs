@@ -138,11 +138,14 @@ fn gitignore_like(pattern: &str) -> Vec<String> {
     vec![format!("{p}/**"), p]
 }
 
+/// `repo_top`: the repository top when the caller knows it (else the nearest `.git` above the
+/// first root); git's index is read only there.
 pub fn load(
     roots: &[PathBuf],
     cwd: &Path,
     max_size: u64,
     filter: &PathFilter,
+    repo_top: Option<&Path>,
 ) -> Result<Loaded, LoadError> {
     let mut candidates = Vec::new();
     let mut dirs = Vec::new();
@@ -163,7 +166,14 @@ pub fn load(
     for root in &walked {
         walk(root, cwd, filter, &fence, true, &mut candidates);
     }
-    add_tracked_but_ignored(&walked, &dirs, cwd, filter, &fence, &mut candidates);
+    let top = match (repo_top, dirs.first()) {
+        (Some(t), _) => Some(normalize(&cwd.join(t))),
+        (None, Some(first)) => Some(crate::gitops::repo_top(first)),
+        (None, None) => None,
+    };
+    if let Some(top) = top {
+        add_tracked_but_ignored(&top, &walked, &dirs, cwd, filter, &fence, &mut candidates);
+    }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
 
@@ -203,6 +213,7 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
 /// they are deployed. Only when the repository has an index that lists such a candidate is the
 /// tree walked a second time, without `.gitignore`, to pick them up.
 fn add_tracked_but_ignored(
+    top: &Path,
     walked: &[PathBuf],
     dirs: &[PathBuf],
     cwd: &Path,
@@ -210,16 +221,27 @@ fn add_tracked_but_ignored(
     fence: &Fence,
     out: &mut Vec<Candidate>,
 ) {
-    let Some(first) = dirs.first() else { return };
-    let top = crate::gitops::repo_top(first);
-    let tracked = crate::git_index::tracked(&top);
+    let tracked = crate::git_index::tracked(top);
     if tracked.is_empty() {
         return;
     }
     let seen: HashSet<PathBuf> = out.iter().map(|c| normalize(&cwd.join(&c.path))).collect();
+    // Only a file the walk would have read but for `.gitignore`: not in a hidden or skipped
+    // directory, not excluded by the config.
+    let walkable = |rel: &Path| {
+        rel.components().all(|c| {
+            let name = c.as_os_str().to_string_lossy();
+            !name.starts_with('.') && name != "target" && name != "node_modules"
+        })
+    };
     let missing = tracked.iter().any(|rel| {
         let abs = top.join(rel);
-        is_candidate(&abs) && dirs.iter().any(|d| abs.starts_with(d)) && !seen.contains(&abs)
+        walkable(rel)
+            && is_candidate(&abs)
+            && dirs.iter().any(|d| abs.starts_with(d))
+            && filter.includes(&abs)
+            && !filter.excludes(&abs)
+            && !seen.contains(&abs)
     });
     if !missing {
         return;
@@ -230,10 +252,7 @@ fn add_tracked_but_ignored(
     }
     out.extend(again.into_iter().filter(|c| {
         let abs = normalize(&cwd.join(&c.path));
-        !seen.contains(&abs)
-            && abs
-                .strip_prefix(&top)
-                .is_ok_and(|rel| tracked.contains(rel))
+        !seen.contains(&abs) && abs.strip_prefix(top).is_ok_and(|rel| tracked.contains(rel))
     }));
 }
 

@@ -495,7 +495,11 @@ impl<'a, 's> Ctx<'a, 's> {
         let ns = self.index.namespace(from);
         self.sources.undeployed.iter().find_map(|&id| {
             let o = &self.objects[id.0 as usize];
-            let could_be_here = match (ns, o.namespace.as_deref()) {
+            let dir = self.file(o.file).dir();
+            let its = self
+                .model
+                .namespace_if_listed(dir, self.parsed, o.namespace.as_deref());
+            let could_be_here = match (ns, its) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
@@ -847,12 +851,17 @@ impl<'a, 's> Ctx<'a, 's> {
             let o = &self.objects[self.index.inst(i).object.0 as usize];
             self.file(o.file).dir()
         };
+        // Only a resource that looks like it runs something (its spec sets replicas or an
+        // image): a Certificate or a route next to a Service makes no pods.
+        let runs_something = |c: InstId| {
+            self.root(c)
+                .get("spec")
+                .is_some_and(|spec| has_key(spec, "replicas") || has_key(spec, "image"))
+        };
         let next_to = || {
-            self.sources
-                .custom
-                .iter()
-                .copied()
-                .find(|&c| self.index.same_namespace(from, c) && dir(c) == dir(from))
+            self.sources.custom.iter().copied().find(|&c| {
+                self.index.same_namespace(from, c) && dir(c) == dir(from) && runs_something(c)
+            })
         };
         let (c, why) = match carries {
             Some(c) => (c, "carries these labels"),
@@ -971,6 +980,17 @@ pub(crate) fn mentions(node: &Node<'_>, name: &str) -> bool {
         Value::Scalar(_) => node.as_str() == Some(name),
         Value::Seq(items) => items.iter().any(|i| mentions(i, name)),
         Value::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
+    }
+}
+
+/// Whether a map anywhere under `node` has the key.
+fn has_key(node: &Node<'_>, key: &str) -> bool {
+    match &node.value {
+        Value::Scalar(_) => false,
+        Value::Seq(items) => items.iter().any(|i| has_key(i, key)),
+        Value::Map(entries) => entries
+            .iter()
+            .any(|e| e.key.as_str() == Some(key) || has_key(&e.value, key)),
     }
 }
 

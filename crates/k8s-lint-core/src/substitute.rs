@@ -30,27 +30,34 @@ pub fn apply<'s>(
         .iter()
         .filter(|a| a.tool == Tool::Flux)
         .collect();
-    if flux.is_empty() {
+    let substitutes = |s: &Substitution| !s.vars.is_empty() || !s.from.is_empty();
+    let any = flux
+        .iter()
+        .any(|a| substitutes(&a.substitution) || substitutes(&a.child_substitution));
+    if !any {
         return;
     }
-    let vars: Vec<HashMap<String, String>> = flux
+    // Variables of each app, by its index in `gitops.apps`.
+    let vars: Vec<HashMap<String, String>> = gitops
+        .apps
         .iter()
-        .map(|app| variables(app, &flux, objects, files, parsed))
+        .map(|app| match app.tool {
+            Tool::Flux => variables(app, gitops, objects, files, parsed),
+            Tool::ArgoCd => HashMap::new(),
+        })
         .collect();
+    // Most files hold no variable: one look at each file's text spares the tree walks.
+    let has_var: Vec<bool> = files.iter().map(|f| f.text.contains("${")).collect();
     for inst in instances {
         let o = &objects[inst.object.0 as usize];
-        // Most objects hold no variable: a look at the file's text spares the tree walk.
-        if !files[o.file.0 as usize].text.contains("${") {
+        if !has_var[o.file.0 as usize] {
             continue;
         }
         let dir = match inst.build {
             Some(k) => model.get(k).dir.as_path(),
             None => files[o.file.0 as usize].dir(),
         };
-        let Some(app) = gitops.app_for(dir).filter(|a| a.tool == Tool::Flux) else {
-            continue;
-        };
-        let Some(i) = flux.iter().position(|a| std::ptr::eq(*a, app)) else {
+        let Some(i) = gitops.app_index_for(dir) else {
             continue;
         };
         let vars = &vars[i];
@@ -77,15 +84,16 @@ pub fn apply<'s>(
 /// child's own values come last and win).
 fn variables(
     app: &App,
-    flux: &[&App],
+    gitops: &GitOps,
     objects: &[Object],
     files: &[SourceFile],
     parsed: &[Parsed<'_>],
 ) -> HashMap<String, String> {
     let declared = files[objects[app.declared_in.0 as usize].file.0 as usize].dir();
-    let mut subs: Vec<&Substitution> = flux
-        .iter()
-        .filter(|p| declared.starts_with(&p.path) && !std::ptr::eq(**p, app))
+    let mut subs: Vec<&Substitution> = gitops
+        .apps_above(declared)
+        .into_iter()
+        .filter(|p| p.tool == Tool::Flux && !std::ptr::eq(*p, app))
         .map(|p| &p.child_substitution)
         .collect();
     subs.push(&app.substitution);

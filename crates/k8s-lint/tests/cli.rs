@@ -215,3 +215,35 @@ fn human_output_shows_snippets_with_character_columns() {
     .unwrap();
     assert_eq!(stdout(&o), expected);
 }
+
+/// A configured level replaces a rule's severity also where the rule raised it (here, for an
+/// old Kubernetes version), but never raises what the rule softened.
+#[test]
+fn configured_levels_replace_raised_severities() {
+    let case = fixtures().join("ingress-class-both-set/fires-same-class");
+    let out = |args: &[&str]| stdout(&run(&case, args));
+    assert!(
+        out(&["--format", "compact", "--kubernetes-version", "1.25"])
+            .contains(": error[ingress-class-both-set]")
+    );
+    assert!(out(&[
+        "--format",
+        "compact",
+        "--kubernetes-version",
+        "1.25",
+        "--rule",
+        "ingress-class-both-set=info"
+    ])
+    .contains(": info[ingress-class-both-set]"));
+    let info = fixtures().join("ingress-service-missing/info-remote-base");
+    let o = stdout(&run(
+        &info,
+        &[
+            "--format",
+            "compact",
+            "--rule",
+            "ingress-service-missing=error",
+        ],
+    ));
+    assert!(o.contains(": info[ingress-service-missing]"), "{o}");
+}

@@ -273,6 +273,21 @@ impl Model {
             && (Path::new(&e.text).is_absolute() || !e.path.starts_with(&self.repo_top))
     }
 
+    /// The namespace an object of a file in `dir` would get if its nearest kustomization listed
+    /// it (that kustomization's `namespace:`), else `own`: for files nothing deploys.
+    pub fn namespace_if_listed<'p>(
+        &self,
+        dir: &Path,
+        parsed: &'p [Parsed<'_>],
+        own: Option<&'p str>,
+    ) -> Option<&'p str> {
+        self.enclosing(dir)
+            .and_then(|k| self.get(k).root(parsed))
+            .and_then(|r| r.get("namespace"))
+            .and_then(Node::as_str)
+            .or(own)
+    }
+
     /// The nearest kustomization at or above `dir`, if any.
     pub fn enclosing(&self, mut dir: &Path) -> Option<KustId> {
         loop {

@@ -42,7 +42,11 @@ impl Rule for ConfigRefMissing {
         // One finding per missing object, at its first reference, with every other place
         // that needs it as a related span.
         let mut missing: Vec<(InstId, Ref, Resolution, Vec<Span>)> = Vec::new();
-        let mut seen: HashMap<(&'static str, Option<String>, String), usize> = HashMap::new();
+        type Key = (
+            &'static str,
+            (Option<String>, Option<crate::kustomize::KustId>, String),
+        );
+        let mut seen: HashMap<Key, usize> = HashMap::new();
         for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
@@ -51,11 +55,7 @@ impl Rule for ConfigRefMissing {
                 continue;
             }
             for r in refs(spec, path) {
-                let key = (
-                    r.kind,
-                    cx.index.namespace(id).map(String::from),
-                    r.name.clone(),
-                );
+                let key = (r.kind, super::object_key(cx, id, &r.name));
                 if let Some(&i) = seen.get(&key) {
                     let span = span_at(cx.root(id), &r.path);
                     if missing[i].0 != id || !missing[i].3.contains(&span) {

@@ -64,7 +64,7 @@ impl Rule for IngressServiceMissing {
                 ));
                 let absence = format!("{subject}, which no manifest here defines{where_}");
                 if let Some(f) = found.judge(f, &absence) {
-                    let key = (cx.index.namespace(id).map(String::from), name.clone());
+                    let key = super::object_key(cx, id, name);
                     found_missing.push((key, f));
                 }
             }

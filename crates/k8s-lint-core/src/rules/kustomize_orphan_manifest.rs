@@ -161,6 +161,14 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
     let str_at = |n: &Node<'_>, p: &str| n.at(p).and_then(Node::as_str).map(String::from);
     for o in cx.objects_of(file) {
         let root = o.root(cx.parsed);
+        // Only what would share its namespace once listed is wiring.
+        let ns =
+            cx.model
+                .namespace_if_listed(cx.file(file).dir(), cx.parsed, o.namespace.as_deref());
+        let here = |i: InstId| match (ns, cx.index.namespace(i)) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
         let labels_of = |path: &str| -> BTreeMap<String, String> {
             root.at(path)
                 .and_then(Node::as_map)
@@ -182,7 +190,9 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
             }
             cx.index
                 .templates()
-                .find(|(_, t, _)| wanted.iter().all(|(k, v)| labels(t).get(k) == Some(v)))
+                .find(|&(i, t, _)| {
+                    here(i) && wanted.iter().all(|(k, v)| labels(t).get(k) == Some(v))
+                })
                 .map(|(i, _, _)| i)
         };
         let found = match (o.group(), o.kind.as_str()) {
@@ -190,7 +200,11 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                 let mut names = Vec::new();
                 collect_backend_services(root, &mut names);
                 names.iter().find_map(|n| {
-                    let i = *cx.index.named("", "Service", n).first()?;
+                    let i = *cx
+                        .index
+                        .named("", "Service", n)
+                        .iter()
+                        .find(|&&i| here(i))?;
                     Some((i, format!("routes to deployed {}", cx.describe(i))))
                 })
             }
@@ -225,16 +239,19 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                     .unwrap_or_default();
                 cx.index
                     .named(&group, &kind, &n)
-                    .first()
+                    .iter()
+                    .find(|&&i| here(i))
                     .map(|&i| (i, format!("scales deployed {}", cx.describe(i))))
             }
             ("", "ConfigMap" | "Secret" | "ServiceAccount" | "PersistentVolumeClaim") => cx
                 .index
                 .templates()
                 .find(|&(i, _, _)| {
-                    cx.root(i)
-                        .get("spec")
-                        .is_some_and(|spec| mentions(spec, &o.name))
+                    here(i)
+                        && cx
+                            .root(i)
+                            .get("spec")
+                            .is_some_and(|spec| mentions(spec, &o.name))
                 })
                 .map(|(i, _, _)| (i, format!("deployed {} uses it", cx.describe(i)))),
             _ => {
@@ -251,6 +268,7 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                         .of_kind("", "Service")
                         .iter()
                         .copied()
+                        .filter(|&s| here(s))
                         .find_map(|s| {
                             let View::Service(svc) = cx.index.view(s) else {
                                 return None;

@@ -30,7 +30,8 @@ impl Rule for ManifestFieldType {
                 .text
                 .get(span.range())
                 .unwrap_or_default();
-            if crate::placeholder::is_placeholder(value) {
+            let scalar = !value.contains('\n') && !value.contains(": ");
+            if scalar && crate::placeholder::is_placeholder(value) {
                 continue;
             }
             let path = err.path();

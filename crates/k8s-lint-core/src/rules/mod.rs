@@ -221,6 +221,22 @@ pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Opti
     readable.then_some(selected)
 }
 
+/// What identifies a missing object for `one_per_object`: its namespace and name, and where the
+/// namespace is unknown the build too (another build may well define it).
+pub(crate) fn object_key(
+    cx: &Ctx<'_, '_>,
+    from: InstId,
+    name: &str,
+) -> (Option<String>, Option<crate::kustomize::KustId>, String) {
+    let ns = cx.index.namespace(from).map(String::from);
+    let build = if ns.is_none() {
+        cx.index.inst(from).build
+    } else {
+        None
+    };
+    (ns, build, name.to_string())
+}
+
 /// One finding per missing object: of the findings keyed by the object they miss (namespace
 /// and name), the first stays, and each later one becomes a related span of it, labelled
 /// `also`. A finding's severity and message stay those of the first reference.
@@ -234,8 +250,14 @@ pub(crate) fn one_per_object<K: std::hash::Hash + Eq>(
     for (key, f) in findings {
         match first.get(&key) {
             Some(&i) => {
-                let span = f.primary.span;
                 let kept = &mut out[start + i];
+                // The loudest reference leads: a warning is not folded into another's info.
+                let f = if f.severity > kept.severity {
+                    std::mem::replace(kept, f)
+                } else {
+                    f
+                };
+                let span = f.primary.span;
                 if kept.primary.span != span && !kept.related.iter().any(|l| l.span == span) {
                     kept.related.push(crate::finding::Label {
                         span,

@@ -57,7 +57,7 @@ impl Rule for ServiceAccountMissing {
             );
             let f = finding(cx, id, path, field, name, &defined_here);
             if let Some(f) = found.judge(f, &absence) {
-                missing.push(((ns.map(String::from), name.clone()), f));
+                missing.push((super::object_key(cx, id, name), f));
             }
         }
         super::one_per_object(missing, "also runs as it here", out);
