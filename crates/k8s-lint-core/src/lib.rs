@@ -211,27 +211,15 @@ where
         }
         .build_all(|i| model.in_kustomize_tree(files[i].dir(), &gitops));
         if deploy {
-            apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
-            substitute::apply(
-                &mut built.instances,
-                &gitops,
-                &model,
-                files,
-                &objects,
-                &parsed,
-            );
+            let deploy = |instances: &mut [kustomize::build::Instance<'s>], gitops: &GitOps| {
+                apply_gitops_namespaces(instances, gitops, &model, files, &objects);
+                substitute::apply(instances, gitops, &model, files, &objects, &parsed);
+            };
+            deploy(&mut built.instances, &gitops);
             // A Flux path that was a variable is known now: its app deploys another directory,
             // with its own namespace and variables.
             if gitops.substitute_paths(&built.instances, &objects, &parsed, &bases) {
-                apply_gitops_namespaces(&mut built.instances, &gitops, &model, files, &objects);
-                substitute::apply(
-                    &mut built.instances,
-                    &gitops,
-                    &model,
-                    files,
-                    &objects,
-                    &parsed,
-                );
+                deploy(&mut built.instances, &gitops);
             }
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
