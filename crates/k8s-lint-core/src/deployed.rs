@@ -211,6 +211,21 @@ impl Walk<'_, '_> {
             apps: HashSet::new(),
             objects: HashSet::from([apps[root].declared_in]),
         };
+        // The apps each object declares, found once rather than per instance.
+        let mut declares: HashMap<crate::object::ObjectId, Vec<usize>> = HashMap::new();
+        for (j, a) in apps.iter().enumerate() {
+            declares.entry(a.declared_in).or_default().push(j);
+        }
+        let kinds = [
+            ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+            ("argoproj.io", "Application"),
+            ("argoproj.io", "ApplicationSet"),
+        ];
+        // Each GitOps instance is looked at until it is found deployed, then never again.
+        let mut pending: Vec<(crate::index::InstId, &str)> = kinds
+            .iter()
+            .flat_map(|&(g, k)| self.index.of_kind(g, k).iter().map(move |&id| (id, k)))
+            .collect();
         let mut queue = vec![root];
         while let Some(i) = queue.pop() {
             if !reached.apps.insert(i) {
@@ -242,34 +257,27 @@ impl Walk<'_, '_> {
                 None => {}
             }
             // The apps that those builds, or the plain files of the path, deploy.
-            let kinds = [
-                ("kustomize.toolkit.fluxcd.io", "Kustomization"),
-                ("argoproj.io", "Application"),
-                ("argoproj.io", "ApplicationSet"),
-            ];
-            for (group, kind) in kinds {
-                for &id in self.index.of_kind(group, kind) {
-                    let inst = self.index.inst(id);
-                    let dir =
-                        self.files[self.objects[inst.object.0 as usize].file.0 as usize].dir();
-                    let deployed_here = match inst.build {
-                        Some(b) => reached.roots.contains(&b),
-                        None => dir == app.path || (app.recurse && dir.starts_with(&app.path)),
-                    };
-                    if !deployed_here {
-                        continue;
-                    }
-                    reached.objects.insert(inst.object);
-                    let children: Vec<usize> = (0..apps.len())
-                        .filter(|&j| apps[j].declared_in == inst.object)
-                        .collect();
-                    // An ApplicationSet whose paths are generated deploys what we cannot list.
-                    if kind == "ApplicationSet" && children.is_empty() {
-                        return None;
-                    }
-                    queue.extend(children);
+            let mut still = Vec::with_capacity(pending.len());
+            for (id, kind) in pending {
+                let inst = self.index.inst(id);
+                let dir = self.files[self.objects[inst.object.0 as usize].file.0 as usize].dir();
+                let deployed_here = match inst.build {
+                    Some(b) => reached.roots.contains(&b),
+                    None => dir == app.path || (app.recurse && dir.starts_with(&app.path)),
+                };
+                if !deployed_here {
+                    still.push((id, kind));
+                    continue;
                 }
+                reached.objects.insert(inst.object);
+                let children = declares.get(&inst.object).map_or(&[][..], Vec::as_slice);
+                // An ApplicationSet whose paths are generated deploys what we cannot list.
+                if kind == "ApplicationSet" && children.is_empty() {
+                    return None;
+                }
+                queue.extend(children.iter().copied());
             }
+            pending = still;
         }
         Some(reached)
     }
