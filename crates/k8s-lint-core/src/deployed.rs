@@ -18,7 +18,7 @@ use crate::gitops::{App, GitOps, Tool};
 use crate::index::Index;
 use crate::kustomize::{KustId, Model, Role, Target};
 use crate::object::Object;
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{FileId, SourceFile};
 
 /// The kustomize roots nothing deploys, when the repository says what is deployed.
 pub struct Unreached {
@@ -146,8 +146,6 @@ impl Unreached {
         for (i, rules) in folded {
             let (k, _) = &self.roots[i];
             let kust = model.get(*k);
-            let text = &files[kust.file.0 as usize].text;
-            let end = text.find(['\n', '\r']).unwrap_or(text.len());
             let shown = &files[kust.file.0 as usize].display;
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in &rules {
@@ -168,7 +166,7 @@ impl Unreached {
                     list.join(", ")
                 ),
                 primary: Label {
-                    span: Span::new(kust.file, 0, end),
+                    span: crate::source::line_from(kust.file, &files[kust.file.0 as usize].text, 0),
                     message: "not deployed".into(),
                 },
                 related: Vec::new(),

@@ -168,10 +168,7 @@ impl<'s> Index<'s> {
 
     /// Two namespaces match when equal; an unknown one is decided at apply time and matches any.
     pub fn same_namespace(&self, a: InstId, b: InstId) -> bool {
-        match (self.namespace(a), self.namespace(b)) {
-            (Some(x), Some(y)) => x == y,
-            _ => true,
-        }
+        namespaces_match(self.namespace(a), self.namespace(b))
     }
 
     /// Every instance of a kind, e.g. `("networking.k8s.io", "IngressClass")`.
@@ -232,6 +229,14 @@ fn lookup3<'m>(map: &'m ByName, a: &str, b: &str, c: &str) -> &'m [InstId] {
         .and_then(|m| m.get(b))
         .and_then(|m| m.get(c))
         .map_or(&[], Vec::as_slice)
+}
+
+/// Two namespaces match when equal; an unknown one is decided at apply time and matches any.
+pub fn namespaces_match(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    }
 }
 
 pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {

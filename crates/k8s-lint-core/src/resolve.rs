@@ -35,7 +35,7 @@ use crate::object::{Object, ObjectId};
 use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
 use crate::selector::{Requirement, Selector};
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{line_from, SourceFile, Span};
 use crate::yaml::{Node, Value};
 
 /// What the repository says about the object a reference names.
@@ -499,11 +499,7 @@ impl<'a, 's> Ctx<'a, 's> {
             let its = self
                 .model
                 .namespace_if_listed(dir, self.parsed, o.namespace.as_deref());
-            let could_be_here = match (ns, its) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            };
-            if !could_be_here || !matches(o) {
+            if !crate::index::namespaces_match(ns, its) || !matches(o) {
                 return None;
             }
             let root = o.root(self.parsed);
@@ -692,7 +688,7 @@ impl<'a, 's> Ctx<'a, 's> {
         Some(Unknowable {
             source: Source::Unparsed,
             reason: format!("`{}`, which does not parse, may define it", shown.display),
-            at: Some((first_line(shown, *file), "does not parse".into())),
+            at: Some((line_from(*file, &shown.text, 0), "does not parse".into())),
             likely: false,
         })
     }
@@ -880,12 +876,6 @@ impl<'a, 's> Ctx<'a, 's> {
             likely: false,
         })
     }
-}
-
-/// The first line of a file, for a related span on a whole file.
-fn first_line(file: &SourceFile, id: FileId) -> Span {
-    let end = file.text.find(['\n', '\r']).unwrap_or(file.text.len());
-    Span::new(id, 0, end)
 }
 
 fn unknowable(source: Source, reason: String, at: Option<(Span, String)>) -> Resolution {

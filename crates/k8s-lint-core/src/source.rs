@@ -188,6 +188,16 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The rest of the line from `offset` (a byte offset on a character boundary) in `text`: for
+/// findings about a whole file or document, which point at its first line.
+pub fn line_from(file: FileId, text: &str, offset: usize) -> Span {
+    let end = text
+        .get(offset..)
+        .and_then(|rest| rest.find(['\n', '\r']))
+        .map_or(text.len(), |n| offset + n);
+    Span::new(file, offset, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
 use crate::resolve::mentions;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{line_from, FileId, SourceFile, Span};
 use crate::yaml::Node;
 
 pub struct KustomizeOrphanManifest;
@@ -72,7 +72,7 @@ fn contents(cx: &Ctx<'_, '_>, file: FileId) -> String {
 
 fn primary(cx: &Ctx<'_, '_>, file: FileId) -> Span {
     let root = cx.objects_of(file)[0].root(cx.parsed);
-    first_line(file, &cx.file(file).text, root.span.start as usize)
+    line_from(file, &cx.file(file).text, root.span.start as usize)
 }
 
 /// A file next to files (or a kustomization) that kustomize does read: the entry is evidently
@@ -143,7 +143,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     let resources = kust
         .root(cx.parsed)
         .and_then(|r| r.entry("resources"))
-        .map_or(first_line(kust.file, &kfile.text, 0), |e| e.key.span);
+        .map_or(line_from(kust.file, &kfile.text, 0), |e| e.key.span);
     f.related(resources, format!("`{rel}` is missing from this list"))
         .related(wire_span, wire)
         .help(format!(
@@ -165,10 +165,7 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
         let ns =
             cx.model
                 .namespace_if_listed(cx.file(file).dir(), cx.parsed, o.namespace.as_deref());
-        let here = |i: InstId| match (ns, cx.index.namespace(i)) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
+        let here = |i: InstId| crate::index::namespaces_match(ns, cx.index.namespace(i));
         let labels_of = |path: &str| -> BTreeMap<String, String> {
             root.at(path)
                 .and_then(Node::as_map)
@@ -486,14 +483,6 @@ fn is_local_config(cx: &Ctx<'_, '_>, o: &crate::object::Object) -> bool {
         .and_then(|a| a.get("config.kubernetes.io/local-config"))
         .and_then(|v| v.scalar_text())
         == Some("true")
-}
-
-/// The line holding `offset`, from `offset` to its end.
-fn first_line(file: FileId, text: &str, offset: usize) -> Span {
-    let end = text[offset..]
-        .find(['\n', '\r'])
-        .map_or(text.len(), |n| offset + n);
-    Span::new(file, offset, end)
 }
 
 /// A commented-out entry naming `file`, or a directory holding it, in any kustomization.

@@ -344,9 +344,7 @@ pub(crate) fn kust_dir_display(cx: &Ctx<'_, '_>, k: &Kustomization) -> String {
 
 /// The first line of a file (for findings about a whole file).
 pub(crate) fn first_line(cx: &Ctx<'_, '_>, file: FileId) -> Span {
-    let text = &cx.file(file).text;
-    let end = text.find(['\n', '\r']).unwrap_or(text.len());
-    Span::new(file, 0, end)
+    crate::source::line_from(file, &cx.file(file).text, 0)
 }
 
 /// `dir/text` as shown, with `.` and `..` resolved where the shown path allows.
