@@ -31,7 +31,7 @@ fn sample() -> tempfile::TempDir {
         ("orphan", "kustomize-orphan-manifest/fires-unlisted-file"),
         (
             "undeclared",
-            "service-target-port-undeclared/fires-numeric-not-declared",
+            "service-target-port-undeclared/fires-defaulted-target-port",
         ),
     ] {
         copy(
@@ -198,7 +198,7 @@ fn github_annotations_and_step_summary() {
         "::error file=port/ingress.yaml,line=18,endLine=18,col=27,endColumn=31,title=k8s-lint (ingress-service-port-missing)::Ingress `shop/web` routes to port 8080 of Service `web`, which has no such port"
     );
     assert!(lines[2].ends_with("%0A  help: use a Service `port` (80): an Ingress targets the Service port, not the targetPort or container port"));
-    assert!(lines[3].starts_with("::warning file=undeclared/service.yaml,line=12,endLine=12,col=19,endColumn=23,title=k8s-lint (service-target-port-undeclared)::"));
+    assert!(lines[3].starts_with("::warning file=undeclared/service.yaml,line=11,endLine=11,col=13,endColumn=15,title=k8s-lint (service-target-port-undeclared)::"));
     assert!(lines[0].starts_with("::notice file=orphan/k8s/extra/pdb.yaml,line=1,endLine=1,col=1,endColumn=22,title=k8s-lint (kustomize-orphan-manifest)::"));
     assert_eq!(lines.len(), 5);
     assert_eq!(

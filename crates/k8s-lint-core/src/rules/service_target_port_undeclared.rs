@@ -14,8 +14,10 @@ pub struct ServiceTargetPortUndeclared;
 
 static META: RuleMeta = RuleMeta {
     id: "service-target-port-undeclared",
-    // Declared ports are informational to Kubernetes, but pods that declare their ports and
-    // none of them is the target are far more often a wrong number than an undeclared listener.
+    // Declared ports are informational to Kubernetes, but a defaulted targetPort (the author
+    // wrote only `port`) that none of the pods' declared ports is, is far more often a
+    // forgotten `targetPort` than an undeclared listener. An explicit number is the author's
+    // statement about the process: that one is only an info.
     severity: Severity::Warning,
     summary:
         "A numeric Service targetPort is not among the container ports the selected pods declare.",
@@ -82,17 +84,23 @@ impl Rule for ServiceTargetPortUndeclared {
                 } else {
                     "targetPort (defaulted to port)"
                 };
+                let finding = Finding::new(
+                    &META,
+                    span,
+                    format!(
+                        "{} port {} sends to {what} {n}, which the selected pods do not declare (they declare {}); this still works if the process listens on {n}",
+                        cx.describe(id),
+                        port.port,
+                        list.join(", ")
+                    ),
+                );
+                let finding = if explicit {
+                    finding.severity(Severity::Info)
+                } else {
+                    finding
+                };
                 out.push(
-                    Finding::new(
-                        &META,
-                        span,
-                        format!(
-                            "{} port {} sends to {what} {n}, which the selected pods do not declare (they declare {}); this still works if the process listens on {n}",
-                            cx.describe(id),
-                            port.port,
-                            list.join(", ")
-                        ),
-                    )
+                    finding
                     .label("not a declared containerPort")
                     .related(decl_span, format!("{} declares its ports here", cx.describe(decl_inst)))
                     .help(format!(
