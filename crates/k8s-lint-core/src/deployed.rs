@@ -1,14 +1,18 @@
-//! What the repository's GitOps entry points deploy. When they evidently describe the whole
-//! cluster, kustomize roots that no entry point reaches (archives, parked apps) are not
-//! deployed, and their findings fold into one info per root.
+//! What the repository deploys, and the kustomize roots it evidently parks: their findings
+//! fold into one info per root.
 //!
-//! Evidence of a whole-cluster description: Flux's sync root (the `Kustomization` named
-//! `flux-system` in namespace `flux-system` that syncs `GitRepository/flux-system`, deployed from
-//! this repository), or an Argo CD app of apps from which every Application of the repository
-//! is reached. From the root, every app its builds and directories deploy is followed,
-//! transitively, and each must sync the root's source at a path here. Without such a root
-//! (plain kustomize, entry points elsewhere, generated paths), nothing is folded: losing a real
-//! finding is worse than keeping a parked one.
+//! Two kinds of evidence park a root:
+//! - **The GitOps entry points describe the whole cluster** and none reaches it. Evidence of a
+//!   whole-cluster description: Flux's sync root (the `Kustomization` named `flux-system` in
+//!   namespace `flux-system` that syncs `GitRepository/flux-system`, deployed from this
+//!   repository), or an Argo CD app of apps from which every Application of the repository is
+//!   reached. From the root, every app its builds and directories deploy is followed,
+//!   transitively, and each must sync the root's source at a path here. Without such a root
+//!   (plain kustomize, entry points elsewhere, generated paths), nothing is parked this way:
+//!   losing a real finding is worse than keeping a parked one.
+//! - **Its only mention is a commented-out entry** of another kustomization (`#- ../webhook`,
+//!   the kubebuilder scaffold's optional parts), and no GitOps app points at it: the author
+//!   turned it off, as for a commented-out file (see `kustomize-orphan-manifest`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -18,18 +22,39 @@ use crate::gitops::{App, GitOps, Tool};
 use crate::index::Index;
 use crate::kustomize::{KustId, Model, Role, Target};
 use crate::object::Object;
-use crate::source::{FileId, SourceFile};
+use crate::source::{FileId, SourceFile, Span};
 
-/// The kustomize roots nothing deploys, when the repository says what is deployed.
+/// The kustomize roots the repository evidently does not deploy.
 pub struct Unreached {
-    /// Each unreached root and the files only it (and other unreached roots) builds.
-    roots: Vec<(KustId, HashSet<FileId>)>,
-    sync_root: String,
+    roots: Vec<Parked>,
+}
+
+/// One parked root: the files only it (and other parked roots) builds, and why it is parked.
+struct Parked {
+    root: KustId,
+    only: HashSet<FileId>,
+    why: Why,
+}
+
+enum Why {
+    /// No app reachable from this sync root (or app of apps) deploys it.
+    NotReached { sync_root: String },
+    /// A commented-out entry of another kustomization is its only mention.
+    CommentedOut { at: Span, shown: String },
+}
+
+impl Why {
+    /// The rule whose note the folded findings become (and whose level turns folding off).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Why::NotReached { .. } => "gitops-path-missing",
+            Why::CommentedOut { .. } => "kustomize-orphan-manifest",
+        }
+    }
 }
 
 impl Unreached {
-    /// `None` when the entry points do not evidently describe the whole cluster: then nothing
-    /// can be called parked.
+    /// `None` when no root is evidently parked.
     pub fn new(
         model: &Model,
         gitops: &GitOps,
@@ -44,84 +69,71 @@ impl Unreached {
             files,
             roots: model.roots(),
         };
-        let uses = |tool| gitops.apps.iter().any(|a| a.tool == tool);
-        let (apps, reached, root) = match (uses(Tool::Flux), uses(Tool::ArgoCd)) {
-            (true, false) => {
-                let apps: Vec<&App> = gitops.apps.iter().collect();
-                // One sync root per cluster (clusters/production, clusters/staging): what any
-                // of them deploys is deployed.
-                let sync_roots: Vec<usize> = (0..apps.len())
-                    .filter(|&i| {
-                        apps[i].path.starts_with(&model.repo_top)
-                            && is_sync_root(apps[i], objects, index)
-                    })
-                    .collect();
-                let root = *sync_roots.first()?;
-                let mut reached = walk.reach(&apps, root)?;
-                for &other in &sync_roots[1..] {
-                    let more = walk.reach(&apps, other)?;
-                    reached.roots.extend(more.roots);
-                    reached.apps.extend(more.apps);
-                    reached.objects.extend(more.objects);
+        let mut parked: Vec<(KustId, Why)> = Vec::new();
+        // What the whole-cluster entry points deploy, when there are any.
+        let reached = not_reached(&walk, gitops).map(|(reached, sync_root)| {
+            for &k in &walk.roots {
+                if !reached.contains(&k) {
+                    parked.push((
+                        k,
+                        Why::NotReached {
+                            sync_root: sync_root.clone(),
+                        },
+                    ));
                 }
-                (apps, reached, root)
             }
-            (false, true) => {
-                let apps: Vec<&App> = gitops.apps.iter().collect();
-                // The app of apps: one from which every Application of the repository is
-                // reached.
-                let all: HashSet<_> = index
-                    .of_kind("argoproj.io", "Application")
-                    .iter()
-                    .map(|&i| index.inst(i).object)
-                    .collect();
-                // Candidates: Applications that no other app's directory holds.
-                let held = |r: usize| {
-                    let o = &objects[apps[r].declared_in.0 as usize];
-                    let dir = files[o.file.0 as usize].dir();
-                    apps.iter()
-                        .enumerate()
-                        .any(|(j, a)| j != r && dir.starts_with(&a.path))
-                };
-                let (root, reached) = (0..apps.len()).filter(|&r| !held(r)).find_map(|r| {
-                    let reached = walk.reach(&apps, r)?;
-                    // An app *of apps*: one lone Application (an example) says nothing about
-                    // the rest of the repository.
-                    let of_apps = reached.objects.len() > 1;
-                    (of_apps && all.is_subset(&reached.objects)).then_some((r, reached))
-                })?;
-                (apps, reached, root)
+            reached
+        });
+        for &k in &walk.roots {
+            let kust = model.get(k);
+            if parked.iter().any(|(p, _)| *p == k)
+                || reached.as_ref().is_some_and(|r| r.contains(&k))
+                || !gitops.apps_above(&kust.dir).is_empty()
+            {
+                continue;
             }
-            _ => return None,
-        };
-        let unreached: Vec<KustId> = walk
-            .roots
-            .iter()
-            .copied()
-            .filter(|k| !reached.roots.contains(k))
-            .collect();
-        if unreached.is_empty() {
+            let comment = model.kusts.iter().find_map(|other| {
+                let (_, span) = other.commented.iter().find(|(p, _)| *p == kust.dir)?;
+                Some((*span, files[other.file.0 as usize].display.clone()))
+            });
+            if let Some((at, shown)) = comment {
+                parked.push((k, Why::CommentedOut { at, shown }));
+            }
+        }
+        if parked.is_empty() {
             return None;
         }
-        let reached_files = files_of(model, index, objects, &reached.roots);
-        let roots = unreached
+        let live: HashSet<KustId> = match &reached {
+            Some(r) => r.clone(),
+            None => walk.roots.iter().copied().collect(),
+        }
+        .into_iter()
+        .filter(|k| !parked.iter().any(|(p, _)| p == k))
+        .collect();
+        let live_files = files_of(model, index, objects, &live);
+        let roots = parked
             .into_iter()
-            .map(|k| {
-                let only: HashSet<FileId> = files_of(model, index, objects, &HashSet::from([k]))
-                    .into_iter()
-                    .filter(|f| !reached_files.contains(f))
-                    .collect();
-                (k, only)
+            .map(|(root, why)| {
+                let only: HashSet<FileId> =
+                    files_of(model, index, objects, &HashSet::from([root]))
+                        .into_iter()
+                        .filter(|f| !live_files.contains(f))
+                        .collect();
+                Parked { root, only, why }
             })
             .collect();
-        Some(Unreached {
-            roots,
-            sync_root: apps[root].declared_by.clone(),
-        })
+        Some(Unreached { roots })
     }
 
-    /// Replace the findings of unreached roots by one info per root that says what it holds.
-    pub fn fold(&self, findings: &mut Vec<Finding>, model: &Model, files: &[SourceFile]) {
+    /// Replace the findings of parked roots by one info per root that says what it holds.
+    /// `folds(rule)`: whether the rule that owns the note is on (else that kind is not folded).
+    pub fn fold(
+        &self,
+        findings: &mut Vec<Finding>,
+        model: &Model,
+        files: &[SourceFile],
+        folds: impl Fn(&str) -> bool,
+    ) {
         let mut folded: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
         findings.retain(|f| {
             if f.suppressed.is_some() {
@@ -132,10 +144,11 @@ impl Unreached {
             let around = model
                 .enclosing(files[file.0 as usize].dir())
                 .map(|k| model.get(k).file);
-            let of_root = |only: &HashSet<FileId>| {
-                only.contains(&file) || around.is_some_and(|k| only.contains(&k))
+            let of_root = |p: &Parked| {
+                folds(p.why.rule())
+                    && (p.only.contains(&file) || around.is_some_and(|k| p.only.contains(&k)))
             };
-            match self.roots.iter().position(|(_, only)| of_root(only)) {
+            match self.roots.iter().position(of_root) {
                 Some(i) => {
                     folded.entry(i).or_default().push(f.rule);
                     false
@@ -144,37 +157,105 @@ impl Unreached {
             }
         });
         for (i, rules) in folded {
-            let (k, _) = &self.roots[i];
-            let kust = model.get(*k);
+            let parked = &self.roots[i];
+            let kust = model.get(parked.root);
             let shown = &files[kust.file.0 as usize].display;
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in &rules {
                 *counts.entry(r).or_default() += 1;
             }
             let list: Vec<String> = counts.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+            let count = match rules.len() {
+                1 => "1 finding there is".to_string(),
+                n => format!("{n} findings there are"),
+            };
+            let (because, help, related) = match &parked.why {
+                Why::NotReached { sync_root } => (
+                    format!("nothing reachable from {sync_root} deploys it"),
+                    "if it should be deployed, point a Flux Kustomization or an Argo CD Application at it; to see its findings, lint its directory on its own",
+                    Vec::new(),
+                ),
+                Why::CommentedOut { at, shown } => (
+                    format!("its only mention is a commented-out entry in {shown}"),
+                    "if it should be deployed, uncomment the entry; to see its findings, lint its directory on its own",
+                    vec![Label {
+                        span: *at,
+                        message: "commented-out entry".into(),
+                    }],
+                ),
+            };
             findings.push(Finding {
-                rule: "gitops-path-missing",
+                rule: parked.why.rule(),
                 severity: Severity::Info,
                 message: format!(
-                    "`{shown}` is not deployed: nothing reachable from {} deploys it, so {} there {} not reported ({})",
-                    self.sync_root,
-                    match rules.len() {
-                        1 => "1 finding".to_string(),
-                        n => format!("{n} findings"),
-                    },
-                    if rules.len() == 1 { "is" } else { "are" },
+                    "`{shown}` is not deployed: {because}, so {count} not reported ({})",
                     list.join(", ")
                 ),
                 primary: Label {
                     span: crate::source::line_from(kust.file, &files[kust.file.0 as usize].text, 0),
                     message: "not deployed".into(),
                 },
-                related: Vec::new(),
-                help: Some("if it should be deployed, point a Flux Kustomization or an Argo CD Application at it; to see its findings, lint its directory on its own".into()),
+                related,
+                help: Some(help.into()),
                 suppressed: None,
             });
         }
     }
+}
+
+/// The roots the repository's whole-cluster entry points deploy, and the name of the entry
+/// point, when there is one.
+fn not_reached(walk: &Walk<'_, '_>, gitops: &GitOps) -> Option<(HashSet<KustId>, String)> {
+    let (model, index, objects, files) = (walk.model, walk.index, walk.objects, walk.files);
+    let uses = |tool| gitops.apps.iter().any(|a| a.tool == tool);
+    let apps: Vec<&App> = gitops.apps.iter().collect();
+    let (reached, root) = match (uses(Tool::Flux), uses(Tool::ArgoCd)) {
+        (true, false) => {
+            // One sync root per cluster (clusters/production, clusters/staging): what any of
+            // them deploys is deployed.
+            let sync_roots: Vec<usize> = (0..apps.len())
+                .filter(|&i| {
+                    apps[i].path.starts_with(&model.repo_top)
+                        && is_sync_root(apps[i], objects, index)
+                })
+                .collect();
+            let root = *sync_roots.first()?;
+            let mut reached = walk.reach(&apps, root)?;
+            for &other in &sync_roots[1..] {
+                let more = walk.reach(&apps, other)?;
+                reached.roots.extend(more.roots);
+                reached.apps.extend(more.apps);
+                reached.objects.extend(more.objects);
+            }
+            (reached, root)
+        }
+        (false, true) => {
+            // The app of apps: one from which every Application of the repository is reached.
+            let all: HashSet<_> = index
+                .of_kind("argoproj.io", "Application")
+                .iter()
+                .map(|&i| index.inst(i).object)
+                .collect();
+            // Candidates: Applications that no other app's directory holds.
+            let held = |r: usize| {
+                let o = &objects[apps[r].declared_in.0 as usize];
+                let dir = files[o.file.0 as usize].dir();
+                apps.iter()
+                    .enumerate()
+                    .any(|(j, a)| j != r && dir.starts_with(&a.path))
+            };
+            let (root, reached) = (0..apps.len()).filter(|&r| !held(r)).find_map(|r| {
+                let reached = walk.reach(&apps, r)?;
+                // An app *of apps*: one lone Application (an example) says nothing about the
+                // rest of the repository.
+                let of_apps = reached.objects.len() > 1;
+                (of_apps && all.is_subset(&reached.objects)).then_some((r, reached))
+            })?;
+            (reached, root)
+        }
+        _ => return None,
+    };
+    Some((reached.roots, apps[root].declared_by.clone()))
 }
 
 /// What a set of GitOps apps deploys: the kustomize roots, and the apps.

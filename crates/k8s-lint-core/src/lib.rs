@@ -352,7 +352,8 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
     }
-    // Parked kustomize roots of a repository whose GitOps entry points say what is deployed.
+    // Kustomize roots the repository evidently parks: not reached from GitOps entry points
+    // that say what is deployed, or only mentioned in a commented-out entry.
     let unreached = deployed::Unreached::new(
         &analysis.model,
         &analysis.gitops,
@@ -360,10 +361,10 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
         &analysis.objects,
         &loaded.files,
     );
-    // The folded note is gitops-path-missing's: turned off, nothing is folded.
-    let folding = rules::by_id("gitops-path-missing").and_then(|r| level_of(r, options));
-    if let (Some(u), Some(_)) = (unreached, folding) {
-        u.fold(&mut findings, &analysis.model, &loaded.files);
+    if let Some(u) = unreached {
+        // The folded note is a rule's: with that rule turned off, nothing is folded.
+        let folds = |id: &str| rules::by_id(id).and_then(|r| level_of(r, options)).is_some();
+        u.fold(&mut findings, &analysis.model, &loaded.files, folds);
     }
     if !options.no_suppressions && !options.show_suppressed {
         findings.retain(|f| f.suppressed.is_none());
