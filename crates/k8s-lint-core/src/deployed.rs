@@ -114,11 +114,10 @@ impl Unreached {
         let roots = parked
             .into_iter()
             .map(|(root, why)| {
-                let only: HashSet<FileId> =
-                    files_of(model, index, objects, &HashSet::from([root]))
-                        .into_iter()
-                        .filter(|f| !live_files.contains(f))
-                        .collect();
+                let only: HashSet<FileId> = files_of(model, index, objects, &HashSet::from([root]))
+                    .into_iter()
+                    .filter(|f| !live_files.contains(f))
+                    .collect();
                 Parked { root, only, why }
             })
             .collect();

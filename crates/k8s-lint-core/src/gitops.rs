@@ -94,17 +94,22 @@ pub struct HelmSource {
     pub target_namespace: Option<String>,
     /// Whether the target namespace is templated (an ApplicationSet): it may be any.
     pub any_namespace: bool,
-    /// The release name as the tool computes it, and the chart: charts name their objects
-    /// `<release>`, `<release>-<chart>` or after `fullnameOverride`.
-    pub release: String,
-    pub chart: String,
-    pub fullname: Option<String>,
+    pub names: HelmNames,
     /// The chart (or HelmRelease) that renders them, for messages.
     pub what: String,
     pub span: Span,
 }
 
-impl HelmSource {
+/// The release name as the tool computes it, and the chart: charts name their objects
+/// `<release>`, `<release>-<chart>` or after `fullnameOverride`.
+#[derive(Clone, Debug, Default)]
+pub struct HelmNames {
+    pub release: String,
+    pub chart: String,
+    pub fullname: Option<String>,
+}
+
+impl HelmNames {
     /// Whether an object called `name` looks like one this release renders.
     pub fn fits(&self, name: &str) -> bool {
         let release = !self.release.is_empty() && !self.release.contains("{{");
@@ -166,10 +171,12 @@ impl GitOps {
             object: id,
             any_namespace: false,
             target_namespace: target,
-            fullname: text(root, "spec.values.fullnameOverride"),
             what: format!("HelmRelease `{}` (chart `{chart}`)", o.name),
-            release,
-            chart,
+            names: HelmNames {
+                fullname: text(root, "spec.values.fullnameOverride"),
+                release,
+                chart,
+            },
             span: root
                 .at("spec.chart")
                 .or_else(|| root.at("spec.chartRef"))
@@ -190,16 +197,18 @@ impl GitOps {
                 object: id,
                 target_namespace: namespace.clone().filter(|_| !templated),
                 any_namespace: templated,
-                // An ApplicationSet's releases are named by its template (often templated).
-                release: text(source, "helm.releaseName").unwrap_or_else(|| {
-                    if o.kind == "ApplicationSet" {
-                        String::new()
-                    } else {
-                        o.name.clone()
-                    }
-                }),
-                fullname: None,
-                chart,
+                names: HelmNames {
+                    // An ApplicationSet's releases are named by its template (often templated).
+                    release: text(source, "helm.releaseName").unwrap_or_else(|| {
+                        if o.kind == "ApplicationSet" {
+                            String::new()
+                        } else {
+                            o.name.clone()
+                        }
+                    }),
+                    fullname: None,
+                    chart,
+                },
                 what,
                 span,
             };

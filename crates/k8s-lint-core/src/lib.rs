@@ -25,6 +25,7 @@ pub mod placeholder;
 pub mod resolve;
 pub mod rule;
 pub mod rules;
+pub mod scripts;
 pub mod selector;
 pub mod settings;
 pub mod source;
@@ -111,6 +112,8 @@ pub struct Stats {
 /// The result of a run: the files (for rendering spans) and the findings, sorted.
 #[derive(Debug)]
 pub struct Report {
+    /// Every file a span may point into: the manifests (`stats.files` of them), then the
+    /// scripts and doc pages read for their shell commands.
     pub files: Vec<SourceFile>,
     pub findings: Vec<Finding>,
     pub stats: Stats,
@@ -158,8 +161,10 @@ pub fn lint(options: &Options) -> Result<Report, LoadError> {
         skipped: loaded.skipped,
     };
     sort_findings(&mut findings, &loaded.files);
+    let mut files = loaded.files;
+    files.extend(loaded.scripts);
     Ok(Report {
-        files: loaded.files,
+        files,
         findings,
         stats,
     })
@@ -177,6 +182,7 @@ struct Analysis<'a, 's> {
     settings: &'a Settings,
     broken_files: Vec<FileId>,
     sources: resolve::Sources,
+    scripts: scripts::Scripts,
 }
 
 impl<'a, 's> Analysis<'a, 's>
@@ -224,11 +230,15 @@ where
         }
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
         let broken_files = broken_files(loaded, &parsed);
-        let sources = resolve::Sources::new(&index, &model, &gitops, &objects, &parsed);
+        // Scripts' file ids follow the manifests' (the report holds both, for related spans).
+        let scripts = scripts::Scripts::new(&loaded.scripts, files.len() as u32, &model.repo_top);
+        let sources =
+            resolve::Sources::new(&index, &model, &gitops, &objects, files, &parsed, &scripts);
         Analysis {
             loaded,
             broken_files,
             sources,
+            scripts,
             parsed,
             objects,
             model,
@@ -263,6 +273,7 @@ where
             ran,
             broken_files: &self.broken_files,
             sources: &self.sources,
+            scripts: &self.scripts,
             partial_view: !self.loaded.roots.contains(&self.model.repo_top),
         }
     }
@@ -363,7 +374,11 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
     );
     if let Some(u) = unreached {
         // The folded note is a rule's: with that rule turned off, nothing is folded.
-        let folds = |id: &str| rules::by_id(id).and_then(|r| level_of(r, options)).is_some();
+        let folds = |id: &str| {
+            rules::by_id(id)
+                .and_then(|r| level_of(r, options))
+                .is_some()
+        };
         u.fold(&mut findings, &analysis.model, &loaded.files, folds);
     }
     if !options.no_suppressions && !options.show_suppressed {

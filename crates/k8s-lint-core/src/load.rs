@@ -41,6 +41,9 @@ pub struct Loaded {
     /// The lint roots as absolute directories (a file root stands for its directory).
     pub roots: Vec<PathBuf>,
     pub files: Vec<SourceFile>,
+    /// Scripts and doc pages whose shell commands are read (see `scripts`); a problem
+    /// reading one is no finding.
+    pub scripts: Vec<SourceFile>,
     pub problems: Vec<(FileId, FileProblem)>,
     /// Helm templates and other files recognised but deliberately not parsed.
     pub skipped: usize,
@@ -67,6 +70,8 @@ struct Candidate {
     symlink: bool,
     /// What the walk already found wrong with it: it is not read.
     walk_error: Option<FileProblem>,
+    /// A script or doc page, read for its shell commands (see `scripts`), not a manifest.
+    script: bool,
 }
 
 /// Walk `roots` and read every manifest candidate.
@@ -176,6 +181,15 @@ pub fn load(
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
+    let (scripts, candidates): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.into_iter().partition(|c| c.script);
+    let scripts: Vec<SourceFile> = scripts
+        .into_par_iter()
+        .filter_map(|c| match read_one(FileId(0), c, cwd, max_size, &fence) {
+            (file, None, false) => Some(file),
+            _ => None,
+        })
+        .collect();
 
     let read: Vec<(SourceFile, Option<FileProblem>, bool)> = candidates
         .into_par_iter()
@@ -195,6 +209,7 @@ pub fn load(
     Ok(Loaded {
         roots: dirs,
         files,
+        scripts,
         problems,
         skipped,
     })
@@ -303,6 +318,7 @@ fn walk(
     let escaped = escaped.lock().map(|v| v.clone()).unwrap_or_default();
     out.extend(escaped.into_iter().map(|path| Candidate {
         path,
+        script: false,
         regular: false,
         symlink: true,
         walk_error: Some(FileProblem::Unreadable(
@@ -362,8 +378,10 @@ impl ignore::ParallelVisitor for Visitor<'_> {
             Ok(e) => {
                 let file = e.file_type().is_some_and(|t| !t.is_dir());
                 let path = e.path();
+                let manifest = is_candidate(path);
+                let script = !manifest && crate::scripts::is_script(path);
                 if file
-                    && is_candidate(path)
+                    && (manifest || script)
                     && self.filter.includes(path)
                     && !self.filter.excludes(path)
                 {
@@ -372,6 +390,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                         symlink: e.path_is_symlink(),
                         path: e.into_path(),
                         walk_error: None,
+                        script,
                     });
                 }
             }
@@ -384,6 +403,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                         && std::fs::symlink_metadata(&path)
                             .is_ok_and(|m| m.file_type().is_symlink());
                     self.local.push(Candidate {
+                        script: !is_candidate(&path) && crate::scripts::is_script(&path),
                         path,
                         regular: false,
                         symlink: dangling,

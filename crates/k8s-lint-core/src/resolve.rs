@@ -24,16 +24,18 @@
 //! not tainted by a source elsewhere. A kustomization entry pointing at a missing file is not
 //! a source: kustomize fails that build, which is reported where the entry is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use crate::finding::{Finding, Severity};
-use crate::gitops::{GitOps, HelmSource};
+use crate::gitops::{GitOps, HelmNames};
 use crate::index::{labels, Index, InstId, View};
 use crate::kustomize::build::{Hidden, Incomplete};
 use crate::kustomize::{KustId, Model};
 use crate::object::{Object, ObjectId};
 use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
+use crate::scripts::{Effect, Scripts};
 use crate::selector::{Requirement, Selector};
 use crate::source::{line_from, SourceFile, Span};
 use crate::yaml::{Node, Value};
@@ -78,6 +80,8 @@ pub enum Source {
     Outside,
     Unread,
     Unparsed,
+    /// A script or doc page of the repository installs, applies or creates it by hand.
+    Script,
     /// A workload changed by a patch we do not model.
     Unmodelled,
     /// Pods an operator creates for a custom resource.
@@ -160,6 +164,11 @@ pub struct Sources {
     custom: Vec<InstId>,
     /// Objects that no build and no plain directory deploys (in orphan files).
     undeployed: Vec<ObjectId>,
+    /// Objects of files nothing deploys but a script or doc page applies by hand or reads
+    /// (the input of `kubeseal`), with that command.
+    scripted: Vec<(ObjectId, usize)>,
+    /// Commands that create an object by name (`kubectl create secret generic x`).
+    created: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -174,7 +183,10 @@ struct Unseen {
     build: Option<KustId>,
     /// Lookups from anywhere are tainted (a release into a templated namespace).
     anywhere: bool,
-    helm: Option<HelmSource>,
+    /// Only lookups from objects in files below this directory are tainted (what a script or
+    /// doc page installs reaches the manifests next to it).
+    under: Option<PathBuf>,
+    helm: Option<HelmNames>,
 }
 
 impl Sources {
@@ -183,9 +195,57 @@ impl Sources {
         model: &Model,
         gitops: &GitOps,
         objects: &[Object],
+        files: &[SourceFile],
         parsed: &[crate::yaml::Parsed<'_>],
+        scripts: &Scripts,
     ) -> Sources {
         let mut unseen = Vec::new();
+        let mut created = Vec::new();
+        for (i, c) in scripts.commands.iter().enumerate() {
+            let at_top = c.dir == scripts.top;
+            let (namespace, what, helm) = match &c.effect {
+                Effect::Helm {
+                    release,
+                    chart,
+                    namespace,
+                } => (
+                    namespace,
+                    format!(
+                        "Helm release `{release}` (chart `{chart}`), which `{}` installs,",
+                        c.shown
+                    ),
+                    Some(HelmNames {
+                        release: release.clone(),
+                        chart: chart.rsplit('/').next().unwrap_or(chart).to_string(),
+                        fullname: None,
+                    }),
+                ),
+                Effect::Remote { url, namespace } => (
+                    namespace,
+                    format!("`{url}`, which `{}` applies,", c.shown),
+                    None,
+                ),
+                Effect::Creates { .. } => {
+                    created.push(i);
+                    continue;
+                }
+                _ => continue,
+            };
+            // A command at the repository top that names no namespace would reach everything.
+            if at_top && namespace.is_none() {
+                continue;
+            }
+            unseen.push(Unseen {
+                source: Source::Script,
+                span: c.span,
+                what,
+                namespace: namespace.clone(),
+                build: None,
+                anywhere: namespace.is_none(),
+                under: (!at_top).then(|| c.dir.clone()),
+                helm,
+            });
+        }
         for inc in &index.incomplete {
             unseen.push(incomplete_source(inc, model, gitops));
         }
@@ -208,7 +268,8 @@ impl Sources {
                     build: index.inst(id).build.filter(|_| namespace.is_none()),
                     namespace,
                     anywhere: h.any_namespace,
-                    helm: Some(h.clone()),
+                    under: None,
+                    helm: Some(h.names.clone()),
                 });
             }
         }
@@ -254,14 +315,30 @@ impl Sources {
             deployed[index.inst(id).object.0 as usize] = true;
         }
         // Patch files and generator inputs are reached without being deployed: not orphans.
-        let undeployed = (0..objects.len())
-            .filter(|&i| !deployed[i] && !model.reached.contains(&objects[i].file))
-            .map(|i| ObjectId(i as u32))
-            .collect();
+        let mut undeployed = Vec::new();
+        let mut scripted = Vec::new();
+        let mut by_script: HashMap<crate::source::FileId, Option<usize>> = HashMap::new();
+        for i in (0..objects.len()).filter(|&i| !deployed[i]) {
+            let file = objects[i].file;
+            if model.reached.contains(&file) {
+                continue;
+            }
+            let command = *by_script.entry(file).or_insert_with(|| {
+                let path = &files[file.0 as usize].path;
+                let used = |e: &Effect| matches!(e, Effect::Applies { .. } | Effect::Reads { .. });
+                scripts.naming(path, used)
+            });
+            match command {
+                Some(c) => scripted.push((ObjectId(i as u32), c)),
+                None => undeployed.push(ObjectId(i as u32)),
+            }
+        }
         Sources {
             unseen,
             generated,
             undeployed,
+            scripted,
+            created,
             custom,
         }
     }
@@ -301,6 +378,7 @@ fn incomplete_source(inc: &Incomplete, model: &Model, gitops: &GitOps) -> Unseen
         namespace: forced,
         build: Some(inc.build),
         anywhere: false,
+        under: None,
         helm: None,
     }
 }
@@ -342,6 +420,26 @@ const OPERATOR_LABELS: [(&str, &str); 7] = [
 ];
 
 impl<'a, 's> Ctx<'a, 's> {
+    /// A command of the repository's scripts or doc pages that writes the file at `path`
+    /// (`helm template ... > manifest.yaml`): a file missing from the repository that exists
+    /// once the command has run.
+    pub fn written_by_script(&self, path: &std::path::Path) -> Option<&'a crate::scripts::Command> {
+        let i = self
+            .scripts
+            .naming(path, |e| matches!(e, Effect::Writes { .. }))?;
+        Some(&self.scripts.commands[i])
+    }
+
+    /// A command of the repository's scripts or doc pages that applies the file at `path` by
+    /// hand (`kubectl apply -f`, also of its directory) or reads it (`kubeseal < secret.yaml`):
+    /// a file no kustomization lists that is used all the same.
+    pub fn used_by_script(&self, path: &std::path::Path) -> Option<&'a crate::scripts::Command> {
+        let i = self.scripts.naming(path, |e| {
+            matches!(e, Effect::Applies { .. } | Effect::Reads { .. })
+        })?;
+        Some(&self.scripts.commands[i])
+    }
+
     /// The object of `group`/`kind` called `name` that a reference from `from` reaches.
     pub fn find(&self, from: InstId, group: &str, kind: &str, name: &str) -> Resolution {
         if is_placeholder(name) || is_placeholder(kind) {
@@ -358,10 +456,17 @@ impl<'a, 's> Ctx<'a, 's> {
         if self.settings.is_external(kind, ns, name) {
             return unknowable(Source::Declared, String::new(), None);
         }
+        if let Some(u) = self.created(from, kind, name) {
+            return Resolution::Unknowable(u);
+        }
         // Defined in a file nothing deploys: that is the cause, whatever else is managed here.
-        let orphan = self.undeployed(from, |o| o.is(group, kind) && o.name == name);
+        let defines = |o: &Object| o.is(group, kind) && o.name == name;
+        let orphan = self.undeployed(from, defines);
         if orphan.is_some() {
             return Resolution::Missing(orphan);
+        }
+        if let Some(u) = self.scripted(from, defines) {
+            return Resolution::Unknowable(u);
         }
         if let Some(u) = self.unseen_for(from, |h| h.fits(name)) {
             return Resolution::Unknowable(u);
@@ -415,7 +520,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Found(found);
         }
         // Pods of a workload in a file nothing deploys: that is the cause.
-        let orphan = self.undeployed(from, |o| {
+        let carries = |o: &Object| {
             let root = o.root(self.parsed);
             let at = if o.is("", "Pod") {
                 "metadata.labels"
@@ -434,9 +539,13 @@ impl<'a, 's> Ctx<'a, 's> {
                     .collect();
                 !have.is_empty() && selector.matches(&have)
             })
-        });
+        };
+        let orphan = self.undeployed(from, carries);
         if orphan.is_some() {
             return Resolution::Missing(orphan);
+        }
+        if let Some(u) = self.scripted(from, carries) {
+            return Resolution::Unknowable(u);
         }
         if let Some(u) = self.operator_pods(from, selector) {
             return Resolution::Unknowable(u);
@@ -492,19 +601,84 @@ impl<'a, 's> Ctx<'a, 's> {
         from: InstId,
         matches: impl Fn(&Object) -> bool,
     ) -> Option<(Span, String)> {
+        let id = self.first_near(from, self.sources.undeployed.iter().copied(), matches)?;
+        let o = &self.objects[id.0 as usize];
+        let root = o.root(self.parsed);
+        let span = root.at("metadata.name").map_or(root.span, |n| n.span);
+        Some((span, format!("{} `{}`", o.kind, o.name)))
+    }
+
+    /// An object that `matches`, of a file nothing deploys but a script or doc page applies by
+    /// hand or reads: it exists when that command has run.
+    fn scripted(&self, from: InstId, matches: impl Fn(&Object) -> bool) -> Option<Unknowable> {
+        let scripted = &self.sources.scripted;
+        let id = self.first_near(from, scripted.iter().map(|(o, _)| *o), matches)?;
+        let (_, c) = scripted.iter().find(|(o, _)| *o == id)?;
+        let c = &self.scripts.commands[*c];
+        let o = &self.objects[id.0 as usize];
+        let verb = match c.effect {
+            Effect::Reads { .. } => "feeds it to a command",
+            _ => "applies it by hand",
+        };
+        Some(Unknowable {
+            source: Source::Script,
+            reason: format!(
+                "{} `{}` is defined in `{}`, which no kustomization lists, but `{}` {verb}",
+                o.kind,
+                o.name,
+                self.file(o.file).display,
+                c.shown
+            ),
+            at: Some((c.span, "uses the file by hand".into())),
+            likely: false,
+        })
+    }
+
+    /// The first of `ids` that `matches` and could be in the namespace of `from`: it names that
+    /// one, or none and its kustomization gives none.
+    fn first_near(
+        &self,
+        from: InstId,
+        ids: impl Iterator<Item = ObjectId>,
+        matches: impl Fn(&Object) -> bool,
+    ) -> Option<ObjectId> {
         let ns = self.index.namespace(from);
-        self.sources.undeployed.iter().find_map(|&id| {
+        ids.into_iter().find(|&id| {
             let o = &self.objects[id.0 as usize];
             let dir = self.file(o.file).dir();
             let its = self
                 .model
                 .namespace_if_listed(dir, self.parsed, o.namespace.as_deref());
-            if !crate::index::namespaces_match(ns, its) || !matches(o) {
+            crate::index::namespaces_match(ns, its) && matches(o)
+        })
+    }
+
+    /// A command of a script or doc page that creates this object by name where `from` is:
+    /// in its namespace when the command names one, else next to the script.
+    fn created(&self, from: InstId, kind: &str, name: &str) -> Option<Unknowable> {
+        let ns = self.index.namespace(from);
+        let dir = self.file(self.object(from).file).dir();
+        let c = self.sources.created.iter().find_map(|&i| {
+            let c = &self.scripts.commands[i];
+            let Effect::Creates {
+                kind: k,
+                name: n,
+                namespace,
+            } = &c.effect
+            else {
                 return None;
-            }
-            let root = o.root(self.parsed);
-            let span = root.at("metadata.name").map_or(root.span, |n| n.span);
-            Some((span, format!("{} `{}`", o.kind, o.name)))
+            };
+            let here = match namespace {
+                Some(n) => ns == Some(n.as_str()),
+                None => c.dir != self.scripts.top && dir.starts_with(&c.dir),
+            };
+            (*k == kind && n == name && here).then_some(c)
+        })?;
+        Some(Unknowable {
+            source: Source::Script,
+            reason: format!("`{}` creates it by hand", c.shown),
+            at: Some((c.span, "creates it".into())),
+            likely: true,
         })
     }
 
@@ -624,13 +798,15 @@ impl<'a, 's> Ctx<'a, 's> {
 
     /// The first unseen source whose objects can reach `from`, preferring a Helm release that
     /// `fits` (whose naming matches the object looked for).
-    fn unseen_for(&self, from: InstId, fits: impl Fn(&HelmSource) -> bool) -> Option<Unknowable> {
+    fn unseen_for(&self, from: InstId, fits: impl Fn(&HelmNames) -> bool) -> Option<Unknowable> {
         let ns = self.index.namespace(from);
         let build = self.index.inst(from).build;
+        let dir = self.file(self.object(from).file).dir();
         let reaches = |u: &&Unseen| {
-            u.anywhere
-                || (u.build.is_some() && u.build == build)
-                || (u.namespace.is_some() && u.namespace.as_deref() == ns)
+            u.under.as_deref().is_none_or(|d| dir.starts_with(d))
+                && (u.anywhere
+                    || (u.build.is_some() && u.build == build)
+                    || (u.namespace.is_some() && u.namespace.as_deref() == ns))
         };
         let mut reaching: Vec<&Unseen> = Vec::new();
         // One entry per declaration: a release deployed by two overlays is one source.
@@ -652,7 +828,7 @@ impl<'a, 's> Ctx<'a, 's> {
                 .find(|u| u.build.is_some() && u.build == build)
         };
         let best = fitting.or_else(same_build).unwrap_or(first);
-        let verb = if best.source == Source::Helm {
+        let verb = if best.helm.is_some() || best.source == Source::Helm {
             "may render it"
         } else {
             "may provide it"

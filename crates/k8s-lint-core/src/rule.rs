@@ -64,6 +64,8 @@ pub struct Ctx<'a, 's> {
     pub broken_files: &'a [FileId],
     /// What the repository cannot show, for `resolve`.
     pub sources: &'a Sources,
+    /// What the repository's scripts and doc pages do by hand.
+    pub scripts: &'a crate::scripts::Scripts,
     /// Only part of the repository is linted (the paths given do not include its top): findings
     /// that depend on other files may be out of view.
     pub partial_view: bool,

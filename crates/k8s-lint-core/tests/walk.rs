@@ -39,10 +39,18 @@ fn walk_honours_ignores_and_sorts() {
     write(r, ".k8slintignore", "notes/\n");
     let report = common::lint_dir(r);
     let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    // Manifests, then the scripts and doc pages read for their shell commands.
     assert_eq!(
         files,
-        ["a/x.json", "a/y.yml", "b/z.yaml", "chart/Chart.yaml"]
+        [
+            "a/x.json",
+            "a/y.yml",
+            "b/z.yaml",
+            "chart/Chart.yaml",
+            "README.md"
+        ]
     );
+    assert_eq!(report.stats.files, 4);
     assert_eq!(report.stats.objects, 3);
 }
 

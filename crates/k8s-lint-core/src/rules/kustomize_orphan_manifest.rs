@@ -103,6 +103,25 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         .related(span, "commented-out entry")
         .help("if the exclusion is deliberate, nothing to do; otherwise uncomment the entry");
     }
+    // A script or doc page applies or reads it by hand: it is used, only not by kustomize.
+    if let Some(c) = cx.used_by_script(&file.path) {
+        let verb = match c.effect {
+            crate::scripts::Effect::Reads { .. } => "feeds it to a command",
+            _ => "applies it by hand",
+        };
+        return Finding::new(
+            &META,
+            primary,
+            format!(
+                "`{rel}` ({what}) is not listed in {}, but `{}` {verb}",
+                kfile.display, c.shown
+            ),
+        )
+        .severity(Severity::Info)
+        .label("not deployed by kustomize")
+        .related(c.span, "uses the file by hand")
+        .help("if the file is meant to be used by hand, nothing to do; otherwise add it to `resources`");
+    }
     let f = Finding::new(
         &META,
         primary,

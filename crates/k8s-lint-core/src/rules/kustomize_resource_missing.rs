@@ -70,7 +70,22 @@ impl Rule for KustomizeResourceMissing {
                 let f = Finding::new(&META, e.span, message).label(label).help(help);
                 // A missing file that `.gitignore` matches is made at build or sync time (a
                 // script, a CI step, an Argo CD plugin): it is not in Git on purpose.
+                let written = matches!(e.target, Target::Missing)
+                    .then(|| cx.written_by_script(&e.path))
+                    .flatten();
                 out.push(match e.target {
+                    // A script of the repository writes it (`helm template ... > manifest.yaml`)
+                    // before the build: the build fails only when run without it.
+                    Target::Missing if written.is_some() => {
+                        let c = written.expect("checked");
+                        Finding {
+                            message: format!("`{field}` entry `{text}` is not in the repository, but `{}` writes it, so it exists only when that runs before the build (which fails without it)", c.shown),
+                            help: Some("if the build always runs after that command, nothing to do".into()),
+                            ..f
+                        }
+                        .related(c.span, "writes the file")
+                        .severity(Severity::Info)
+                    }
                     Target::Missing if gitignored(cx, &e.path) => Finding {
                         message: format!("`{field}` entry `{text}` is not in the repository: `.gitignore` matches it, so it is probably generated before the build (which fails without it)"),
                         help: Some("if a script or CI step writes it, nothing to do".into()),

@@ -1,0 +1,921 @@
+//! What the repository's own scripts and docs do to a cluster: the shell commands in `*.sh`
+//! files, Makefiles, justfiles and the shell blocks of Markdown pages. A tutorial that says
+//! `helm install argocd argo/argo-cd -n argocd` before `kubectl apply -f ingress.yaml`, or a
+//! script that writes `manifest.yaml` with `helm template` before `kustomize build`, makes
+//! objects and files that no manifest shows. [`crate::resolve`] treats them as sources of what
+//! the repository cannot show; nothing here runs anything.
+//!
+//! Only a few commands are understood, each for one effect: `kubectl`/`oc` `apply|create|replace
+//! -f|-k` (a URL, or a file of the repository applied by hand), `kubectl create
+//! secret|configmap|serviceaccount|namespace NAME`, `helm install|upgrade RELEASE CHART`, and
+//! files a command writes (`> file`, `tee`, `kustomize build -o`, `curl -o`) or reads
+//! (`< file`). Variables assigned earlier in the same script are expanded; others stay unknown,
+//! and a path is then matched by what follows them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::source::{line_from, normalize, FileId, SourceFile, Span};
+
+/// Whether `path` is a file whose shell commands are read: scripts, Makefiles, Markdown.
+pub fn is_script(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    matches!(
+        name,
+        "Makefile" | "makefile" | "GNUmakefile" | "justfile" | "Justfile"
+    ) || [".sh", ".bash", ".mk", ".md"]
+        .iter()
+        .any(|ext| name.len() > ext.len() && name.ends_with(ext))
+}
+
+/// One command of a script, with what it does.
+#[derive(Clone, Debug)]
+pub struct Command {
+    /// The line it is written on (the first, for a continued line).
+    pub span: Span,
+    /// The directory of the script or page.
+    pub dir: PathBuf,
+    /// `path:line` of the command, for messages.
+    pub shown: String,
+    pub effect: Effect,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// `helm install|upgrade RELEASE CHART [-n NS]`.
+    Helm {
+        release: String,
+        chart: String,
+        namespace: Option<String>,
+    },
+    /// `kubectl apply|create -f https://…`: manifests from outside the repository.
+    Remote {
+        url: String,
+        namespace: Option<String>,
+    },
+    /// `kubectl apply|create -f|-k PATH` of a path that may be in the repository.
+    Applies {
+        path: String,
+        namespace: Option<String>,
+    },
+    /// `kubectl create secret generic NAME`, `kubectl create configmap NAME`, ...
+    Creates {
+        kind: &'static str,
+        name: String,
+        namespace: Option<String>,
+    },
+    /// A file the command writes (`> PATH`, `tee PATH`, `-o PATH`).
+    Writes { path: String },
+    /// A file the command reads as its input (`< PATH`).
+    Reads { path: String },
+}
+
+impl Effect {
+    /// The path an effect names, for the ones about files.
+    fn path(&self) -> Option<&str> {
+        match self {
+            Effect::Applies { path, .. } | Effect::Writes { path } | Effect::Reads { path } => {
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Every command of every script, found once per run.
+#[derive(Debug, Default)]
+pub struct Scripts {
+    pub commands: Vec<Command>,
+    /// The repository top: paths in commands are relative to it or to the script.
+    pub top: PathBuf,
+    /// Commands about files, by the last component of the path they name: a lookup compares
+    /// only the commands that can name it.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Scripts {
+    /// `files` are the scripts, whose ids start at `first`.
+    pub fn new(files: &[SourceFile], first: u32, top: &Path) -> Scripts {
+        let commands: Vec<Command> = files
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, f)| commands_of(FileId(first + i as u32), f))
+            .collect();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, c) in commands.iter().enumerate() {
+            if let Some(last) = c
+                .effect
+                .path()
+                .and_then(|p| known_tail(p).0.last().copied())
+            {
+                by_name.entry(last.to_string()).or_default().push(i);
+            }
+        }
+        Scripts {
+            commands,
+            top: top.to_path_buf(),
+            by_name,
+        }
+    }
+
+    /// The first command (its index in `commands`) whose effect `wanted` accepts and whose
+    /// path names `target` (for `Applies`, a directory above it counts too: `kubectl apply -f
+    /// dir/`).
+    pub fn naming(&self, target: &Path, wanted: impl Fn(&Effect) -> bool) -> Option<usize> {
+        let mut found: Option<usize> = None;
+        for (depth, ancestor) in target
+            .ancestors()
+            .take_while(|p| *p != self.top)
+            .enumerate()
+        {
+            let Some(name) = ancestor.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            for &i in self.by_name.get(name).into_iter().flatten() {
+                let c = &self.commands[i];
+                let dir_ok = matches!(c.effect, Effect::Applies { .. });
+                if (depth == 0 || dir_ok)
+                    && found.is_none_or(|f| i < f)
+                    && wanted(&c.effect)
+                    && c.effect
+                        .path()
+                        .is_some_and(|p| names(p, &c.dir, &self.top, target, dir_ok))
+                {
+                    found = Some(i);
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Whether the path `written` in a script in `dir` names `target`: exactly (relative to the
+/// script or to the repository top); or when its whole known tail is the end of `target`'s
+/// path and has two components or more (`$DIR/common/manifest.yaml`); or, after an unknown
+/// start (`~/env/…`, `/home/…`), when three trailing components agree.
+/// `dir_ok`: a directory above `target` counts too.
+fn names(written: &str, dir: &Path, top: &Path, target: &Path, dir_ok: bool) -> bool {
+    let (tail, anchored) = known_tail(written);
+    if tail.is_empty() || !target.starts_with(top) {
+        return false;
+    }
+    let rel: PathBuf = tail.iter().collect();
+    let exact = [normalize(&dir.join(&rel)), normalize(&top.join(&rel))];
+    // The target, and with `dir_ok` each directory above it inside the repository.
+    let mut candidates = target.ancestors().take_while(|p| *p != top);
+    let take = if dir_ok { usize::MAX } else { 1 };
+    candidates.by_ref().take(take).any(|cand| {
+        if anchored && exact.iter().any(|e| e == cand) {
+            return true;
+        }
+        let have = cand
+            .strip_prefix(top)
+            .map_or(Vec::new(), |r| r.iter().collect());
+        let common = tail
+            .iter()
+            .rev()
+            .zip(have.iter().rev())
+            .take_while(|(a, b)| std::ffi::OsStr::new(a) == **b)
+            .count();
+        (common >= 2 && common == tail.len()) || (!anchored && common >= 3)
+    })
+}
+
+/// The components of a written path after the last one that is unknown (a variable, `~`, a
+/// glob) or an absolute root, without `.`; and whether nothing was cut (the path is relative
+/// and fully known).
+fn known_tail(written: &str) -> (Vec<&str>, bool) {
+    let mut tail: Vec<&str> = Vec::new();
+    let mut anchored = !written.starts_with('/');
+    for part in written.split('/') {
+        if part.contains(['$', '~', '*', '{', '`']) {
+            tail.clear();
+            anchored = false;
+            continue;
+        }
+        match part {
+            "" | "." => {}
+            ".." if anchored => tail.push(part),
+            ".." => tail.clear(),
+            _ => tail.push(part),
+        }
+    }
+    (tail, anchored)
+}
+
+/// The commands of one script or page.
+fn commands_of(id: FileId, file: &SourceFile) -> Vec<Command> {
+    let dir = file.dir().to_path_buf();
+    let markdown = file.path.extension().is_some_and(|e| e == "md");
+    let make = file
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.eq_ignore_ascii_case("makefile") || n.ends_with(".mk"));
+    let mut out = Vec::new();
+    let mut vars: HashMap<String, String> = HashMap::new();
+    // Line numbers counted forward once: commands come in text order.
+    let (mut counted, mut line_no) = (0usize, 1usize);
+    for (offset, line) in shell_lines(&file.text, markdown) {
+        line_no += file.text[counted..offset].matches('\n').count();
+        counted = offset;
+        let shown = format!("{}:{line_no}", file.display);
+        let line = if make {
+            if let Some((name, value)) = make_assignment(&line) {
+                vars.insert(name, value);
+                continue;
+            }
+            make_recipe(&line)
+        } else {
+            line
+        };
+        let span = line_from(id, &file.text, offset);
+        for cmd in simple_commands(&tokens(&line)) {
+            for effect in effects(&cmd, &mut vars) {
+                out.push(Command {
+                    span,
+                    dir: dir.clone(),
+                    shown: shown.clone(),
+                    effect,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `NAME := value` (also `=`, `?=`, `::=`) outside a recipe: a make variable.
+fn make_assignment(line: &str) -> Option<(String, String)> {
+    if line.starts_with('\t') {
+        return None;
+    }
+    let (name, value) = line.split_once('=')?;
+    let name = name.trim_end().trim_end_matches([':', '?', '+']).trim();
+    let name = name.strip_prefix("export ").unwrap_or(name).trim();
+    is_name(name).then(|| (name.to_string(), value.trim().to_string()))
+}
+
+/// A recipe line as the shell sees it: without make's `@`/`-` prefixes, `$(NAME)` of a make
+/// variable as `${NAME}`, and `$$` as the shell's `$`.
+fn make_recipe(line: &str) -> String {
+    let line = line.trim_start().trim_start_matches(['@', '-']);
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some((name, tail)) = after
+            .strip_prefix('(')
+            .and_then(|a| a.split_once(')'))
+            .filter(|(n, _)| is_name(n))
+        {
+            out.push_str(&format!("${{{name}}}"));
+            rest = tail;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a Markdown fence with this info string holds shell commands.
+fn is_shell_fence(info: &str) -> bool {
+    let word = info
+        .split(|c: char| c.is_whitespace() || c == '{' || c == ',')
+        .next()
+        .unwrap_or("");
+    matches!(
+        word.to_ascii_lowercase().as_str(),
+        "" | "sh" | "bash" | "shell" | "console" | "zsh" | "shell-session" | "terminal"
+    )
+}
+
+/// Programs whose commands are recognised in Markdown prose and inline code.
+const PROGRAMS: &[&str] = &["kubectl", "oc", "helm", "kustomize", "kubeseal"];
+
+/// The logical shell lines of a text, with the offset where each starts: every line of a
+/// script (continuations joined); in Markdown, the lines of shell fences, and lines or inline
+/// code spans of prose that start with a recognised program.
+fn shell_lines(text: &str, markdown: bool) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    // An open fence: whether it holds shell, and its marker.
+    let mut fence: Option<(bool, &str)> = None;
+    let mut pending: Option<(usize, String)> = None;
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start();
+        if markdown {
+            let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+            match (fence, marker) {
+                (None, Some(m)) => {
+                    fence = Some((is_shell_fence(trimmed[m.len()..].trim()), m));
+                    continue;
+                }
+                (Some((_, open)), Some(m)) if open == m => {
+                    fence = None;
+                    out.extend(pending.take());
+                    continue;
+                }
+                (Some((false, _)), _) => continue,
+                (None, None) => {
+                    prose_commands(start, line, &mut out);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        let body = trimmed.strip_prefix("$ ").unwrap_or(trimmed);
+        let (at, mut joined) = pending.take().unwrap_or((start, String::new()));
+        match body.strip_suffix('\\') {
+            Some(part) => {
+                joined.push_str(part);
+                joined.push(' ');
+                pending = Some((at, joined));
+            }
+            None => {
+                joined.push_str(body);
+                out.push((at, joined));
+            }
+        }
+    }
+    out.extend(pending);
+    out
+}
+
+/// Commands in Markdown prose: a line, or an inline code span, that starts with a recognised
+/// program (an indented code block, a prompt).
+fn prose_commands(start: usize, line: &str, out: &mut Vec<(usize, String)>) {
+    let command = |s: &str| {
+        let s = s.trim_start();
+        let s = s.strip_prefix("$ ").unwrap_or(s);
+        PROGRAMS
+            .iter()
+            .any(|p| s.strip_prefix(p).is_some_and(|r| r.starts_with(' ')))
+            .then(|| s.to_string())
+    };
+    if let Some(c) = command(line) {
+        out.push((start, c));
+        return;
+    }
+    for (i, code) in line.split('`').enumerate() {
+        if let Some(c) = command(code).filter(|_| i % 2 == 1) {
+            out.push((start, c));
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tok {
+    Word(String),
+    /// `|`, `||`, `&&`, `&`, `;`, `(`, `)`, `>`, `>>`, `<`, `<<`.
+    Op(&'static str),
+}
+
+/// Shell words and operators of one line: quotes removed, `$(…)` and backquotes kept whole
+/// inside their word (their value is unknown), a `#` comment dropped. Hand-written: we read a
+/// few words of a few commands, and the shell-word crates (`shlex`) do not split operators.
+fn tokens(line: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    fn flush(word: &mut String, in_word: &mut bool, out: &mut Vec<Tok>) {
+        if *in_word {
+            out.push(Tok::Word(std::mem::take(word)));
+            *in_word = false;
+        }
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => flush(&mut word, &mut in_word, &mut out),
+            '#' if !in_word => break,
+            '\'' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => word.extend(chars.next()),
+                        _ => word.push(q),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                in_word = true;
+                word.push('$');
+                let mut depth = 0usize;
+                for q in chars.by_ref() {
+                    word.push(q);
+                    match q {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                in_word = true;
+                word.push_str("$()");
+                for q in chars.by_ref() {
+                    if q == '`' {
+                        break;
+                    }
+                }
+            }
+            '|' | '&' | ';' | '(' | ')' | '<' | '>' => {
+                // `2>` redirects like `>`: the descriptor is no word.
+                if matches!(c, '<' | '>') && in_word && word.chars().all(|d| d.is_ascii_digit()) {
+                    word.clear();
+                    in_word = false;
+                }
+                flush(&mut word, &mut in_word, &mut out);
+                let doubled = chars.peek() == Some(&c) && matches!(c, '|' | '&' | '<' | '>');
+                if doubled {
+                    chars.next();
+                }
+                let op = match (c, doubled) {
+                    ('|', true) => "||",
+                    ('|', false) => "|",
+                    ('&', true) => "&&",
+                    // `&>file`: both streams to a file.
+                    ('&', false) if chars.peek() == Some(&'>') => {
+                        chars.next();
+                        ">"
+                    }
+                    ('&', false) => "&",
+                    (';', _) => ";",
+                    ('(', _) => "(",
+                    (')', _) => ")",
+                    ('<', true) => "<<",
+                    ('<', false) => "<",
+                    ('>', true) => ">>",
+                    _ => ">",
+                };
+                // `>&2`, `2>&1`: a redirect to another descriptor, not to a file.
+                if matches!(op, ">" | ">>") && chars.peek() == Some(&'&') {
+                    chars.next();
+                    while chars.next_if(|d| d.is_ascii_digit() || *d == '-').is_some() {}
+                    continue;
+                }
+                out.push(Tok::Op(op));
+            }
+            _ => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    flush(&mut word, &mut in_word, &mut out);
+    out
+}
+
+/// A simple command: its words, and the files it redirects to and from.
+#[derive(Debug, Default)]
+struct Simple {
+    words: Vec<String>,
+    writes: Vec<String>,
+    reads: Vec<String>,
+}
+
+fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
+    let mut out = Vec::new();
+    let mut cur = Simple::default();
+    let mut it = tokens.iter();
+    while let Some(t) = it.next() {
+        match t {
+            Tok::Word(w) => cur.words.push(w.clone()),
+            Tok::Op(">" | ">>") => {
+                if let Some(Tok::Word(w)) = it.next() {
+                    cur.writes.push(w.clone());
+                }
+            }
+            Tok::Op("<") => {
+                if let Some(Tok::Word(w)) = it.next() {
+                    cur.reads.push(w.clone());
+                }
+            }
+            // A here-document's delimiter is no file.
+            Tok::Op("<<") => {
+                it.next();
+            }
+            Tok::Op(_) => out.push(std::mem::take(&mut cur)),
+        }
+    }
+    out.push(cur);
+    out.retain(|s| !s.words.is_empty() || !s.writes.is_empty() || !s.reads.is_empty());
+    out
+}
+
+/// `$NAME` and `${NAME}` replaced by what the script assigned them; others kept.
+fn expand(word: &str, vars: &HashMap<String, String>) -> String {
+    if !word.contains('$') || vars.is_empty() {
+        return word.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let n = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..n], n)
+            }
+        };
+        match vars.get(name) {
+            Some(v) if len > 0 => out.push_str(v),
+            _ => out.push_str(&rest[i..i + 1 + len]),
+        }
+        rest = &rest[i + 1 + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The effects of one simple command; assignments are recorded in `vars`.
+fn effects(cmd: &Simple, vars: &mut HashMap<String, String>) -> Vec<Effect> {
+    let mut words: Vec<String> = cmd.words.iter().map(|w| expand(w, vars)).collect();
+    // Leading assignments (`A=b cmd`, or a line of them), and wrappers that run the rest.
+    let mut skip = 0;
+    while let Some(first) = words.get(skip) {
+        if let Some((name, value)) = first.split_once('=').filter(|(n, _)| is_name(n)) {
+            vars.insert(name.to_string(), value.to_string());
+        } else if !matches!(
+            first.as_str(),
+            "sudo" | "env" | "time" | "exec" | "command" | "export" | "local" | "readonly" | "$"
+        ) {
+            break;
+        }
+        skip += 1;
+    }
+    words.drain(..skip);
+    let mut out: Vec<Effect> = Vec::new();
+    out.extend(cmd.writes.iter().map(|w| Effect::Writes {
+        path: expand(w, vars),
+    }));
+    out.extend(cmd.reads.iter().map(|r| Effect::Reads {
+        path: expand(r, vars),
+    }));
+    let Some(program) = words.first() else {
+        return out;
+    };
+    let program = program.rsplit('/').next().unwrap_or(program);
+    let args = &words[1..];
+    match program {
+        "kubectl" | "oc" => kubectl(args, &mut out),
+        "helm" => helm(args, &mut out),
+        "kustomize" => {
+            out.extend(value_of(args, &["-o", "--output"]).map(|path| Effect::Writes { path }))
+        }
+        "tee" => out.extend(
+            args.iter()
+                .filter(|a| !a.starts_with('-'))
+                .map(|a| Effect::Writes { path: a.clone() }),
+        ),
+        "curl" | "wget" => out.extend(
+            value_of(args, &["-o", "-O", "--output", "--output-document"])
+                .map(|path| Effect::Writes { path }),
+        ),
+        _ => {}
+    }
+    out
+}
+
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The value of the first of `flags` given (`-n x`, `-nx` for one-letter flags, `--namespace=x`).
+fn value_of(args: &[String], flags: &[&str]) -> Option<String> {
+    values_of(args, flags).into_iter().next()
+}
+
+fn values_of(args: &[String], flags: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        for f in flags {
+            if a == f {
+                out.extend(it.next().cloned());
+                break;
+            }
+            let Some(v) = a.strip_prefix(f) else { continue };
+            if let Some(v) = v.strip_prefix('=') {
+                out.push(v.to_string());
+                break;
+            }
+            if !f.starts_with("--") && !v.is_empty() {
+                out.push(v.to_string());
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The positional arguments, skipping flags and the values of `valued` flags.
+fn positionals<'a>(args: &'a [String], valued: &[&str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a.starts_with('-') {
+            if valued.contains(&a.as_str()) {
+                it.next();
+            }
+            continue;
+        }
+        out.push(a.as_str());
+    }
+    out
+}
+
+/// Flags of `kubectl` that take a value as the next word.
+const KUBECTL_VALUED: &[&str] = &[
+    "-n",
+    "--namespace",
+    "--context",
+    "--kubeconfig",
+    "--cluster",
+    "--user",
+    "-f",
+    "--filename",
+    "-k",
+    "--kustomize",
+    "-o",
+    "--output",
+    "-l",
+    "--selector",
+    "--from-literal",
+    "--from-file",
+    "--from-env-file",
+    "--type",
+    "--cert",
+    "--key",
+    "--docker-server",
+    "--docker-username",
+    "--docker-password",
+    "--docker-email",
+    "--field-manager",
+];
+
+fn kubectl(args: &[String], out: &mut Vec<Effect>) {
+    let namespace = value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$'));
+    let pos = positionals(args, KUBECTL_VALUED);
+    if !matches!(pos.first(), Some(&("apply" | "create" | "replace"))) {
+        return;
+    }
+    if pos.first() == Some(&"create") {
+        // `create secret TYPE NAME`; the others `create KIND NAME`.
+        let kind = match pos.get(1).copied() {
+            Some("secret") => Some(("Secret", 3)),
+            Some("configmap" | "cm") => Some(("ConfigMap", 2)),
+            Some("serviceaccount" | "sa") => Some(("ServiceAccount", 2)),
+            Some("namespace" | "ns") => Some(("Namespace", 2)),
+            _ => None,
+        };
+        if let Some((kind, at)) = kind {
+            out.extend(pos.get(at).map(|name| Effect::Creates {
+                kind,
+                name: name.to_string(),
+                namespace: namespace.clone(),
+            }));
+            return;
+        }
+    }
+    let paths = values_of(args, &["-f", "--filename"])
+        .into_iter()
+        .chain(values_of(args, &["-k", "--kustomize"]));
+    for path in paths.filter(|p| p != "-") {
+        let namespace = namespace.clone();
+        out.push(
+            if path.starts_with("http://") || path.starts_with("https://") {
+                Effect::Remote {
+                    url: path,
+                    namespace,
+                }
+            } else {
+                Effect::Applies { path, namespace }
+            },
+        );
+    }
+}
+
+/// Flags of `helm install|upgrade` that take a value as the next word.
+const HELM_VALUED: &[&str] = &[
+    "-n",
+    "--namespace",
+    "-f",
+    "--values",
+    "--set",
+    "--set-string",
+    "--set-file",
+    "--set-json",
+    "--version",
+    "--repo",
+    "--kube-context",
+    "--kubeconfig",
+    "--timeout",
+    "--post-renderer",
+    "-o",
+    "--output",
+    "--description",
+    "--username",
+    "--password",
+    "--ca-file",
+    "--cert-file",
+    "--key-file",
+    "--history-max",
+];
+
+fn helm(args: &[String], out: &mut Vec<Effect>) {
+    let pos = positionals(args, HELM_VALUED);
+    let (Some(&sub), Some(&release), Some(&chart)) = (pos.first(), pos.get(1), pos.get(2)) else {
+        return;
+    };
+    if matches!(sub, "install" | "upgrade") {
+        out.push(Effect::Helm {
+            release: release.to_string(),
+            chart: chart.to_string(),
+            namespace: value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$')),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effects_of(text: &str, name: &str) -> Vec<Effect> {
+        let f = SourceFile::new(
+            PathBuf::from(format!("/r/docs/{name}")),
+            name.into(),
+            text.into(),
+        );
+        commands_of(FileId(0), &f)
+            .into_iter()
+            .map(|c| c.effect)
+            .collect()
+    }
+
+    #[test]
+    fn commands_of_a_script() {
+        let got = effects_of(
+            "#!/bin/sh\nMANIFEST=\"${DIR}/common/manifest.yaml\" # intermediate\nhelm template x chart > ${MANIFEST}\nkubectl --context k3d create secret generic auth-key \\\n  --namespace argocd --from-literal=k=v\nkubectl apply -f https://example.com/a.yaml 2>&1 | tee log.txt\nhelm upgrade --install argocd argo/argo-cd --namespace argocd-system --create-namespace\n",
+            "install.sh",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Effect::Writes {
+                    path: "${DIR}/common/manifest.yaml".into()
+                },
+                Effect::Creates {
+                    kind: "Secret",
+                    name: "auth-key".into(),
+                    namespace: Some("argocd".into())
+                },
+                Effect::Remote {
+                    url: "https://example.com/a.yaml".into(),
+                    namespace: None
+                },
+                Effect::Writes {
+                    path: "log.txt".into()
+                },
+                Effect::Helm {
+                    release: "argocd".into(),
+                    chart: "argo/argo-cd".into(),
+                    namespace: Some("argocd-system".into())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn markdown_reads_shell_fences_and_commands_in_prose() {
+        let got = effects_of(
+            "# Title\n\n```yaml\nkubectl apply -f not-a-command.yaml\n```\n\n```bash {\"name\":\"x\"}\n$ kubeseal --format=yaml < ~/env/secret.yaml \\\n    > /tmp/sealed.yaml\n```\n\n    kubectl create -f oauth2-proxy.yaml\n\nThen run `kubectl apply -k overlays/prod` and wait.\n",
+            "README.md",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Effect::Writes {
+                    path: "/tmp/sealed.yaml".into()
+                },
+                Effect::Reads {
+                    path: "~/env/secret.yaml".into()
+                },
+                Effect::Applies {
+                    path: "oauth2-proxy.yaml".into(),
+                    namespace: None
+                },
+                Effect::Applies {
+                    path: "overlays/prod".into(),
+                    namespace: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn make_variables_and_recipes() {
+        let got = effects_of(
+            "NS := catalog\nsecrets:\n\t@kubectl create secret generic db -n $(NS) --from-literal=p=$$PW\n",
+            "Makefile",
+        );
+        assert_eq!(
+            got,
+            vec![Effect::Creates {
+                kind: "Secret",
+                name: "db".into(),
+                namespace: Some("catalog".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn paths_match_exactly_or_by_a_known_tail() {
+        let top = Path::new("/r");
+        let dir = Path::new("/r/docs/x");
+        let t = Path::new("/r/manifests/mod/sealed/secret.yaml");
+        assert!(names("~/env/mod/sealed/secret.yaml", dir, top, t, false));
+        assert!(names("$DIR/sealed/secret.yaml", dir, top, t, false));
+        assert!(names(
+            "manifests/mod/sealed/secret.yaml",
+            dir,
+            top,
+            t,
+            false
+        ));
+        assert!(!names("secret.yaml", dir, top, t, false));
+        assert!(!names("/tmp/secret.yaml", dir, top, t, false));
+        assert!(!names("other/secret.yaml", dir, top, t, false));
+        assert!(!names("prod/sealed/secret.yaml", dir, top, t, false));
+        let ex = Path::new("/r/ex/oauth.yaml");
+        assert!(names("oauth.yaml", Path::new("/r/ex"), top, ex, false));
+        assert!(names("./oauth.yaml", Path::new("/r/ex"), top, ex, false));
+        let a = Path::new("/r/manifests/a.yaml");
+        assert!(names("./manifests", top, top, a, true));
+        assert!(!names("./manifests", top, top, a, false));
+    }
+
+    #[test]
+    fn tokens_keep_quotes_and_substitutions_in_words() {
+        assert_eq!(
+            tokens("a 'b c' \"d\\\"e\" $(x y) f#g # comment"),
+            vec![
+                Tok::Word("a".into()),
+                Tok::Word("b c".into()),
+                Tok::Word("d\"e".into()),
+                Tok::Word("$(x y)".into()),
+                Tok::Word("f#g".into()),
+            ]
+        );
+        assert_eq!(
+            tokens("x >&2 && y 2>/dev/null"),
+            vec![
+                Tok::Word("x".into()),
+                Tok::Op("&&"),
+                Tok::Word("y".into()),
+                Tok::Op(">"),
+                Tok::Word("/dev/null".into()),
+            ]
+        );
+    }
+}
