@@ -563,7 +563,7 @@ fn read_capped(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
         return Ok(Err(size));
     }
     let mut buf = Vec::with_capacity(size as usize + 1);
-    file.take(max + 1).read_to_end(&mut buf)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
         return Ok(Err(buf.len() as u64));
     }

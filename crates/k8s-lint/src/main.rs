@@ -105,8 +105,13 @@ struct LintArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
 
-    /// Skip files larger than this many bytes (reported, never read).
-    #[arg(long, value_name = "BYTES", default_value_t = k8s_lint_core::load::DEFAULT_MAX_FILE_SIZE)]
+    /// Skip files larger than this many bytes (reported, never read); at most 1073741824 (1 GiB).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = k8s_lint_core::load::DEFAULT_MAX_FILE_SIZE,
+        value_parser = parse_max_file_size
+    )]
     max_file_size: u64,
 }
 
@@ -226,7 +231,7 @@ fn run(args: &LintArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let color = std::io::stderr().is_terminal();
-            eprint!("{}", output::human::render_diagnostic(&*e, color));
+            eprint!("{}", output::human::render_config_error(&e, color));
             return ExitCode::from(2);
         }
     };
@@ -239,7 +244,7 @@ fn run(args: &LintArgs) -> ExitCode {
     let report = match lint(&options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::escape::text(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -251,8 +256,8 @@ fn run(args: &LintArgs) -> ExitCode {
     };
     let text = render(&report, args.format, color);
     if let Some(path) = &args.sarif {
-        if let Err(e) = std::fs::write(path, output::sarif::render(&report)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+        if let Err(message) = write_file(path, &output::sarif::render(&report)) {
+            eprintln!("error: {message}");
             return ExitCode::from(2);
         }
     }
@@ -272,6 +277,20 @@ fn run(args: &LintArgs) -> ExitCode {
             .any(|f| f.severity >= t && f.suppressed.is_none())
     });
     ExitCode::from(u8::from(failed))
+}
+
+/// The largest `--max-file-size`. Files are read whole into memory and their spans are 32-bit
+/// offsets, and the loader adds one to the limit.
+const MAX_FILE_SIZE_LIMIT: u64 = 1 << 30;
+
+fn parse_max_file_size(s: &str) -> Result<u64, String> {
+    let n: u64 = s.parse().map_err(|e| format!("{e}"))?;
+    if n > MAX_FILE_SIZE_LIMIT {
+        return Err(format!(
+            "at most {MAX_FILE_SIZE_LIMIT} bytes (1 GiB) can be read per file"
+        ));
+    }
+    Ok(n)
 }
 
 /// `ID=LEVEL`, with the id checked against the registry.
@@ -302,9 +321,7 @@ fn render(report: &Report, format: Format, color: bool) -> String {
 /// Write to `path`, or to standard output (a closed pipe is not an error).
 fn emit(text: &str, path: Option<&Path>) -> ExitCode {
     let result = match path {
-        Some(p) => {
-            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
-        }
+        Some(p) => write_file(p, text),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -325,4 +342,41 @@ fn emit(text: &str, path: Option<&Path>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Replace the file at `path` with `text`. The linted repository is often the working
+/// directory and may hold a symlink where the report goes, so the text goes to a new file
+/// (created exclusively, next to `path`) that is then renamed over `path`: a rename replaces a
+/// symlink instead of writing through it. A symlink found there is refused outright, and a
+/// special file such as `/dev/null` or a FIFO is written as it is.
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "refusing to write {}: it is a symbolic link",
+                path.display()
+            ));
+        }
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(cannot);
+        }
+        _ => {}
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    // The mode `std::fs::write` would give a new file, not the temporary file's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder.tempfile_in(dir).map_err(cannot)?;
+    file.write_all(text.as_bytes()).map_err(cannot)?;
+    file.persist(path).map_err(|e| cannot(e.error))?;
+    Ok(())
 }

@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use k8s_lint_core::Report;
 
+use super::escape;
+
 /// ` (suppressed: reason)`, for `--show-suppressed`.
 pub fn suppressed_note(reason: &str) -> String {
     if reason.is_empty() {
@@ -18,14 +20,19 @@ pub fn render(report: &Report) -> String {
     for f in &report.findings {
         let file = report.file(f.primary.span.file);
         let pos = file.position(f.primary.span.start as usize);
-        let mut message = f.message.replace(['\n', '\r'], " ");
+        let mut message = f.message.clone();
         if let Some(reason) = &f.suppressed {
             message.push_str(&suppressed_note(reason));
         }
         let _ = writeln!(
             out,
-            "{}:{}:{}: {}[{}]: {message}",
-            file.display, pos.line, pos.column, f.severity, f.rule
+            "{}:{}:{}: {}[{}]: {}",
+            escape::text(&file.display),
+            pos.line,
+            pos.column,
+            f.severity,
+            f.rule,
+            escape::text(&message)
         );
     }
     out

@@ -7,6 +7,8 @@ use std::io::Write as _;
 
 use k8s_lint_core::{Finding, Report, Severity};
 
+use super::escape;
+
 fn command(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -30,7 +32,7 @@ fn escape_property(s: &str) -> String {
 fn at(report: &Report, label: &k8s_lint_core::Label) -> String {
     let file = report.file(label.span.file);
     let p = file.position(label.span.start as usize);
-    format!("{}:{}:{}", file.display, p.line, p.column)
+    format!("{}:{}:{}", escape::text(&file.display), p.line, p.column)
 }
 
 fn annotation(report: &Report, f: &Finding) -> String {
@@ -38,7 +40,7 @@ fn annotation(report: &Report, f: &Finding) -> String {
     let loc = file.location(f.primary.span);
     let mut props = format!(
         "file={},line={},endLine={}",
-        escape_property(&file.display),
+        escape_property(&escape::text(&file.display)),
         loc.start.line,
         loc.end.line
     );
@@ -55,12 +57,16 @@ fn annotation(report: &Report, f: &Finding) -> String {
         ",title={}",
         escape_property(&format!("k8s-lint ({})", f.rule))
     );
-    let mut data = f.message.clone();
+    // Line breaks from the repository are escaped before ours are added: GitHub turns `%0A`
+    // back into a line break in the annotation, and escaped control characters never reach
+    // the log.
+    let mut data = escape::text(&f.message).into_owned();
     for r in &f.related {
-        let _ = write!(data, "\n  related {}: {}", at(report, r), r.message);
+        let message = escape::text(&r.message);
+        let _ = write!(data, "\n  related {}: {message}", at(report, r));
     }
     if let Some(help) = &f.help {
-        let _ = write!(data, "\n  help: {help}");
+        let _ = write!(data, "\n  help: {}", escape::text(help));
     }
     format!(
         "::{} {props}::{}\n",
@@ -93,7 +99,7 @@ pub fn write_step_summary(report: &Report) -> std::io::Result<()> {
 }
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    escape::text(s).replace('|', "\\|")
 }
 
 pub fn step_summary(report: &Report) -> String {

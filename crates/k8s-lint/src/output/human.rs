@@ -1,13 +1,25 @@
 //! `--format human`: miette reports with snippets. Related spans in the same file are labels;
-//! spans in other files are related reports with their own snippet.
+//! spans in other files are related reports with their own snippet. Everything that comes from
+//! the repository is escaped (see `escape`), snippets included.
 
 use std::fmt;
+use std::path::PathBuf;
 
-use k8s_lint_core::{Finding, Label, Report, Severity, SourceFile};
+use k8s_lint_core::config::ConfigError;
+use k8s_lint_core::{FileId, Finding, Label, Report, Severity, SourceFile, Span};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
+
+use super::escape;
+
+/// Lines up to this many bytes are shown whole.
+const LONG_LINE: usize = 800;
+/// Characters kept either side of each end of a label on a longer line.
+const CONTEXT: usize = 200;
+/// Where a long line is cut.
+const CUT: &str = "…";
 
 fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
@@ -20,12 +32,31 @@ fn handler(color: bool) -> GraphicalReportHandler {
         .with_links(false)
 }
 
-/// Any other diagnostic (a bad config file), rendered the same way.
-pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool) -> String {
-    let mut out = String::new();
-    if handler(color).render_report(&mut out, diagnostic).is_err() {
-        out = format!("error: {diagnostic}\n");
+fn render_one(out: &mut String, handler: &GraphicalReportHandler, diag: &Diag) {
+    if handler.render_report(out, diag).is_err() {
+        let code = diag
+            .code
+            .as_ref()
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
+        out.push_str(&format!("{code}{}\n", diag.message));
     }
+}
+
+/// A bad config file, rendered like a finding.
+pub fn render_config_error(e: &ConfigError, color: bool) -> String {
+    let name = e.src.name();
+    let file = SourceFile::new(PathBuf::from(name), name.to_string(), e.src.inner().clone());
+    let start = e.span.offset();
+    let label = Label {
+        span: Span::new(FileId(0), start, start + e.span.len()),
+        message: e.label.clone(),
+    };
+    let mut diag = Diag::new(&e.message, &file, &[&label]);
+    diag.code = e.code().map(|c| c.to_string());
+    diag.help = e.help.as_deref().map(|h| escape::text(h).into_owned());
+    let mut out = String::new();
+    render_one(&mut out, &handler(color), &diag);
     out
 }
 
@@ -33,10 +64,7 @@ pub fn render(report: &Report, color: bool) -> String {
     let handler = handler(color);
     let mut out = String::new();
     for f in &report.findings {
-        let diag = Diag::new(report, f);
-        if handler.render_report(&mut out, &diag).is_err() {
-            out.push_str(&format!("{}: {}\n", f.rule, f.message));
-        }
+        render_one(&mut out, &handler, &Diag::finding(report, f));
         out.push('\n');
     }
     out.push_str(&summary(report));
@@ -55,114 +83,261 @@ pub fn summary(report: &Report) -> String {
     )
 }
 
-/// A file as miette reads it, with the column of the header counted in characters (miette
-/// counts bytes, and counts a BOM as a column).
-struct Src<'a>(&'a SourceFile);
+/// The lines of a file from just before the first label to just after the last, as miette reads
+/// them: escaped, and long lines cut around the labels (miette panics on a column past 65,535,
+/// and a minified manifest is one line). Lines stay one for one with the file's, so miette
+/// numbers them right.
+struct View {
+    name: String,
+    text: String,
+    /// The file's 0-based number of the view's first line.
+    first_line: usize,
+    /// The 0-based character column in the file of each label start, by view offset: the header
+    /// shows the file's column, not one counted in bytes of the view.
+    columns: Vec<(usize, usize)>,
+}
 
-impl SourceCode for Src<'_> {
+impl View {
+    /// The view of `file` for `spans`, and where each span is in it.
+    fn new(file: &SourceFile, spans: &[Span]) -> (View, Vec<SourceSpan>) {
+        let text = file.text.as_str();
+        let lines = file.lines();
+        let last = lines.line_count().saturating_sub(1);
+        let line_of = |offset: u32| file.position(offset as usize).line - 1;
+        // One line of context either side, miette's default.
+        let first = spans.iter().map(|s| line_of(s.start)).min().unwrap_or(0);
+        let first = first.saturating_sub(1);
+        let end = spans.iter().map(|s| line_of(s.end)).max().unwrap_or(0);
+        let end = (end + 1).min(last);
+        let mut points: Vec<usize> = spans
+            .iter()
+            .flat_map(|s| [s.start as usize, s.end as usize])
+            .collect();
+        points.sort_unstable();
+        points.dedup();
+        // Where each point is in the view.
+        let mut at: Vec<usize> = Vec::with_capacity(points.len());
+        let mut out = String::new();
+        for line in first..=end {
+            let range = lines.line_range(text, line + 1);
+            let next = lines.line_range(text, line + 2).start;
+            let here: Vec<usize> = points[at.len()..]
+                .iter()
+                .take_while(|&&p| p < next || line == last)
+                .map(|&p| p.saturating_sub(range.start).min(range.len()))
+                .collect();
+            let line_text = text.get(range).unwrap_or_default();
+            at.extend(push_line(&mut out, line_text, &here));
+            if line < last {
+                out.push('\n');
+            }
+        }
+        at.resize(points.len(), out.len());
+        let view_of = |p: u32| points.binary_search(&(p as usize)).map_or(0, |i| at[i]);
+        let columns = spans
+            .iter()
+            .map(|s| (view_of(s.start), file.position(s.start as usize).column - 1))
+            .collect();
+        let spans = spans
+            .iter()
+            .map(|s| SourceSpan::from(view_of(s.start)..view_of(s.end)))
+            .collect();
+        let view = View {
+            name: escape::text(&file.display).into_owned(),
+            text: out,
+            first_line: first,
+            columns,
+        };
+        (view, spans)
+    }
+}
+
+/// Append `line` to `out`, escaped, and if it is long only `CONTEXT` characters either side of
+/// each of `points` (byte offsets in `line`), or its start when it has none. Returns where each
+/// point went in `out`.
+fn push_line(out: &mut String, line: &str, points: &[usize]) -> Vec<usize> {
+    let points: Vec<usize> = points.iter().map(|&p| char_start(line, p)).collect();
+    let back = |p: usize| {
+        line[..p]
+            .char_indices()
+            .rev()
+            .nth(CONTEXT - 1)
+            .map_or(0, |(i, _)| i)
+    };
+    let forward = |p: usize| {
+        line[p..]
+            .char_indices()
+            .nth(CONTEXT)
+            .map_or(line.len(), |(i, _)| p + i)
+    };
+    // Byte ranges of `line` to show, in order.
+    let mut keep: Vec<(usize, usize)> = Vec::new();
+    if line.len() <= LONG_LINE {
+        keep.push((0, line.len()));
+    } else if points.is_empty() {
+        keep.push((0, forward(0)));
+    } else {
+        for &p in &points {
+            let (a, b) = (back(p), forward(p));
+            match keep.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => keep.push((a, b)),
+            }
+        }
+    }
+    let mut at = Vec::with_capacity(points.len());
+    let mut kept_to = 0;
+    for (a, b) in keep {
+        if a > kept_to {
+            out.push_str(CUT);
+        }
+        for (i, c) in line[a..b].char_indices() {
+            while at.len() < points.len() && points[at.len()] <= a + i {
+                at.push(out.len());
+            }
+            escape::push_snippet_char(out, c);
+        }
+        kept_to = b;
+    }
+    // Points at the end of the line.
+    at.resize(points.len(), out.len());
+    if kept_to < line.len() {
+        out.push_str(CUT);
+    }
+    at
+}
+
+/// `offset`, or the start of the character it falls in.
+fn char_start(s: &str, offset: usize) -> usize {
+    (0..=offset.min(s.len()))
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+impl SourceCode for View {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.0.text.read_span(span, before, after)?;
-        let pos = self.0.position(span.offset());
+        let inner = self.text.read_span(span, before, after)?;
+        let column = self
+            .columns
+            .iter()
+            .find(|(at, _)| *at == span.offset())
+            .map_or(inner.column(), |&(_, column)| column);
         Ok(Box::new(MietteSpanContents::new_named(
-            self.0.display.clone(),
+            self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line(),
-            pos.column - 1,
-            inner.line_count(),
+            self.first_line + inner.line(),
+            column,
+            // Counted from the start of the text, as miette counts it for a whole file: it
+            // decides which snippets to merge.
+            self.first_line + inner.line_count(),
         )))
     }
 }
 
-struct Diag<'a> {
+struct Diag {
     message: String,
-    code: Option<&'static str>,
+    code: Option<String>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<Src<'a>>,
+    source: Option<View>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Diag<'a>>,
+    related: Vec<Diag>,
 }
 
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = SourceSpan::from(label.span.range());
-    let text = (!label.message.is_empty()).then(|| label.message.clone());
-    if primary {
-        LabeledSpan::new_primary_with_span(text, span)
-    } else {
-        LabeledSpan::new_with_span(text, span)
+impl Diag {
+    /// An error about `file`, with a snippet of `labels` (the first is the primary one).
+    fn new(message: &str, file: &SourceFile, labels: &[&Label]) -> Diag {
+        let mut diag = Diag {
+            message: escape::text(message).into_owned(),
+            code: None,
+            severity: miette::Severity::Error,
+            help: None,
+            source: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+        };
+        if file.text.is_empty() || labels.is_empty() {
+            return diag;
+        }
+        let spans: Vec<Span> = labels.iter().map(|l| l.span).collect();
+        let (view, spans) = View::new(file, &spans);
+        diag.source = Some(view);
+        diag.labels = labels
+            .iter()
+            .zip(spans)
+            .enumerate()
+            .map(|(i, (label, span))| {
+                let text =
+                    (!label.message.is_empty()).then(|| escape::text(&label.message).into_owned());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            })
+            .collect();
+        diag
     }
-}
 
-impl<'a> Diag<'a> {
-    fn new(report: &'a Report, f: &'a Finding) -> Diag<'a> {
+    fn finding(report: &Report, f: &Finding) -> Diag {
         let file = report.file(f.primary.span.file);
-        let has_text = !file.text.is_empty();
-        let mut labels = Vec::new();
-        if has_text {
-            labels.push(labeled(&f.primary, true));
-        }
-        let mut related = Vec::new();
-        for r in &f.related {
-            if r.span.file == f.primary.span.file && has_text {
-                labels.push(labeled(r, false));
-            } else {
-                related.push(Diag {
-                    message: r.message.clone(),
-                    code: None,
-                    severity: miette::Severity::Advice,
-                    help: None,
-                    source: Some(Src(report.file(r.span.file))),
-                    labels: vec![labeled(
-                        &Label {
-                            span: r.span,
-                            message: String::new(),
-                        },
-                        true,
-                    )],
-                    related: Vec::new(),
-                });
-            }
-        }
+        let (here, elsewhere): (Vec<&Label>, Vec<&Label>) = f
+            .related
+            .iter()
+            .partition(|r| r.span.file == f.primary.span.file);
+        let labels: Vec<&Label> = std::iter::once(&f.primary).chain(here).collect();
         let note = f.suppressed.as_deref().map(super::compact::suppressed_note);
-        Diag {
-            message: format!("{}{}", f.message, note.unwrap_or_default()),
-            code: Some(f.rule),
-            severity: match f.severity {
-                Severity::Error => miette::Severity::Error,
-                Severity::Warning => miette::Severity::Warning,
-                Severity::Info => miette::Severity::Advice,
-            },
-            help: f.help.clone(),
-            source: has_text.then_some(Src(file)),
-            labels,
-            related,
-        }
+        let message = format!("{}{}", f.message, note.unwrap_or_default());
+        let mut diag = Diag::new(&message, file, &labels);
+        diag.code = Some(f.rule.to_string());
+        diag.severity = match f.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        };
+        diag.help = f.help.as_deref().map(|h| escape::text(h).into_owned());
+        diag.related = elsewhere
+            .into_iter()
+            .map(|r| {
+                let at = Label {
+                    span: r.span,
+                    message: String::new(),
+                };
+                let mut related = Diag::new(&r.message, report.file(r.span.file), &[&at]);
+                related.severity = miette::Severity::Advice;
+                related
+            })
+            .collect();
+        diag
     }
 }
 
-impl fmt::Debug for Diag<'_> {
+impl fmt::Debug for Diag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Diag<'_> {
+impl fmt::Display for Diag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Diag<'_> {}
+impl std::error::Error for Diag {}
 
-impl Diagnostic for Diag<'_> {
+impl Diagnostic for Diag {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.code.map(|c| Box::new(c) as Box<dyn fmt::Display>)
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -186,5 +361,52 @@ impl Diagnostic for Diag<'_> {
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
         (!self.related.is_empty())
             .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as _)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(line: &str, points: &[usize]) -> (String, Vec<usize>) {
+        let mut out = String::new();
+        let at = push_line(&mut out, line, points);
+        (out, at)
+    }
+
+    #[test]
+    fn short_lines_are_whole_and_escaped() {
+        assert_eq!(
+            cut("a\x1bb\tc", &[1, 2]),
+            ("a\\u{1b}b\tc".into(), vec![1, 7])
+        );
+    }
+
+    #[test]
+    fn long_lines_keep_context_around_each_point() {
+        let line = format!(
+            "{}X{}Y{}",
+            "a".repeat(1000),
+            "b".repeat(1000),
+            "c".repeat(1000)
+        );
+        let (out, at) = cut(&line, &[1000, 2001, line.len()]);
+        let n = |c: &str, n: usize| c.repeat(n);
+        let expected = [
+            CUT,
+            &n("a", CONTEXT),
+            "X",
+            &n("b", CONTEXT - 1),
+            CUT,
+            &n("b", CONTEXT),
+            "Y",
+            &n("c", CONTEXT - 1),
+            CUT,
+            &n("c", CONTEXT),
+        ];
+        assert_eq!(out, expected.concat());
+        assert_eq!(&out[at[0]..at[0] + 1], "X");
+        assert_eq!(&out[at[1]..at[1] + 1], "Y");
+        assert_eq!(at[2], out.len());
     }
 }

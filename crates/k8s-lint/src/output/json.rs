@@ -97,7 +97,7 @@ pub fn render(report: &Report) -> String {
             infos: report.count(Severity::Info),
         },
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut s = super::escape::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
     s.push('\n');
     s
 }

@@ -1,6 +1,7 @@
 //! One module per output format. Each renders a whole report to a string.
 
 pub mod compact;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use k8s_lint_core::{Label, Report, Severity, RULES};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
 use crate::docs;
@@ -212,17 +213,19 @@ fn location(report: &Report, label: &Label, id: Option<usize>) -> Location {
     }
 }
 
-/// Percent-encode what may not stand in a URI path (spaces, `%`, `#`, `?`, non-ASCII).
+/// All but RFC 3986 `unreserved` characters and the `/` between segments. Reserved characters
+/// are encoded too: a `:` in a first segment would read as a scheme (`co:lon.yaml`), and
+/// consumers differ on what `;`, `=` or `@` mean in a path.
+const PATH_SEGMENTS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A path as a URI path: each segment percent-encoded as UTF-8.
 fn uri_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(path, PATH_SEGMENTS).to_string()
 }
 
 /// FNV-1a: a stable hash with no dependency, so fingerprints never change between builds.
@@ -310,7 +313,7 @@ pub fn render(report: &Report) -> String {
             results,
         }],
     };
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    let mut s = super::escape::json(serde_json::to_string_pretty(&log).unwrap_or_default());
     s.push('\n');
     s
 }
@@ -325,6 +328,11 @@ mod tests {
             uri_encode("apps/my app/ü.yaml"),
             "apps/my%20app/%C3%BC.yaml"
         );
+        assert_eq!(
+            uri_encode("co:lon.yaml/a#b?c%d@e;f=g,h+i!j'k(l)m*n$o&p"),
+            "co%3Alon.yaml/a%23b%3Fc%25d%40e%3Bf%3Dg%2Ch%2Bi%21j%27k%28l%29m%2An%24o%26p"
+        );
+        assert_eq!(uri_encode("../a-b_c~d.yaml"), "../a-b_c~d.yaml");
     }
 
     #[test]
