@@ -58,6 +58,8 @@ pub struct Index<'s> {
     unmodelled: Vec<bool>,
     /// Builds that deploy objects the repository does not show (read by `resolve`).
     pub incomplete: Vec<Incomplete>,
+    /// Kustomization entries not followed because they nest too deep.
+    pub too_deep: Vec<(crate::source::Span, String)>,
     default_namespace: Option<String>,
     /// Instances by (group, kind, name as deployed).
     by_name: ByName,
@@ -102,6 +104,7 @@ impl<'s> Index<'s> {
             type_errors: type_errors.into_iter().collect(),
             unmodelled,
             incomplete: built.incomplete,
+            too_deep: built.too_deep,
             default_namespace,
             by_name: HashMap::new(),
             by_source_name: HashMap::new(),

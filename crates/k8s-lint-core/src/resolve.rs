@@ -370,6 +370,14 @@ fn incomplete_source(inc: &Incomplete, model: &Model, gitops: &GitOps) -> Unseen
             Source::Unread,
             format!("`{}`, which k8s-lint does not read,", inc.text),
         ),
+        Hidden::TooDeep => (
+            Source::Unread,
+            format!(
+                "`{}`, nested deeper than k8s-lint follows ({} kustomizations),",
+                inc.text,
+                crate::kustomize::build::MAX_BUILD_DEPTH
+            ),
+        ),
     };
     Unseen {
         source,

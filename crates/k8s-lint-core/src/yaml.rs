@@ -262,18 +262,36 @@ impl<'s> Node<'s> {
         Some(node)
     }
 
-    /// Count of nodes in this subtree and its depth (a scalar has depth 1).
-    fn measure(&self) -> (usize, usize) {
+    /// Count of nodes in this subtree and its depth (a scalar has depth 1). Counting stops
+    /// once it passes `limit`: the caller only needs to know the subtree is too large.
+    fn measure(&self, limit: usize) -> (usize, usize) {
+        let mut count = 0;
+        let mut deepest = 0;
+        let mut stack: Vec<(&Node<'s>, usize)> = vec![(self, 1)];
+        while let Some((n, d)) = stack.pop() {
+            count += 1;
+            deepest = deepest.max(d);
+            if count > limit {
+                break;
+            }
+            match &n.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+                Value::Map(entries) => {
+                    count += entries.len();
+                    stack.extend(entries.iter().map(|e| (&e.value, d + 1)));
+                }
+            }
+        }
+        (count, deepest)
+    }
+
+    /// A child by index: a sequence item, or a mapping entry's value.
+    fn child(&self, i: usize) -> Option<&Node<'s>> {
         match &self.value {
-            Value::Scalar(_) => (1, 1),
-            Value::Seq(items) => items.iter().fold((1, 1), |(n, d), i| {
-                let (c, dd) = i.measure();
-                (n + c, d.max(dd + 1))
-            }),
-            Value::Map(entries) => entries.iter().fold((1, 1), |(n, d), e| {
-                let (c, dd) = e.value.measure();
-                (n + c + 1, d.max(dd + 1))
-            }),
+            Value::Seq(items) => items.get(i),
+            Value::Map(entries) => entries.get(i).map(|e| &e.value),
+            Value::Scalar(_) => None,
         }
     }
 
@@ -352,6 +370,8 @@ enum Frame<'s> {
         start: usize,
         anchor: usize,
         items: Vec<Node<'s>>,
+        /// Anchors defined inside this frame's children (see [`AnchorAt::Live`]).
+        anchors: Vec<usize>,
     },
     Map {
         start: usize,
@@ -359,19 +379,46 @@ enum Frame<'s> {
         entries: Vec<Entry<'s>>,
         key: Option<Node<'s>>,
         merges: Vec<Node<'s>>,
+        anchors: Vec<usize>,
+        /// Entry index by key text, built once a mapping is large: finding an earlier key by
+        /// scanning would make a mapping of n keys cost n².
+        index: HashMap<Cow<'s, str>, usize>,
     },
 }
 
-struct Anchor<'s> {
-    node: Node<'s>,
-    count: usize,
-    depth: usize,
+impl<'s> Frame<'s> {
+    fn anchors(&mut self) -> &mut Vec<usize> {
+        match self {
+            Frame::Seq { anchors, .. } | Frame::Map { anchors, .. } => anchors,
+        }
+    }
+
+    fn child(&self, i: usize) -> Option<&Node<'s>> {
+        match self {
+            Frame::Seq { items, .. } => items.get(i),
+            Frame::Map { entries, .. } => entries.get(i).map(|e| &e.value),
+        }
+    }
+}
+
+/// Mappings with more keys than this index their keys.
+const INDEXED_MAP: usize = 8;
+
+/// Where an anchored node is. It is not copied when defined: an anchored node holding other
+/// anchored nodes would be copied once per enclosing anchor (a small file could then take
+/// gigabytes). It is found when an alias needs it, by its place in the tree being built.
+enum AnchorAt<'s> {
+    /// A child of the open frame at `depth` of the stack: `path[0]` is its index there (an item,
+    /// or an entry's value), and the rest the indices down to the node.
+    Live { depth: usize, path: Vec<u32> },
+    /// Copied out: a node that became a mapping key or a merge source, where no index finds it.
+    Copy(Node<'s>),
 }
 
 struct Loader<'s> {
     file: FileId,
     stack: Vec<Frame<'s>>,
-    anchors: HashMap<usize, Anchor<'s>>,
+    anchors: HashMap<usize, AnchorAt<'s>>,
     alias_budget: usize,
     root: Option<Node<'s>>,
     problems: Vec<Problem>,
@@ -409,6 +456,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
                             .root
                             .take()
                             .filter(|r| !(r.span.is_empty() && r.is_null()));
+                        loader.reset();
                         docs.push(Document {
                             root,
                             span: Span::new(file, doc_start, range.end.max(doc_start)),
@@ -428,8 +476,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
         };
         if let Err(Abandon(problem)) = outcome {
             loader.problems.push(problem);
-            loader.stack.clear();
-            loader.root = None;
+            loader.reset();
             match parser.proceed_next_document() {
                 Ok(true) => {}
                 Ok(false) => break,
@@ -467,54 +514,72 @@ impl<'s> Loader<'s> {
                     span: Span::new(self.file, range.start, range.end),
                     value: Value::Scalar(scalar),
                 };
-                self.remember(anchor, &node);
-                self.push(node)
+                self.push(node, anchor, Vec::new());
+                Ok(())
             }
-            Event::SequenceStart(_, anchor, _) => self.open(Frame::Seq {
-                start: range.start,
-                anchor,
-                items: Vec::with_capacity(4),
-            }),
-            Event::MappingStart(_, anchor, _) => self.open(Frame::Map {
-                start: range.start,
-                anchor,
-                // Most manifest mappings have a handful of keys: skip the first regrowths.
-                entries: Vec::with_capacity(4),
-                key: None,
-                merges: Vec::new(),
-            }),
-            Event::SequenceEnd | Event::MappingEnd => self.close(range.end),
+            Event::SequenceStart(_, anchor, _) => {
+                self.stack.push(Frame::Seq {
+                    start: range.start,
+                    anchor,
+                    items: Vec::with_capacity(4),
+                    anchors: Vec::new(),
+                });
+                Ok(())
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.stack.push(Frame::Map {
+                    start: range.start,
+                    anchor,
+                    // Most manifest mappings have a handful of keys: skip the first regrowths.
+                    entries: Vec::with_capacity(4),
+                    key: None,
+                    merges: Vec::new(),
+                    anchors: Vec::new(),
+                    index: HashMap::new(),
+                });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.close(range.end);
+                Ok(())
+            }
             Event::Alias(id) => self.alias(id, range),
             _ => Ok(()),
         }
     }
 
-    fn open(&mut self, frame: Frame<'s>) -> Result<(), Abandon> {
-        self.stack.push(frame);
-        Ok(())
+    /// Forget every anchor: at the end of a document (anchors do not reach past it) and when
+    /// one is abandoned.
+    fn reset(&mut self) {
+        self.stack.clear();
+        self.anchors.clear();
+        self.root = None;
     }
 
-    fn close(&mut self, end: usize) -> Result<(), Abandon> {
+    fn close(&mut self, end: usize) {
         let Some(frame) = self.stack.pop() else {
-            return Ok(());
+            return;
         };
-        let (node, anchor) = match frame {
+        let (node, anchor, inner) = match frame {
             Frame::Seq {
                 start,
                 anchor,
                 items,
+                anchors,
             } => (
                 Node {
                     span: Span::new(self.file, start, end),
                     value: Value::Seq(items),
                 },
                 anchor,
+                anchors,
             ),
             Frame::Map {
                 start,
                 anchor,
                 mut entries,
                 merges,
+                anchors,
                 ..
             } => {
                 merge_keys(&mut entries, merges);
@@ -524,85 +589,174 @@ impl<'s> Loader<'s> {
                         value: Value::Map(entries),
                     },
                     anchor,
+                    anchors,
                 )
             }
         };
-        self.remember(anchor, &node);
-        self.push(node)
-    }
-
-    fn remember(&mut self, anchor: usize, node: &Node<'s>) {
-        if anchor != 0 {
-            let (count, depth) = node.measure();
-            // A re-defined anchor replaces the earlier one, as YAML specifies.
-            self.anchors.insert(
-                anchor,
-                Anchor {
-                    node: node.clone(),
-                    count,
-                    depth,
-                },
-            );
-        }
+        self.push(node, anchor, inner);
     }
 
     fn alias(&mut self, id: usize, range: std::ops::Range<usize>) -> Result<(), Abandon> {
         let span = Span::new(self.file, range.start, range.end);
-        let Some(anchor) = self.anchors.get(&id) else {
+        let node = match self.anchors.get(&id) {
+            Some(AnchorAt::Copy(node)) => Some(node),
+            Some(AnchorAt::Live { depth, path }) => {
+                let (first, rest) = path
+                    .split_first()
+                    .map_or((None, &[][..]), |(f, r)| (Some(f), r));
+                let start = first.and_then(|&i| self.stack.get(*depth)?.child(i as usize));
+                rest.iter()
+                    .try_fold(start, |n, &i| Some(n.and_then(|n| n.child(i as usize))))
+                    .flatten()
+            }
+            None => None,
+        };
+        let Some(node) = node else {
             return Err(Abandon(Problem::Syntax {
                 message: "alias refers to an unknown anchor".into(),
                 span,
             }));
         };
-        if anchor.count > self.alias_budget {
+        // Measured here rather than when the anchor is defined: most anchors are never used
+        // or used once, and measuring each of nested anchors costs its whole subtree.
+        let (count, depth) = node.measure(self.alias_budget);
+        if count > self.alias_budget {
             return Err(Abandon(Problem::AliasBudget { span }));
         }
-        if self.stack.len() + anchor.depth > MAX_DEPTH {
+        if self.stack.len() + depth > MAX_DEPTH {
             return Err(Abandon(Problem::TooDeep { span }));
         }
-        self.alias_budget -= anchor.count;
-        let node = anchor.node.clone();
-        self.push(node)
+        self.alias_budget -= count;
+        let node = node.clone();
+        self.push(node, 0, Vec::new());
+        Ok(())
     }
 
-    fn push(&mut self, node: Node<'s>) -> Result<(), Abandon> {
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
+    /// Place a finished node in the frame above (or as the document root). `anchor`: its own
+    /// anchor (0 for none); `inner`: anchors defined inside it, whose paths start at its
+    /// children.
+    fn push(&mut self, node: Node<'s>, anchor: usize, inner: Vec<usize>) {
+        let depth = self.stack.len().wrapping_sub(1);
+        let mut moved = inner;
+        if anchor != 0 {
+            self.anchors.insert(
+                anchor,
+                AnchorAt::Live {
+                    depth: usize::MAX,
+                    path: Vec::new(),
+                },
+            );
+            moved.push(anchor);
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            // The document's root: nothing can refer to it any more.
+            self.root = Some(node);
+            return;
+        };
+        // Where the node lands: an index in the frame, or nowhere an index reaches.
+        let landed: Option<usize> = match frame {
+            Frame::Seq { items, .. } => {
+                items.push(node);
+                Some(items.len() - 1)
+            }
+            Frame::Map {
                 entries,
                 key,
                 merges,
+                index,
                 ..
-            }) => match key.take() {
-                None => *key = Some(node),
-                Some(k) if is_merge_key(&k) => merges.push(node),
-                Some(k) => {
-                    let text = k.scalar_text();
-                    let earlier = text
-                        .and_then(|t| entries.iter().position(|e| e.key.scalar_text() == Some(t)));
-                    match earlier {
-                        // The last value wins, as when the API server decodes the JSON.
-                        Some(i) => {
-                            self.problems.push(Problem::DuplicateKey {
-                                key: text.unwrap_or_default().to_string(),
-                                first: entries[i].key.span,
-                                second: k.span,
-                            });
-                            entries[i] = Entry {
-                                key: k,
-                                value: node,
-                            };
-                        }
-                        None => entries.push(Entry {
-                            key: k,
-                            value: node,
-                        }),
+            } => match key.take() {
+                None => {
+                    copy_out(&mut self.anchors, &moved, &node);
+                    *key = Some(node);
+                    return;
+                }
+                Some(k) if is_merge_key(&k) => {
+                    copy_out(&mut self.anchors, &moved, &node);
+                    merges.push(node);
+                    return;
+                }
+                Some(k) => Some(insert_entry(
+                    entries,
+                    index,
+                    Entry {
+                        key: k,
+                        value: node,
+                    },
+                    &mut self.problems,
+                )),
+            },
+        };
+        let Some(at) = landed else { return };
+        for id in &moved {
+            if let Some(AnchorAt::Live { depth: d, path }) = self.anchors.get_mut(id) {
+                *d = depth;
+                path.insert(0, at as u32);
+            }
+        }
+        frame.anchors().extend(moved);
+    }
+}
+
+/// Add an entry to a mapping being built. A key already there is a duplicate: reported, and
+/// the last value wins, as when the API server decodes the JSON. Returns the entry's index.
+fn insert_entry<'s>(
+    entries: &mut Vec<Entry<'s>>,
+    index: &mut HashMap<Cow<'s, str>, usize>,
+    entry: Entry<'s>,
+    problems: &mut Vec<Problem>,
+) -> usize {
+    let text = entry.key.as_scalar().map(|s| s.text.clone());
+    let earlier = text.as_deref().and_then(|t| {
+        if entries.len() < INDEXED_MAP {
+            entries.iter().position(|e| e.key.scalar_text() == Some(t))
+        } else {
+            if index.is_empty() {
+                for (i, e) in entries.iter().enumerate() {
+                    if let Some(s) = e.key.as_scalar() {
+                        index.entry(s.text.clone()).or_insert(i);
                     }
                 }
-            },
+            }
+            index.get(t).copied()
         }
-        Ok(())
+    });
+    match earlier {
+        Some(i) => {
+            problems.push(Problem::DuplicateKey {
+                key: text.map(Cow::into_owned).unwrap_or_default(),
+                first: entries[i].key.span,
+                second: entry.key.span,
+            });
+            // Anchors inside the replaced value now find the new one: a file with duplicate
+            // keys is reported as such, and nothing worse than a wrong alias target follows.
+            entries[i] = entry;
+            i
+        }
+        None => {
+            if let (Some(t), false) = (text, index.is_empty()) {
+                index.insert(t, entries.len());
+            }
+            entries.push(entry);
+            entries.len() - 1
+        }
+    }
+}
+
+/// Copy out the anchors of a node that goes where no index reaches it (a key, a merge source).
+fn copy_out<'s>(anchors: &mut HashMap<usize, AnchorAt<'s>>, ids: &[usize], node: &Node<'s>) {
+    for id in ids {
+        let Some(AnchorAt::Live { path, .. }) = anchors.get(id) else {
+            continue;
+        };
+        let found = path
+            .iter()
+            .try_fold(node, |n, &i| n.child(i as usize))
+            .cloned();
+        match found {
+            Some(n) => anchors.insert(*id, AnchorAt::Copy(n)),
+            None => anchors.remove(id),
+        };
     }
 }
 
@@ -626,6 +780,9 @@ fn is_merge_key(key: &Node<'_>) -> bool {
 /// `<<: *base` (or a list of them): keys of the merged maps that the mapping does not set
 /// itself, earlier sources first, as go-yaml (and so kubectl and kustomize) expands them.
 fn merge_keys<'s>(entries: &mut Vec<Entry<'s>>, merges: Vec<Node<'s>>) {
+    if merges.is_empty() {
+        return;
+    }
     let sources = merges.into_iter().flat_map(|m| match m.value {
         Value::Map(e) => e,
         Value::Seq(items) => items
@@ -637,10 +794,14 @@ fn merge_keys<'s>(entries: &mut Vec<Entry<'s>>, merges: Vec<Node<'s>>) {
             .collect(),
         Value::Scalar(_) => Vec::new(),
     });
+    let mut set: std::collections::HashSet<String> = entries
+        .iter()
+        .filter_map(|e| e.key.scalar_text().map(String::from))
+        .collect();
     for entry in sources.collect::<Vec<_>>() {
-        let text = entry.key.scalar_text();
-        if text.is_none() || !entries.iter().any(|e| e.key.scalar_text() == text) {
-            entries.push(entry);
+        match entry.key.scalar_text() {
+            Some(t) if !set.insert(t.to_string()) => {}
+            _ => entries.push(entry),
         }
     }
 }
@@ -745,6 +906,63 @@ mod tests {
         assert_eq!(root.at("merged.y").unwrap().scalar_text(), Some("3"));
         assert_eq!(root.at("merged.x").unwrap().scalar_text(), Some("1"));
         assert_eq!(root.at("again").unwrap().scalar_text(), Some("7"));
+    }
+
+    #[test]
+    fn aliases_find_nested_anchors_wherever_they_landed() {
+        let text = "outer: &o\n  inner: &i [1, 2]\n  deep:\n    - &d {k: v}\nuse_inner: *i\nuse_deep: *d\nuse_outer: *o\n? &key k2\n: *key\nm:\n  <<: &src {a: &in 5}\n  b: *in\n";
+        let root = one(text);
+        assert_eq!(root.at("use_inner[1]").unwrap().scalar_text(), Some("2"));
+        assert_eq!(root.at("use_deep.k").unwrap().scalar_text(), Some("v"));
+        assert_eq!(
+            root.at("use_outer.inner[0]").unwrap().scalar_text(),
+            Some("1")
+        );
+        assert_eq!(root.at("k2").unwrap().scalar_text(), Some("k2"));
+        assert_eq!(root.at("m.a").unwrap().scalar_text(), Some("5"));
+        assert_eq!(root.at("m.b").unwrap().scalar_text(), Some("5"));
+        // Anchors do not reach into the next document.
+        let parsed = parse(F, "a: &x 1\n---\nb: *x\n");
+        assert!(matches!(parsed.problems[..], [Problem::Syntax { .. }]));
+    }
+
+    #[test]
+    fn nested_anchors_are_not_copied_per_enclosing_anchor() {
+        // 100 anchored levels, each holding 3,000 items: copying each anchored subtree when it
+        // is defined would make 15 million node copies; finding anchors by place makes none.
+        let mut text = String::new();
+        for level in 0..100 {
+            let indent = "  ".repeat(level);
+            text.push_str(&format!("{indent}l{level}: &a{level}\n"));
+            text.push_str(&format!(
+                "{indent}  items: [{}]\n",
+                vec!["x"; 3_000].join(", ")
+            ));
+        }
+        text.push_str("use: *a99\n");
+        let parsed = parse(F, &text);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let root = parsed.docs[0].root.as_ref().unwrap();
+        assert_eq!(root.at("use.items[2999]").unwrap().scalar_text(), Some("x"));
+    }
+
+    #[test]
+    fn duplicate_keys_of_large_mappings() {
+        let mut text: String = (0..1_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k500: again\nk2: again\n");
+        let parsed = parse(F, &text);
+        let dups: Vec<_> = parsed
+            .problems
+            .iter()
+            .map(|p| match p {
+                Problem::DuplicateKey { key, .. } => key.as_str(),
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(dups, ["k500", "k2"]);
+        let root = parsed.docs[0].root.as_ref().unwrap();
+        assert_eq!(root.get("k500").unwrap().scalar_text(), Some("again"));
+        assert_eq!(root.as_map().unwrap().len(), 1_000);
     }
 
     #[test]

@@ -281,3 +281,80 @@ fn the_linted_tree_is_never_written() {
     let _ = common::lint_dir(dir.path());
     assert_eq!(snapshot(dir.path()), before);
 }
+
+/// A lattice of shared bases: each level's two kustomizations both list the next level's two.
+/// Built once per path, its 2^40 paths would never finish; each base is built at most twice
+/// into a root, and kustomize's failure (the same objects twice) is reported once.
+#[test]
+fn a_lattice_of_shared_bases_is_built_once_per_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let levels = 40;
+    let mut files: Vec<(String, String)> = Vec::new();
+    for level in 0..levels {
+        for side in ["a", "b"] {
+            let body = if level + 1 < levels {
+                format!("resources:\n- ../l{}a\n- ../l{}b\n", level + 1, level + 1)
+            } else {
+                "resources:\n- cm.yaml\n".to_string()
+            };
+            files.push((format!("l{level}{side}/kustomization.yaml"), body));
+        }
+    }
+    for side in ["a", "b"] {
+        files.push((
+            format!("l{}{side}/cm.yaml", levels - 1),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{side}\n"),
+        ));
+    }
+    files.push((
+        "root/kustomization.yaml".into(),
+        "resources:\n- ../l0a\n- ../l0b\n".into(),
+    ));
+    for (name, text) in &files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let out = common::render(&common::lint_dir(dir.path()));
+    let duplicates = out
+        .lines()
+        .filter(|l| l.contains("error[kustomize-duplicate-object]"))
+        .count();
+    assert_eq!(duplicates, 1, "{out}");
+    assert!(
+        out.contains("root/kustomization.yaml:3:3: error[kustomize-duplicate-object]"),
+        "{out}"
+    );
+}
+
+/// A chain of kustomizations far deeper than any real tree: not followed past the limit
+/// (recursing 30,000 levels overflowed the stack), and said once, where the chain is cut.
+#[test]
+fn a_chain_of_thirty_thousand_kustomizations_is_cut_with_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 30_000;
+    for i in 0..n {
+        let d = dir.path().join(format!("k{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let next = if i + 1 < n {
+            format!("../k{}", i + 1)
+        } else {
+            "cm.yaml".into()
+        };
+        std::fs::write(
+            d.join("kustomization.yaml"),
+            format!("resources:\n- {next}\n"),
+        )
+        .unwrap();
+    }
+    let out = common::render(&common::lint_dir(dir.path()));
+    let cut: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[file-unreadable]"))
+        .collect();
+    assert_eq!(
+        cut,
+        ["k199/kustomization.yaml:2:3: warning[file-unreadable]: cannot read `../k200`: it is nested more than 200 kustomizations deep, so k8s-lint does not follow it and checks nothing it deploys"],
+        "{out}"
+    );
+}

@@ -59,6 +59,8 @@ impl<'s> Instance<'s> {
 pub struct Built<'s> {
     pub instances: Vec<Instance<'s>>,
     pub incomplete: Vec<Incomplete>,
+    /// Kustomization entries not followed because they nest deeper than [`MAX_BUILD_DEPTH`].
+    pub too_deep: Vec<(Span, String)>,
 }
 
 /// What may put objects into a build that no file of the walk shows.
@@ -74,6 +76,8 @@ pub enum Hidden {
     Outside,
     /// A listed file that exists but is not linted (ignored, or not YAML).
     Unread,
+    /// A kustomization nested deeper than [`MAX_BUILD_DEPTH`]: not followed.
+    TooDeep,
 }
 
 /// A build root that deploys objects we cannot see, the first entry that says so, and the
@@ -98,11 +102,22 @@ pub struct Builder<'a, 's> {
     pub by_file: &'a [Range<u32>],
 }
 
+/// Deepest chain of kustomizations built; a deeper entry is not followed (and reported). Real
+/// trees are a handful of levels deep; the limit keeps the recursion far from the stack's end.
+pub const MAX_BUILD_DEPTH: usize = 200;
+
 struct Run {
     stack: Vec<KustId>,
     visited: HashSet<KustId>,
+    /// How often each kustomization was built into the current root. A base reached by two
+    /// paths is built twice (kustomize then fails on the duplicate ids, which is reported); a
+    /// third time adds nothing new, and stopping there keeps a lattice of shared bases from
+    /// being rebuilt once per path (exponential in its depth).
+    visits: std::collections::HashMap<KustId, u8>,
     /// The first reason the current build deploys objects we cannot see.
     hidden: Option<(Hidden, Span, String)>,
+    /// Entries not followed because they nest too deep, once each.
+    too_deep: Vec<(Span, String)>,
 }
 
 impl Run {
@@ -118,7 +133,9 @@ impl<'s> Builder<'_, 's> {
         let mut run = Run {
             stack: Vec::new(),
             visited: HashSet::new(),
+            visits: std::collections::HashMap::new(),
             hidden: None,
+            too_deep: Vec::new(),
         };
         let mut roots = self.model.roots();
         // Kustomizations only reachable through a cycle have no root; build them on their own.
@@ -126,6 +143,7 @@ impl<'s> Builder<'_, 's> {
         while next <= self.model.kusts.len() {
             for root in std::mem::take(&mut roots) {
                 run.hidden = None;
+                run.visits.clear();
                 let mut acc = self.build(root, &mut run);
                 for inst in &mut acc {
                     inst.build = Some(root);
@@ -150,6 +168,7 @@ impl<'s> Builder<'_, 's> {
                 None => break,
             }
         }
+        built.too_deep = std::mem::take(&mut run.too_deep);
         for (file, range) in self.by_file.iter().enumerate() {
             let listed = self
                 .model
@@ -173,6 +192,41 @@ impl<'s> Builder<'_, 's> {
         root.get("namespace")
             .and_then(Node::as_str)
             .map(String::from)
+    }
+
+    /// Whether to build `sub` (listed by entry `e`) into the current root: not a third time,
+    /// and not deeper than [`MAX_BUILD_DEPTH`].
+    fn enter(&self, sub: KustId, e: &super::PathEntry, run: &mut Run) -> bool {
+        if run.stack.len() >= MAX_BUILD_DEPTH {
+            run.hide(Hidden::TooDeep, e.span, &e.text);
+            if !run.too_deep.iter().any(|(s, _)| *s == e.span) {
+                run.too_deep.push((e.span, e.text.clone()));
+            }
+            // Everything below counts as seen: built on its own, each part of the chain would
+            // look like a root of its own, and report the limit again.
+            let mut below = vec![sub];
+            while let Some(k) = below.pop() {
+                if run.visited.insert(k) {
+                    below.extend(
+                        self.model
+                            .get(k)
+                            .entries
+                            .iter()
+                            .filter_map(|e| match e.target {
+                                Target::Dir(Some(d)) => Some(d),
+                                _ => None,
+                            }),
+                    );
+                }
+            }
+            return false;
+        }
+        let visits = run.visits.entry(sub).or_insert(0);
+        if *visits >= 2 {
+            return false;
+        }
+        *visits += 1;
+        true
     }
 
     fn build(&self, k: KustId, run: &mut Run) -> Vec<Instance<'s>> {
@@ -212,7 +266,9 @@ impl<'s> Builder<'_, 's> {
                     }
                 }
                 Target::Dir(Some(sub)) if !run.stack.contains(sub) => {
-                    acc.extend(self.build(*sub, run));
+                    if self.enter(*sub, e, run) {
+                        acc.extend(self.build(*sub, run));
+                    }
                 }
                 Target::Dir(Some(_)) | Target::Inline => {}
                 Target::Remote => run.hide(Hidden::Remote, e.span, &e.text),
@@ -231,6 +287,9 @@ impl<'s> Builder<'_, 's> {
         for e in self.model.get(k).entries(Role::Component) {
             match e.target {
                 Target::Dir(Some(c)) if !run.stack.contains(&c) => {
+                    if !self.enter(c, e, run) {
+                        continue;
+                    }
                     run.visited.insert(c);
                     run.stack.push(c);
                     self.add_resources(c, acc, run);

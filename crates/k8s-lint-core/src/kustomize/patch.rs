@@ -34,6 +34,7 @@ fn directive<'a>(entries: &'a [Entry<'_>]) -> Option<&'a str> {
 }
 
 fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), Unsupported> {
+    let mut slots = Slots::new(base.iter().map(|e| e.key.scalar_text()), patch.len());
     for pe in patch {
         let Some(key) = pe.key.scalar_text() else {
             return Err(Unsupported);
@@ -45,14 +46,14 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
             }
             return Err(Unsupported);
         }
-        let existing = base.iter().position(|e| e.key.scalar_text() == Some(key));
+        let existing = slots.find(key, || {
+            base.iter().position(|e| e.key.scalar_text() == Some(key))
+        });
         match (existing, &pe.value.value) {
-            (Some(i), _) if pe.value.is_null() => {
-                base.remove(i);
-            }
+            (Some(i), _) if pe.value.is_null() => slots.remove(base, i, key),
             (None, _) if pe.value.is_null() => {}
             (Some(i), Value::Map(p)) if directive(p) == Some("delete") => {
-                base.remove(i);
+                slots.remove(base, i, key)
             }
             (Some(i), Value::Seq(items)) => {
                 let target = &mut base[i].value;
@@ -62,13 +63,87 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
                 }
             }
             (Some(i), _) => strategic_merge(&mut base[i].value, &pe.value)?,
-            (None, _) => base.push(Entry {
-                key: pe.key.clone(),
-                value: cleaned(&pe.value),
-            }),
+            (None, _) => {
+                slots.added(key, base.len());
+                base.push(Entry {
+                    key: pe.key.clone(),
+                    value: cleaned(&pe.value),
+                });
+            }
         }
     }
+    slots.compact(base);
     Ok(())
+}
+
+/// Where each key (or merge-key value) of a large map or list is: a patch of n entries onto
+/// m would otherwise cost n·m lookups and removals. Small ones are searched directly.
+struct Slots {
+    index: Option<std::collections::HashMap<String, usize>>,
+    removed: Vec<usize>,
+}
+
+impl Slots {
+    fn new<'k>(keys: impl Iterator<Item = Option<&'k str>>, patch_len: usize) -> Slots {
+        let keys: Vec<Option<&str>> = keys.collect();
+        let large = keys.len() > 16 && patch_len > 16;
+        let index = large.then(|| {
+            let mut map = std::collections::HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(k) = k {
+                    map.entry(k.to_string()).or_insert(i);
+                }
+            }
+            map
+        });
+        Slots {
+            index,
+            removed: Vec::new(),
+        }
+    }
+
+    fn find(&self, key: &str, scan: impl FnOnce() -> Option<usize>) -> Option<usize> {
+        match &self.index {
+            Some(map) => map.get(key).copied(),
+            None => scan(),
+        }
+    }
+
+    fn added(&mut self, key: &str, at: usize) {
+        if let Some(map) = &mut self.index {
+            map.insert(key.to_string(), at);
+        }
+    }
+
+    /// Remove item `i`: at once when searching directly, else at the end (indices stay valid).
+    fn remove<T>(&mut self, items: &mut Vec<T>, i: usize, key: &str) {
+        match &mut self.index {
+            Some(map) => {
+                map.remove(key);
+                self.removed.push(i);
+            }
+            None => {
+                items.remove(i);
+            }
+        }
+    }
+
+    fn compact<T>(mut self, items: &mut Vec<T>) {
+        if self.removed.is_empty() {
+            return;
+        }
+        self.removed.sort_unstable();
+        let mut next = self.removed.iter().peekable();
+        let mut i = 0;
+        items.retain(|_| {
+            let keep = next.peek() != Some(&&i);
+            if !keep {
+                next.next();
+            }
+            i += 1;
+            keep
+        });
+    }
 }
 
 /// The `patchMergeKey` Kubernetes declares for a list field; `None` means the list is replaced.
@@ -99,6 +174,9 @@ fn merge_list<'s>(
         *base = patch.iter().map(cleaned).collect();
         return Ok(());
     };
+    let value_of = |n: &Node<'s>| n.get(key).and_then(Node::scalar_text).map(String::from);
+    let values: Vec<Option<String>> = base.iter().map(value_of).collect();
+    let mut slots = Slots::new(values.iter().map(Option::as_deref), patch.len());
     for item in patch {
         let Some(entries) = item.as_map() else {
             return Err(Unsupported);
@@ -110,18 +188,21 @@ fn merge_list<'s>(
         let Some(value) = item.get(key).and_then(Node::scalar_text) else {
             return Err(Unsupported);
         };
-        let existing = base
-            .iter()
-            .position(|b| b.get(key).and_then(Node::scalar_text) == Some(value));
+        let existing = slots.find(value, || {
+            base.iter()
+                .position(|b| b.get(key).and_then(Node::scalar_text) == Some(value))
+        });
         match existing {
-            Some(i) if directive(entries) == Some("delete") => {
-                base.remove(i);
-            }
+            Some(i) if directive(entries) == Some("delete") => slots.remove(base, i, value),
             Some(i) => strategic_merge(&mut base[i], item)?,
             None if directive(entries) == Some("delete") => {}
-            None => base.push(cleaned(item)),
+            None => {
+                slots.added(value, base.len());
+                base.push(cleaned(item));
+            }
         }
     }
+    slots.compact(base);
     Ok(())
 }
 
@@ -180,6 +261,52 @@ mod tests {
                     .join(", ")
             ),
         }
+    }
+
+    #[test]
+    fn large_maps_and_lists_merge_as_small_ones_do() {
+        // Above the size where keys are indexed: the result must be the one a direct search
+        // gives (deletes keep the order of what stays, additions go last).
+        let keys = |r: std::ops::Range<usize>| {
+            r.map(|i| format!("k{i}: {i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let base = format!("data: {{{}}}", keys(0..40));
+        let patch = format!(
+            "data: {{k3: null, k5: five, {}, k39: null, k50: new}}",
+            keys(10..30)
+        );
+        let out = merged(&base, &patch).unwrap();
+        let mut want: Vec<String> = (0..40)
+            .filter(|i| ![3, 39].contains(i))
+            .map(|i| match i {
+                5 => "k5: five".to_string(),
+                _ => format!("k{i}: {i}"),
+            })
+            .collect();
+        want.push("k50: new".into());
+        assert_eq!(out, format!("{{data: {{{}}}}}", want.join(", ")));
+        let env = |r: std::ops::Range<usize>| {
+            r.map(|i| format!("{{name: e{i}, value: v{i}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let out = merged(
+            &format!("env: [{}]", env(0..20)),
+            &format!(
+                "env: [{}, {{name: e1, $patch: delete}}, {{name: e99, value: x}}]",
+                env(2..20)
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "{{env: [{{name: e0, value: v0}}, {}, {{name: e99, value: x}}]}}",
+                env(2..20)
+            )
+        );
     }
 
     #[test]

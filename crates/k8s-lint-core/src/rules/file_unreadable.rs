@@ -44,6 +44,22 @@ impl Rule for FileUnreadable {
                 .help("fix the file, or exclude it with .gitignore or .k8slintignore"),
             );
         }
+        // A chain of kustomizations deeper than any real tree: what is below is not read.
+        for (span, text) in &cx.index.too_deep {
+            out.push(
+                Finding::new(
+                    &META,
+                    *span,
+                    format!(
+                        "cannot read `{text}`: it is nested more than {} kustomizations deep, so k8s-lint does not follow it and checks nothing it deploys",
+                        crate::kustomize::build::MAX_BUILD_DEPTH
+                    ),
+                )
+                .severity(Severity::Warning)
+                .label("not followed")
+                .help("flatten the chain of bases; real kustomize trees are a few levels deep"),
+            );
+        }
     }
 }
 
