@@ -358,3 +358,25 @@ fn a_chain_of_thirty_thousand_kustomizations_is_cut_with_a_finding() {
         "{out}"
     );
 }
+
+/// 1,500 Services asking for one tailnet name: one finding with a bounded list of related
+/// spans (a finding per claimant naming every earlier one was quadratic: 4 GB, 2 GB of JSON).
+#[test]
+fn thousands_of_claimants_of_one_tailnet_name_are_one_finding() {
+    let docs: Vec<String> = (0..1_500)
+        .map(|i| {
+            format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: ns{i}\n  annotations:\n    tailscale.com/expose: \"true\"\n    tailscale.com/hostname: same\nspec:\n  ports:\n  - port: 80\n")
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("services.yaml"), docs.join("---\n")).unwrap();
+    let report = common::lint_dir(dir.path());
+    let collisions: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "tailscale-hostname-collision")
+        .collect();
+    assert_eq!(collisions.len(), 1);
+    assert_eq!(collisions[0].related.len(), 11);
+    assert!(collisions[0].message.contains("(and 1498 more objects)"));
+}

@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/tailscale-hostname-collision.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
@@ -45,26 +45,30 @@ impl Rule for TailscaleHostnameCollision {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        let mut spaces: BTreeMap<(Space, String), Vec<Claim>> = BTreeMap::new();
+        type Identity = (String, Option<String>, String);
+        let mut spaces: BTreeMap<(Space, String), (Vec<Claim>, HashSet<Identity>)> =
+            BTreeMap::new();
         for (space, claim) in claims(cx) {
             let key = (space, claim.name.name.to_ascii_lowercase());
-            let same = spaces.entry(key).or_default();
+            let (same, seen) = spaces.entry(key).or_default();
             // The same object deployed by two overlays into one namespace is one device.
-            if !same
-                .iter()
-                .any(|c| identity(cx, c.id) == identity(cx, claim.id))
-            {
+            if seen.insert(identity(cx, claim.id)) {
                 same.push(claim);
             }
         }
-        for ((space, _), mut claims) in spaces {
-            claims.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
-            for (n, later) in claims.iter().enumerate().skip(1) {
-                out.push(finding(cx, &space, later, &claims[..n]));
+        for ((space, _), (mut claims, _)) in spaces {
+            if claims.len() < 2 {
+                continue;
             }
+            claims.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
+            out.push(finding(cx, &space, &claims));
         }
     }
 }
+
+/// Claimants shown as related spans of one name's finding; the rest are counted. A thousand
+/// objects asking for one name are one problem, not a thousand findings of a thousand spans.
+const SHOWN_CLAIMANTS: usize = 10;
 
 fn claims(cx: &Ctx<'_, '_>) -> Vec<(Space, Claim)> {
     let mut out = Vec::new();
@@ -114,9 +118,11 @@ fn origin(name: &TailnetName) -> &'static str {
     }
 }
 
-fn finding(cx: &Ctx<'_, '_>, space: &Space, later: &Claim, earlier: &[Claim]) -> Finding {
+/// One finding per contested name, at the second claimant (the first that may lose it), with
+/// the first and up to [`SHOWN_CLAIMANTS`] others as related spans.
+fn finding(cx: &Ctx<'_, '_>, space: &Space, claims: &[Claim]) -> Finding {
+    let (first, later) = (&claims[0], &claims[1]);
     let name = &later.name.name;
-    let first = &earlier[0];
     let effect = match space {
         Space::Devices => format!(
             "Tailscale gives the device that registers second the name `{name}-1`, and which one that is is not deterministic (tailscale.com/kb/1098), so `{name}` may reach the wrong proxy"
@@ -125,18 +131,24 @@ fn finding(cx: &Ctx<'_, '_>, space: &Space, later: &Claim, earlier: &[Claim]) ->
             "the operator rejects the second ProxyGroup Ingress (\"found duplicate Ingress ... for hostname \\\"{name}\\\" - multiple Ingresses for the same hostname in the same cluster are not allowed\")"
         ),
     };
+    let others = match claims.len() - 2 {
+        0 => String::new(),
+        1 => " (and 1 more object)".to_string(),
+        n => format!(" (and {n} more objects)"),
+    };
     let mut f = Finding::new(
         &META,
         later.name.span,
         format!(
-            "{} asks for the tailnet name `{name}` (from {}), which {} also asks for: {effect}",
+            "{} asks for the tailnet name `{name}` (from {}), which {}{others} also asks for: {effect}",
             cx.describe(later.id),
             origin(&later.name),
             cx.describe(first.id)
         ),
     )
     .label("tailnet name already taken");
-    for e in earlier {
+    let shown = std::iter::once(first).chain(claims.iter().skip(2));
+    for e in shown.take(SHOWN_CLAIMANTS) {
         f = f.related(
             e.name.span,
             format!(
@@ -144,6 +156,15 @@ fn finding(cx: &Ctx<'_, '_>, space: &Space, later: &Claim, earlier: &[Claim]) ->
                 cx.describe(e.id),
                 e.name.name,
                 origin(&e.name)
+            ),
+        );
+    }
+    if claims.len() - 1 > SHOWN_CLAIMANTS {
+        f = f.related(
+            claims[SHOWN_CLAIMANTS + 1].name.span,
+            format!(
+                "… {} more objects ask for `{name}`",
+                claims.len() - 1 - SHOWN_CLAIMANTS
             ),
         );
     }
