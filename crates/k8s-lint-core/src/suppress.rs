@@ -29,6 +29,8 @@ pub struct Suppression {
     pub covers: Range<u32>,
     /// Per entry of `rules` (or the single `*`), whether it suppressed something.
     pub used: Vec<bool>,
+    /// An object's annotation (covering the object), not a comment (covering a line).
+    pub on_object: bool,
 }
 
 impl Suppression {
@@ -82,14 +84,47 @@ pub fn collect(
 }
 
 /// Mark the findings covered by a suppression, and the suppressions that covered something.
+/// The first suppression (in `suppressions` order) that covers a finding and names its rule
+/// wins. Suppressions are looked up by file and position, not scanned per finding.
 pub fn apply(findings: &mut [Finding], suppressions: &mut [Suppression]) {
+    // Per file and per kind, by the start of what they cover. Objects do not overlap each
+    // other, nor lines each other (two comments may cover the same line): the ranges that
+    // can hold a position are those with the last start at or before it.
+    let mut by_file: std::collections::HashMap<(FileId, bool), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, s) in suppressions.iter().enumerate() {
+        by_file.entry((s.file, s.on_object)).or_default().push(i);
+    }
+    for list in by_file.values_mut() {
+        list.sort_by_key(|&i| (suppressions[i].covers.start, i));
+    }
     for f in findings.iter_mut() {
-        for s in suppressions.iter_mut() {
-            if let Some(i) = s.covers(f) {
-                s.used[i] = true;
-                f.suppressed = Some(s.reason.clone().unwrap_or_default());
-                break;
+        let at = f.primary.span.start;
+        let mut best: Option<(usize, usize)> = None;
+        for on_object in [true, false] {
+            let Some(list) = by_file.get(&(f.primary.span.file, on_object)) else {
+                continue;
+            };
+            let upto = list.partition_point(|&i| suppressions[i].covers.start <= at);
+            let Some(&last) = upto.checked_sub(1).and_then(|u| list.get(u)) else {
+                continue;
+            };
+            let start = suppressions[last].covers.start;
+            for &i in list[..upto].iter().rev() {
+                if suppressions[i].covers.start != start {
+                    break;
+                }
+                if let Some(rule) = suppressions[i].covers(f) {
+                    if best.is_none_or(|(b, _)| i < b) {
+                        best = Some((i, rule));
+                    }
+                }
             }
+        }
+        if let Some((i, rule)) = best {
+            let s = &mut suppressions[i];
+            s.used[rule] = true;
+            f.suppressed = Some(s.reason.clone().unwrap_or_default());
         }
     }
 }
@@ -105,18 +140,25 @@ fn from_annotation(
     // Look the ids up in the source text, so each keeps its own span when the value is quoted.
     let offset = value.span.start as usize + raw.find(content.trim()).unwrap_or(0);
     let source = text.get(offset..value.span.end as usize)?;
-    Some(parse_list(
-        file,
-        source,
-        offset,
-        value.span,
-        object.start..object.end,
-    ))
+    Some(Suppression {
+        on_object: true,
+        ..parse_list(file, source, offset, value.span, object.start..object.end)
+    })
 }
 
 fn from_comments(file: FileId, text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     let lines: Vec<(usize, &str)> = line_starts(text);
+    // The next line holding content after each line, found in one backward pass: searching
+    // forward from each comment made a run of n comment lines cost n².
+    let mut next_content: Vec<Option<usize>> = vec![None; lines.len()];
+    let mut after = None;
+    for (n, (_, l)) in lines.iter().enumerate().rev() {
+        next_content[n] = after;
+        if !l.trim().is_empty() && !l.trim_start().starts_with('#') {
+            after = Some(n);
+        }
+    }
     for (n, &(start, line)) in lines.iter().enumerate() {
         let Some(hash) = comment_start(line) else {
             continue;
@@ -133,10 +175,7 @@ fn from_comments(file: FileId, text: &str) -> Vec<Suppression> {
         let alone = line[..hash].trim().is_empty();
         // A comment alone on its line covers the next line holding content.
         let target = if alone {
-            lines[n + 1..]
-                .iter()
-                .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                .copied()
+            next_content[n].map(|i| lines[i])
         } else {
             Some((start, line))
         };
@@ -189,6 +228,7 @@ fn parse_list(
         reason: reason.filter(|r| !r.is_empty()).map(String::from),
         covers,
         used,
+        on_object: false,
     }
 }
 
@@ -242,6 +282,65 @@ mod tests {
             "b: 2"
         );
         assert_eq!(&text[s[1].span.range()], "# k8s-lint-ignore *");
+    }
+
+    #[test]
+    fn a_run_of_comment_lines_covers_the_next_content_line() {
+        // 20,000 comment lines: each used to search forward over all those after it.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("# k8s-lint-ignore rule-{i}\n"));
+        }
+        text.push_str("a: 1\n");
+        let s = from_comments(F, &text);
+        assert_eq!(s.len(), 20_000);
+        let last_line = text.len() as u32 - 5;
+        assert!(s.iter().all(|x| x.covers == (last_line..last_line + 4)));
+    }
+
+    #[test]
+    fn the_first_suppression_naming_the_rule_wins() {
+        use crate::finding::{Label, Severity};
+        let text = "a: 1 # k8s-lint-ignore other\n# k8s-lint-ignore r -- line\nb: 2\n";
+        let mut sups = from_comments(F, text);
+        // An annotation-like suppression over the whole text, first in order.
+        let mut object = parse_list(
+            F,
+            "r -- object",
+            0,
+            Span::new(F, 0, 0),
+            0..text.len() as u32,
+        );
+        object.on_object = true;
+        sups.insert(0, object);
+        let finding = |at: usize| Finding {
+            rule: "r",
+            severity: Severity::Error,
+            message: String::new(),
+            primary: Label {
+                span: Span::new(F, at, at + 1),
+                message: String::new(),
+            },
+            related: Vec::new(),
+            help: None,
+            suppressed: None,
+        };
+        let mut findings = vec![finding(0), finding(text.find("b:").unwrap())];
+        apply(&mut findings, &mut sups);
+        assert_eq!(findings[0].suppressed.as_deref(), Some("object"));
+        assert_eq!(findings[1].suppressed.as_deref(), Some("object"));
+        assert_eq!(sups[0].used, [true]);
+        assert_eq!(sups[1].used, [false]);
+        assert_eq!(sups[2].used, [false]);
+        // Without the object's, each line's own comment decides.
+        let mut sups = from_comments(F, text);
+        let mut findings = vec![finding(0), finding(text.find("b:").unwrap())];
+        apply(&mut findings, &mut sups);
+        assert_eq!(
+            findings[0].suppressed, None,
+            "the comment names another rule"
+        );
+        assert_eq!(findings[1].suppressed.as_deref(), Some("line"));
     }
 
     #[test]
