@@ -81,22 +81,22 @@ pub struct ConfigError {
     pub help: Option<String>,
 }
 
-/// The nearest `.k8s-lint.yaml` at `start` or above it, stopping at the repository top (a
-/// directory holding `.git`).
-pub fn discover(start: &Path) -> Option<PathBuf> {
+/// The nearest `.k8s-lint.yaml` at `start` or above it, up to the repository top `top` (a
+/// file above the repository is not the repository's). Looked up through `fence`.
+pub fn discover(start: &Path, top: &Path, fence: &crate::fence::Fence) -> Option<PathBuf> {
     let mut dir = Some(start);
-    while let Some(d) = dir {
+    while let Some(d) = dir.filter(|d| d.starts_with(top)) {
         let candidate = d.join(CONFIG_FILE_NAME);
-        if candidate.is_file() {
+        if !matches!(fence.locate(&candidate), crate::fence::Place::Missing) {
             return Some(candidate);
-        }
-        if d.join(".git").exists() {
-            return None;
         }
         dir = d.parent();
     }
     None
 }
+
+/// The largest config file read: a config is a few hundred bytes.
+pub const MAX_CONFIG_SIZE: u64 = 1 << 20;
 
 struct Reader<'a> {
     path: &'a Path,
@@ -181,17 +181,44 @@ impl Reader<'_> {
     }
 }
 
-/// Read and validate a config file.
-pub fn load(path: &Path) -> Result<Config, Box<ConfigError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// Read and validate a config file, through `fence`: a committed `.k8s-lint.yaml` that is a
+/// symlink to `/proc/self/environ` or a credentials file is refused, never read or shown.
+pub fn load(path: &Path, fence: &crate::fence::Fence) -> Result<Config, Box<ConfigError>> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    read_and_parse(path, fence.read(&abs, MAX_CONFIG_SIZE))
+}
+
+/// Read and validate a config file named on the command line by whoever runs the job (not
+/// a symlink): read where it is, as it is (`--config /dev/null` for none), within the size cap.
+pub fn load_named(path: &Path) -> Result<Config, Box<ConfigError>> {
+    let read =
+        crate::fence::read_capped(path, MAX_CONFIG_SIZE).map_err(crate::fence::ReadError::Io);
+    read_and_parse(path, read)
+}
+
+fn read_and_parse(
+    path: &Path,
+    read: Result<Result<Vec<u8>, u64>, crate::fence::ReadError>,
+) -> Result<Config, Box<ConfigError>> {
+    let fail = |why: String| {
         Box::new(ConfigError {
-            message: format!("cannot read {}: {e}", path.display()),
+            message: format!("cannot read {}: {why}", path.display()),
             src: NamedSource::new(path.display().to_string(), String::new()),
             span: (0, 0).into(),
             label: String::new(),
             help: None,
         })
-    })?;
+    };
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(size)) => {
+            return Err(fail(format!(
+                "{size} bytes exceeds the {MAX_CONFIG_SIZE}-byte limit for a config file"
+            )))
+        }
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not valid UTF-8".into()))?;
     parse(path, &text)
 }
 
@@ -495,14 +522,15 @@ mod tests {
         std::fs::create_dir_all(repo.join(".git")).unwrap();
         std::fs::create_dir_all(repo.join("apps/web")).unwrap();
         std::fs::write(dir.path().join(CONFIG_FILE_NAME), "{}").unwrap();
+        let fence = crate::fence::Fence::new(std::slice::from_ref(&repo));
         assert_eq!(
-            discover(&repo.join("apps/web")),
+            discover(&repo.join("apps/web"), &repo, &fence),
             None,
             "outside the repository"
         );
         std::fs::write(repo.join(CONFIG_FILE_NAME), "{}").unwrap();
         assert_eq!(
-            discover(&repo.join("apps/web")),
+            discover(&repo.join("apps/web"), &repo, &fence),
             Some(repo.join(CONFIG_FILE_NAME))
         );
     }

@@ -68,6 +68,7 @@ impl Unreached {
             objects,
             files,
             roots: model.roots(),
+            fence: gitops.fence(),
         };
         let mut parked: Vec<(KustId, Why)> = Vec::new();
         // What the whole-cluster entry points deploy, when there are any.
@@ -215,7 +216,7 @@ fn not_reached(walk: &Walk<'_, '_>, gitops: &GitOps) -> Option<(HashSet<KustId>,
             let sync_roots: Vec<usize> = (0..apps.len())
                 .filter(|&i| {
                     apps[i].path.starts_with(&model.repo_top)
-                        && is_sync_root(apps[i], objects, index)
+                        && is_sync_root(apps[i], objects, index, walk.fence)
                 })
                 .collect();
             let root = *sync_roots.first()?;
@@ -271,6 +272,7 @@ struct Walk<'a, 's> {
     objects: &'a [Object],
     files: &'a [SourceFile],
     roots: Vec<KustId>,
+    fence: &'a crate::fence::Fence,
 }
 
 impl Walk<'_, '_> {
@@ -315,7 +317,7 @@ impl Walk<'_, '_> {
                 .as_ref()
                 .is_some_and(|(text, _)| !crate::placeholder::is_placeholder(text))
                 && app.path.starts_with(&self.model.repo_top)
-                && app.path.is_dir();
+                && self.fence.is_dir(&app.path);
             if app.source.as_deref() != Some(source) || !resolvable {
                 return None;
             }
@@ -363,7 +365,12 @@ impl Walk<'_, '_> {
 
 /// Flux's own sync root: `flux-system/flux-system` on `GitRepository/flux-system`, deployed
 /// from this repository, with its path here.
-fn is_sync_root(app: &App, objects: &[Object], index: &Index<'_>) -> bool {
+fn is_sync_root(
+    app: &App,
+    objects: &[Object],
+    index: &Index<'_>,
+    fence: &crate::fence::Fence,
+) -> bool {
     let o = &objects[app.declared_in.0 as usize];
     let deployed = index
         .of_kind("kustomize.toolkit.fluxcd.io", "Kustomization")
@@ -373,7 +380,7 @@ fn is_sync_root(app: &App, objects: &[Object], index: &Index<'_>) -> bool {
         && o.namespace.as_deref() == Some("flux-system")
         && app.source.as_deref() == Some("GitRepository/flux-system")
         && app.written.is_some()
-        && app.path.is_dir()
+        && fence.is_dir(&app.path)
         && deployed
 }
 

@@ -130,13 +130,23 @@ pub struct GitOps {
     /// Apps by their path, so that finding the app of a directory walks its ancestors rather
     /// than every app (a Flux monorepo has hundreds).
     by_path: std::collections::HashMap<PathBuf, Vec<usize>>,
+    /// What paths may be looked at (GitOps paths are checked on disk).
+    fence: crate::fence::Fence,
 }
 
 impl GitOps {
     /// `bases`: directories GitOps paths may be relative to, in order (lint roots, then the
     /// repository top).
-    pub fn new(objects: &[Object], parsed: &[Parsed<'_>], bases: &[PathBuf]) -> GitOps {
-        let mut g = GitOps::default();
+    pub fn new(
+        objects: &[Object],
+        parsed: &[Parsed<'_>],
+        bases: &[PathBuf],
+        fence: &crate::fence::Fence,
+    ) -> GitOps {
+        let mut g = GitOps {
+            fence: fence.clone(),
+            ..GitOps::default()
+        };
         for (i, o) in objects.iter().enumerate() {
             let id = ObjectId(i as u32);
             let root = o.root(parsed);
@@ -185,6 +195,7 @@ impl GitOps {
     }
 
     fn argo(&mut self, spec: Option<&Node<'_>>, id: ObjectId, o: &Object, bases: &[PathBuf]) {
+        let fence = &self.fence.clone();
         let Some(spec) = spec else { return };
         let namespace = text(spec, "destination.namespace");
         let templated = namespace.as_deref().is_some_and(|n| n.contains("{{"));
@@ -230,10 +241,12 @@ impl GitOps {
                 }
                 continue;
             }
-            let resolved = resolve(bases, &path);
+            let resolved = resolve(bases, &path, fence);
             // Argo CD renders a path holding a Chart.yaml as a Helm chart.
             let in_repo = bases.last().is_some_and(|top| resolved.starts_with(top));
-            if source.get("helm").is_some() || (in_repo && resolved.join("Chart.yaml").is_file()) {
+            if source.get("helm").is_some()
+                || (in_repo && fence.is_file(&resolved.join("Chart.yaml")))
+            {
                 let chart = resolved
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -260,6 +273,7 @@ impl GitOps {
     }
 
     fn flux(&mut self, root: &Node<'_>, id: ObjectId, o: &Object, bases: &[PathBuf]) {
+        let fence = &self.fence.clone();
         let path = text(root, "spec.path").unwrap_or_else(|| "./".into());
         let target = text(root, "spec.targetNamespace");
         let source = match (
@@ -275,7 +289,7 @@ impl GitOps {
         };
         self.apps.push(App {
             tool: Tool::Flux,
-            path: resolve(bases, &path),
+            path: resolve(bases, &path, fence),
             forces_namespace: target.is_some(),
             namespace: target,
             recurse: true,
@@ -298,6 +312,7 @@ impl GitOps {
         bases: &[PathBuf],
     ) -> bool {
         let mut changed = false;
+        let fence = &self.fence;
         for app in self.apps.iter_mut().filter(|a| a.tool == Tool::Flux) {
             let Some((text, span)) = &app.written else {
                 continue;
@@ -313,7 +328,7 @@ impl GitOps {
                     (path != text).then(|| path.to_string())
                 });
             if let Some(path) = substituted {
-                app.path = resolve(bases, &path);
+                app.path = resolve(bases, &path, fence);
                 app.written = Some((path, *span));
                 changed = true;
             }
@@ -364,6 +379,11 @@ impl GitOps {
 
     /// Whether `dir` is deployed as a plain directory by an app, although a kustomization sits
     /// above it (an app path below a kustomize tree): its files are not orphans.
+    /// What paths may be looked at on disk.
+    pub fn fence(&self) -> &crate::fence::Fence {
+        &self.fence
+    }
+
     pub fn deploys_directory(
         &self,
         dir: &Path,
@@ -427,13 +447,13 @@ fn patched_substitution(root: &Node<'_>) -> Substitution {
 
 /// A path as the GitOps tool means it: relative to the repository top. Linting a
 /// subdirectory, the lint roots are tried first, so `./apps/prod` resolves either way.
-fn resolve(bases: &[PathBuf], path: &str) -> PathBuf {
+fn resolve(bases: &[PathBuf], path: &str, fence: &crate::fence::Fence) -> PathBuf {
     let candidates = bases.iter().map(|b| normalize(&b.join(path)));
     // Only paths inside the repository (the last base) are looked at.
     let top = bases.last();
     let mut last = None;
     for c in candidates {
-        if top.is_some_and(|t| c.starts_with(t)) && c.is_dir() {
+        if top.is_some_and(|t| c.starts_with(t)) && fence.is_dir(&c) {
             return c;
         }
         last = Some(c);

@@ -14,6 +14,7 @@
 pub mod config;
 pub mod de;
 pub mod deployed;
+pub mod fence;
 pub mod finding;
 pub mod git_index;
 pub mod gitops;
@@ -205,10 +206,10 @@ where
         let top = options.repo_top.as_deref().map(|t| {
             source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
         });
-        let model = Model::new(files, &parsed, &loaded.roots, top.as_deref());
+        let model = Model::new(files, &parsed, &loaded.roots, top.as_deref(), &loaded.fence);
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
-        let mut gitops = GitOps::new(&objects, &parsed, &bases);
+        let mut gitops = GitOps::new(&objects, &parsed, &bases, &loaded.fence);
         let mut built = Builder {
             model: &model,
             parsed: &parsed,

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::fence::{read_capped, Fence, Place};
 use crate::source::{normalize, FileId, SourceFile, Span};
 use crate::yaml::{self, Parsed};
 
@@ -26,6 +27,8 @@ pub enum FileProblem {
     Unreadable(String),
     /// A symlink whose target does not exist: there is nothing to read.
     Dangling,
+    /// A symlink (not named like a manifest) that leads out of the repository: not followed.
+    LeadsOutside,
     TooLarge {
         size: u64,
         limit: u64,
@@ -47,6 +50,8 @@ pub struct Loaded {
     pub problems: Vec<(FileId, FileProblem)>,
     /// Helm templates and other files recognised but deliberately not parsed.
     pub skipped: usize,
+    /// What the run may read: everything else that touches the disk goes through it.
+    pub fence: Fence,
 }
 
 /// Errors that stop the run: a root that does not exist.
@@ -60,6 +65,8 @@ pub enum LoadError {
     },
     #[error("{0}")]
     Filter(String),
+    #[error("`{path}` leads outside the repository (through a symlink, or `..`); not read")]
+    Outside { path: String },
 }
 
 struct Candidate {
@@ -72,6 +79,8 @@ struct Candidate {
     walk_error: Option<FileProblem>,
     /// A script or doc page, read for its shell commands (see `scripts`), not a manifest.
     script: bool,
+    /// Where a symlinked candidate really is (inside the repository): what is read.
+    real: Option<PathBuf>,
 }
 
 /// Walk `roots` and read every manifest candidate.
@@ -155,29 +164,46 @@ pub fn load(
     let mut candidates = Vec::new();
     let mut dirs = Vec::new();
     let mut walked = Vec::new();
-    for root in roots {
-        let meta = std::fs::metadata(root).map_err(|source| LoadError::Root {
+    // The repository top of each path: what the run may read. A path argument, like any
+    // entry, must not lead out of it (`k8s-lint prod.yaml` where `prod.yaml -> ../x.yaml`).
+    let absolute: Vec<PathBuf> = roots.iter().map(|r| normalize(&cwd.join(r))).collect();
+    let tops: Vec<PathBuf> = match repo_top {
+        Some(t) => vec![normalize(&cwd.join(t))],
+        None => absolute
+            .iter()
+            .map(|a| crate::gitops::repo_top(a))
+            .collect(),
+    };
+    let fence = Fence::new(&tops);
+    for (root, abs) in roots.iter().zip(&absolute) {
+        let root_error = |source: std::io::Error| LoadError::Root {
             path: root.display().to_string(),
             source,
-        })?;
-        let abs = normalize(&cwd.join(root));
-        walked.push(abs.clone());
+        };
+        let real = match fence.locate(abs) {
+            Place::Inside(real) => real,
+            Place::Outside => {
+                return Err(LoadError::Outside {
+                    path: root.display().to_string(),
+                })
+            }
+            Place::Missing => return Err(root_error(std::io::ErrorKind::NotFound.into())),
+            Place::Loop => {
+                return Err(root_error(std::io::Error::other("symlink loop")));
+            }
+        };
+        let meta = std::fs::metadata(&real).map_err(root_error)?;
+        walked.push((abs.clone(), real));
         dirs.push(match abs.parent() {
             Some(parent) if !meta.is_dir() => parent.to_path_buf(),
-            _ => abs,
+            _ => abs.clone(),
         });
     }
-    let fence = Fence::new(&dirs);
-    for root in &walked {
-        walk(root, cwd, filter, &fence, true, &mut candidates);
+    for (root, real) in &walked {
+        walk_all(root, real, cwd, filter, &fence, true, &mut candidates);
     }
-    let top = match (repo_top, dirs.first()) {
-        (Some(t), _) => Some(normalize(&cwd.join(t))),
-        (None, Some(first)) => Some(crate::gitops::repo_top(first)),
-        (None, None) => None,
-    };
-    if let Some(top) = top {
-        add_tracked_but_ignored(&top, &walked, &dirs, cwd, filter, &fence, &mut candidates);
+    if let Some(top) = tops.first() {
+        add_tracked_but_ignored(top, &walked, &dirs, cwd, filter, &fence, &mut candidates);
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
@@ -185,7 +211,7 @@ pub fn load(
         candidates.into_iter().partition(|c| c.script);
     let scripts: Vec<SourceFile> = scripts
         .into_par_iter()
-        .filter_map(|c| match read_one(FileId(0), c, cwd, max_size, &fence) {
+        .filter_map(|c| match read_one(FileId(0), c, cwd, max_size) {
             (file, None, false) => Some(file),
             _ => None,
         })
@@ -194,7 +220,7 @@ pub fn load(
     let read: Vec<(SourceFile, Option<FileProblem>, bool)> = candidates
         .into_par_iter()
         .enumerate()
-        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, max_size, &fence))
+        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, max_size))
         .collect();
     let mut files = Vec::with_capacity(read.len());
     let mut problems = Vec::new();
@@ -212,6 +238,7 @@ pub fn load(
         scripts,
         problems,
         skipped,
+        fence,
     })
 }
 
@@ -229,7 +256,7 @@ pub fn parse_all(files: &[SourceFile]) -> Vec<Parsed<'_>> {
 /// tree walked a second time, without `.gitignore`, to pick them up.
 fn add_tracked_but_ignored(
     top: &Path,
-    walked: &[PathBuf],
+    walked: &[(PathBuf, PathBuf)],
     dirs: &[PathBuf],
     cwd: &Path,
     filter: &PathFilter,
@@ -262,8 +289,8 @@ fn add_tracked_but_ignored(
         return;
     }
     let mut again = Vec::new();
-    for root in walked {
-        walk(root, cwd, filter, fence, false, &mut again);
+    for (root, real) in walked {
+        walk_all(root, real, cwd, filter, fence, false, &mut again);
     }
     out.extend(again.into_iter().filter(|c| {
         let abs = normalize(&cwd.join(&c.path));
@@ -271,85 +298,191 @@ fn add_tracked_but_ignored(
     }));
 }
 
-/// Walk one root on all cores (directory reads dominate a large tree); the caller sorts.
-/// `gitignore`: whether `.gitignore` files are honoured.
-fn walk(
+/// Walk `root` (really at `real`) and, one by one, the directories symlinks inside lead to;
+/// candidates are named by the paths as walked (through the links).
+fn walk_all(
     root: &Path,
+    real: &Path,
     cwd: &Path,
     filter: &PathFilter,
     fence: &Fence,
     gitignore: bool,
     out: &mut Vec<Candidate>,
 ) {
-    let filter_dirs = filter.clone();
+    let mut seen: HashSet<PathBuf> = HashSet::from([real.to_path_buf()]);
+    let mut pending = vec![(root.to_path_buf(), real.to_path_buf())];
+    while let Some((shown, real)) = pending.pop() {
+        let links = walk(&shown, &real, cwd, filter, fence, gitignore, out);
+        for link in links {
+            let (shown_link, place) = (link.clone(), fence.locate(&link));
+            let name_is_candidate = is_candidate(&link) || crate::scripts::is_script(&link);
+            let problem = |p: FileProblem| Candidate {
+                path: shown_link.clone(),
+                regular: false,
+                symlink: true,
+                walk_error: Some(p),
+                script: !is_candidate(&link) && crate::scripts::is_script(&link),
+                real: None,
+            };
+            match place {
+                Place::Outside if name_is_candidate => out.push(problem(FileProblem::Unreadable(
+                    "symlink to a file outside the repository; not read".into(),
+                ))),
+                Place::Outside => out.push(problem(FileProblem::LeadsOutside)),
+                Place::Missing if name_is_candidate => out.push(problem(FileProblem::Dangling)),
+                Place::Missing => {}
+                Place::Loop => out.push(problem(FileProblem::Unreadable(
+                    "symlink loop; not followed".into(),
+                ))),
+                Place::Inside(target) => {
+                    let Ok(meta) = std::fs::metadata(&target) else {
+                        continue;
+                    };
+                    if meta.is_dir() {
+                        let parent_real =
+                            link.parent()
+                                .map(|p| fence.locate(p))
+                                .and_then(|p| match p {
+                                    Place::Inside(r) => Some(r),
+                                    _ => None,
+                                });
+                        if parent_real.as_ref().is_some_and(|p| p.starts_with(&target)) {
+                            let ancestor = shown_ancestor(&link, &parent_real, &target);
+                            out.push(problem(FileProblem::Unreadable(format!(
+                                "symlink loop: points back to its ancestor `{}`; not followed",
+                                display_path(&ancestor, &ancestor, cwd)
+                            ))));
+                        } else if !filter.excludes(&link)
+                            && !link
+                                .file_name()
+                                .is_some_and(|n| n == "target" || n == "node_modules")
+                            && seen.insert(target.clone())
+                        {
+                            pending.push((link, target));
+                        }
+                    } else if name_is_candidate && filter.includes(&link) && !filter.excludes(&link)
+                    {
+                        out.push(Candidate {
+                            regular: meta.is_file(),
+                            symlink: true,
+                            walk_error: None,
+                            script: !is_candidate(&link) && crate::scripts::is_script(&link),
+                            real: Some(target),
+                            path: link,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The walked path of the ancestor a looping directory link points back to.
+fn shown_ancestor(link: &Path, parent_real: &Option<PathBuf>, target: &Path) -> PathBuf {
+    let up = parent_real
+        .as_ref()
+        .and_then(|p| p.strip_prefix(target).ok())
+        .map_or(0, |rest| rest.components().count());
+    let mut shown = link.parent().unwrap_or(link).to_path_buf();
+    for _ in 0..up {
+        shown.pop();
+    }
+    shown
+}
+
+/// Walk one directory on all cores (directory reads dominate a large tree); the caller sorts.
+/// `shown`: the path it is walked as (a root as given, or a symlink to it), `real`: where it
+/// is. Symlinks are not followed here: they are returned (as walked) for [`walk_all`] to
+/// locate through the fence. `gitignore`: whether `.gitignore` files are honoured.
+fn walk(
+    shown: &Path,
+    real: &Path,
+    cwd: &Path,
+    filter: &PathFilter,
+    fence: &Fence,
+    gitignore: bool,
+    out: &mut Vec<Candidate>,
+) -> Vec<PathBuf> {
     let found = Mutex::new(Vec::new());
-    let dir_fence = fence.clone();
-    let escaped = std::sync::Arc::new(Mutex::new(Vec::new()));
-    let escaped_dirs = escaped.clone();
-    ignore::WalkBuilder::new(root)
+    let links = Mutex::new(Vec::new());
+    // Walked as `shown`, so that paths (and so `.gitignore` matches and the filter) are those
+    // of the repository as written; a root that is a symlink is walked at its real place.
+    let start = if shown == real || !real.is_dir() {
+        shown
+    } else {
+        real
+    };
+    let mut builder = ignore::WalkBuilder::new(start);
+    builder
         .hidden(true)
         .git_ignore(gitignore)
         .git_global(false)
         .git_exclude(gitignore)
         // A CI checkout or a tarball may have no `.git`; its .gitignore still says what is junk.
         .require_git(false)
-        .follow_links(true)
-        .add_custom_ignore_filename(".k8slintignore")
+        .follow_links(false)
+        // Ignore files above the walked directory are read only up to the repository top,
+        // below: the ones above it are not the repository's.
+        .parents(false)
+        .add_custom_ignore_filename(".k8slintignore");
+    for file in ignore_files_above(shown, fence, gitignore) {
+        builder.add_ignore(file);
+    }
+    let filter_dirs = filter.clone();
+    let remap = |p: PathBuf| -> PathBuf {
+        match p.strip_prefix(start) {
+            Ok(rest) if start != shown => shown.join(rest),
+            _ => p,
+        }
+    };
+    builder
         .filter_entry(move |e| {
-            if is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())) {
-                return false;
-            }
-            let symlinked_dir = e.path_is_symlink() && e.file_type().is_some_and(|t| t.is_dir());
-            if symlinked_dir && !dir_fence.contains(e.path()) {
-                if let Ok(mut v) = escaped_dirs.lock() {
-                    v.push(e.path().to_path_buf());
-                }
-                return false;
-            }
-            true
+            !(is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())))
         })
         .build_parallel()
         .visit(&mut Collector {
             found: &found,
+            links: &links,
             cwd,
             filter,
         });
-    out.extend(found.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let escaped = escaped.lock().map(|v| v.clone()).unwrap_or_default();
-    out.extend(escaped.into_iter().map(|path| Candidate {
-        path,
-        script: false,
-        regular: false,
-        symlink: true,
-        walk_error: Some(FileProblem::Unreadable(
-            "symlink to a directory outside the linted tree; not followed".into(),
-        )),
-    }));
+    let mut got: Vec<Candidate> = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    for c in &mut got {
+        c.path = remap(std::mem::take(&mut c.path));
+    }
+    out.extend(got);
+    links
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|l| normalize(&cwd.join(remap(l))))
+        .collect()
 }
 
-/// The real directories of the lint roots: a symlink must not lead a run (say, on a pull
-/// request in CI) to read, and print, files from elsewhere on the machine.
-#[derive(Clone, Debug)]
-struct Fence(std::sync::Arc<Vec<PathBuf>>);
-
-impl Fence {
-    fn new(roots: &[PathBuf]) -> Fence {
-        let real = roots
-            .iter()
-            .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
-        Fence(std::sync::Arc::new(real.collect()))
+/// `.gitignore` and `.k8slintignore` files of the directories above `dir`, up to its
+/// repository top: they apply to the walk of a sub-directory as git applies them.
+fn ignore_files_above(dir: &Path, fence: &Fence, gitignore: bool) -> Vec<PathBuf> {
+    let Some(top) = fence.tops().find(|t| dir.starts_with(t)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut d = dir.parent();
+    while let Some(here) = d.filter(|d| d.starts_with(top)) {
+        for name in [".gitignore", ".k8slintignore"] {
+            let file = here.join(name);
+            if (gitignore || name != ".gitignore") && fence.is_file(&file) {
+                out.push(file);
+            }
+        }
+        d = here.parent();
     }
-
-    /// Whether `path`, symlinks resolved, lies inside a root. A dangling link is "inside":
-    /// opening it fails with its own clear error.
-    fn contains(&self, path: &Path) -> bool {
-        std::fs::canonicalize(path).map_or(true, |real| self.0.iter().any(|r| real.starts_with(r)))
-    }
+    out
 }
 
 /// Hands each walker thread a [`Visitor`] that gathers candidates locally.
 struct Collector<'a> {
     found: &'a Mutex<Vec<Candidate>>,
+    links: &'a Mutex<Vec<PathBuf>>,
     cwd: &'a Path,
     filter: &'a PathFilter,
 }
@@ -358,7 +491,9 @@ impl<'a> ignore::ParallelVisitorBuilder<'a> for Collector<'a> {
     fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 'a> {
         Box::new(Visitor {
             local: Vec::new(),
+            links: Vec::new(),
             found: self.found,
+            found_links: self.links,
             cwd: self.cwd,
             filter: self.filter,
         })
@@ -367,7 +502,9 @@ impl<'a> ignore::ParallelVisitorBuilder<'a> for Collector<'a> {
 
 struct Visitor<'a> {
     local: Vec<Candidate>,
+    links: Vec<PathBuf>,
     found: &'a Mutex<Vec<Candidate>>,
+    found_links: &'a Mutex<Vec<PathBuf>>,
     cwd: &'a Path,
     filter: &'a PathFilter,
 }
@@ -375,11 +512,28 @@ struct Visitor<'a> {
 impl ignore::ParallelVisitor for Visitor<'_> {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
         match entry {
+            Ok(e) if e.path_is_symlink() => self.links.push(e.into_path()),
             Ok(e) => {
                 let file = e.file_type().is_some_and(|t| !t.is_dir());
                 let path = e.path();
                 let manifest = is_candidate(path);
                 let script = !manifest && crate::scripts::is_script(path);
+                // A name that is not UTF-8 but reads like a manifest's: said, not skipped.
+                let garbled = path.file_name().is_some_and(|n| n.to_str().is_none())
+                    && is_candidate(Path::new(&*path.to_string_lossy()));
+                if file && garbled {
+                    self.local.push(Candidate {
+                        regular: false,
+                        symlink: false,
+                        path: e.into_path(),
+                        walk_error: Some(FileProblem::Unreadable(
+                            "its name is not valid UTF-8; not read".into(),
+                        )),
+                        script: false,
+                        real: None,
+                    });
+                    return ignore::WalkState::Continue;
+                }
                 if file
                     && (manifest || script)
                     && self.filter.includes(path)
@@ -391,6 +545,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                         path: e.into_path(),
                         walk_error: None,
                         script,
+                        real: None,
                     });
                 }
             }
@@ -404,6 +559,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                             .is_ok_and(|m| m.file_type().is_symlink());
                     self.local.push(Candidate {
                         script: !is_candidate(&path) && crate::scripts::is_script(&path),
+                        real: None,
                         path,
                         regular: false,
                         symlink: dangling,
@@ -424,6 +580,9 @@ impl Drop for Visitor<'_> {
     fn drop(&mut self) {
         if let Ok(mut found) = self.found.lock() {
             found.append(&mut self.local);
+        }
+        if let Ok(mut links) = self.found_links.lock() {
+            links.append(&mut self.links);
         }
     }
 }
@@ -488,7 +647,6 @@ fn read_one(
     c: Candidate,
     cwd: &Path,
     max_size: u64,
-    fence: &Fence,
 ) -> (SourceFile, Option<FileProblem>, bool) {
     let abs = normalize(&cwd.join(&c.path));
     let display = display_path(&abs, &c.path, cwd);
@@ -502,18 +660,14 @@ fn read_one(
     if let Some(problem) = c.walk_error {
         return empty(problem);
     }
-    if c.symlink && !fence.contains(&c.path) {
-        return empty(FileProblem::Unreadable(
-            "symlink to a file outside the linted tree; not read".into(),
-        ));
-    }
     if !c.regular {
         // A FIFO or device named `x.yaml` would block or never end: never open it.
         return empty(FileProblem::Unreadable(
             "not a regular file; not read".into(),
         ));
     }
-    let bytes = match read_capped(&c.path, max_size) {
+    // A symlinked candidate was located through the fence by the walk: read where it leads.
+    let bytes = match read_capped(c.real.as_deref().unwrap_or(&c.path), max_size) {
         Ok(Ok(b)) => b,
         Ok(Err(size)) => {
             return empty(FileProblem::TooLarge {
@@ -551,23 +705,6 @@ fn read_one(
             )
         }
     }
-}
-
-/// Read the file if it is at most `max` bytes (else its size), sizing the buffer from the open
-/// file's metadata; a file that grows while read is cut at the limit and reported as too large.
-fn read_capped(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > max {
-        return Ok(Err(size));
-    }
-    let mut buf = Vec::with_capacity(size as usize + 1);
-    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Ok(Err(buf.len() as u64));
-    }
-    Ok(Ok(buf))
 }
 
 /// A Helm or other Go template: a line that starts with `{{`. Inside YAML that position can

@@ -110,3 +110,44 @@ fn tracked_files_are_linted_despite_gitignore() {
     let shown: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
     assert_eq!(shown, ["app/kept.rendered.yaml", "app/plain.yaml"]);
 }
+
+/// Linting a sub-directory, the ignore files between it and the repository top apply (as git
+/// applies them); those above the top do not.
+#[test]
+fn ignore_files_apply_up_to_the_repository_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+    write(dir.path(), ".gitignore", "*.yaml\n");
+    let r = dir.path().join("repo");
+    std::fs::create_dir_all(r.join(".git")).unwrap();
+    write(&r, ".gitignore", "legacy/\n");
+    write(&r, "apps/.k8slintignore", "draft.yaml\n");
+    for path in [
+        "apps/web/a.yaml",
+        "apps/legacy/b.yaml",
+        "apps/web/draft.yaml",
+    ] {
+        write(&r, path, cm);
+    }
+    let mut options = Options::new(vec![r.join("apps")]);
+    options.base = r.clone();
+    let report = lint(&options).unwrap();
+    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    assert_eq!(files, ["apps/web/a.yaml"]);
+}
+
+/// A file whose name is not UTF-8 is reported, not skipped in silence.
+#[cfg(target_os = "linux")]
+#[test]
+fn names_that_are_not_utf8_are_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.yaml");
+    std::fs::write(dir.path().join(name), "a: 1\n").unwrap();
+    let report = common::lint_dir(dir.path());
+    let out = common::render(&report);
+    assert_eq!(
+        out.trim_end(),
+        "bad\u{fffd}.yaml:1:1: error[file-unreadable]: cannot read bad\u{fffd}.yaml: its name is not valid UTF-8; not read\n    help: fix the file, or exclude it with .gitignore or .k8slintignore"
+    );
+}

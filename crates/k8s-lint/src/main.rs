@@ -173,24 +173,38 @@ fn main() -> ExitCode {
 
 /// The config file to use: `--config`, else the nearest one above the first path.
 fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => {
-            let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-            let start = std::path::absolute(first).unwrap_or_else(|_| first.to_path_buf());
-            let dir = if start.is_dir() {
-                start
-            } else {
-                start.parent().map(Path::to_path_buf).unwrap_or_default()
-            };
-            k8s_lint_core::config::discover(&dir)
-        }
+    use k8s_lint_core::fence::Fence;
+    let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let start = k8s_lint_core::source::normalize(
+        &std::path::absolute(first).unwrap_or_else(|_| first.to_path_buf()),
+    );
+    // Only the repository is read: discovery stops at its top, and a config that is a symlink
+    // leading out of it (to `/proc/self/environ`, a credentials file) is refused unread.
+    let top = k8s_lint_core::gitops::repo_top(&start);
+    let fence = Fence::new(std::slice::from_ref(&top));
+    let dir = if fence.is_dir(&start) {
+        start
+    } else {
+        start.parent().map(Path::to_path_buf).unwrap_or_default()
     };
     // Shown relative to the current directory, as findings are.
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = |p: PathBuf| p.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(p);
-    path.map(|p| k8s_lint_core::config::load(&shown(p)))
-        .transpose()
+    match &args.config {
+        // Named by whoever runs the job: read where it is (`/dev/null` for none), unless it is
+        // a symlink, which then must stay inside the repository.
+        Some(p) => {
+            let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+            if link {
+                k8s_lint_core::config::load(p, &fence).map(Some)
+            } else {
+                k8s_lint_core::config::load_named(p).map(Some)
+            }
+        }
+        None => k8s_lint_core::config::discover(&dir, &top, &fence)
+            .map(|p| k8s_lint_core::config::load(&shown(p), &fence))
+            .transpose(),
+    }
 }
 
 /// Options from the config file, then the command line on top.

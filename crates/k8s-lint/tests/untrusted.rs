@@ -332,3 +332,106 @@ fn max_file_size_is_capped() {
     assert_eq!(compact("1073741825").0, Some(2));
     assert_eq!(compact("-1").0, Some(2));
 }
+
+/// A repository (with `.git`) next to an outside directory holding a secret.
+#[cfg(unix)]
+fn repo_and_secret() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("secret.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: TOKEN-hunter2}\n",
+    )
+    .unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join("deployment.yaml"), DEPLOYMENT).unwrap();
+    std::fs::write(repo.join("service.yaml"), SERVICE).unwrap();
+    (dir, repo, outside)
+}
+
+#[cfg(unix)]
+fn nothing_from_outside(o: &Output) {
+    let all = format!("{}{}", stdout(o), stderr(o));
+    assert!(!all.contains("hunter2"), "read from outside:\n{all}");
+}
+
+/// A committed `.k8s-lint.yaml` that is a symlink out of the repository (to a credentials
+/// file, `/proc/self/environ`) is refused unread: its text never reaches the CI log.
+#[cfg(unix)]
+#[test]
+fn a_config_symlink_out_of_the_repository_is_refused_unread() {
+    let (_dir, repo, outside) = repo_and_secret();
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), repo.join(".k8s-lint.yaml")).unwrap();
+    let o = run(&repo, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("it leads outside the repository; not read"),
+        "{}",
+        stderr(&o)
+    );
+    nothing_from_outside(&o);
+    // Named with --config, the symlink is refused the same way.
+    let o = run(&repo, &["--config", ".k8s-lint.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    nothing_from_outside(&o);
+}
+
+/// A path argument that is a symlink out of the repository, a file or a directory, is
+/// refused (exit 2) and nothing there is read.
+#[cfg(unix)]
+#[test]
+fn path_arguments_leading_out_of_the_repository_are_refused() {
+    let (_dir, repo, outside) = repo_and_secret();
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), repo.join("prod.yaml")).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join("shared")).unwrap();
+    for arg in ["prod.yaml", "shared"] {
+        let o = run(&repo, &[arg, "--format", "compact"]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("leads outside the repository"),
+            "{arg}: {}",
+            stderr(&o)
+        );
+        nothing_from_outside(&o);
+    }
+    // Walked, the same links are reported and not followed.
+    let o = run(&repo, &["--format", "compact"]);
+    assert_eq!(
+        stdout(&o),
+        "prod.yaml:1:1: error[file-unreadable]: cannot read prod.yaml: symlink to a file outside the repository; not read\nservice.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects no pods: no pod template in namespace `a` has the labels app=nothing\nshared:1:1: info[file-unreadable]: not following shared: a symlink leading outside the repository\n"
+    );
+    nothing_from_outside(&o);
+}
+
+/// A kustomization entry through a symlink that leads out of the repository is never looked
+/// at there; ignore files and configs above the repository top are not the repository's.
+#[cfg(unix)]
+#[test]
+fn entries_and_ignore_files_stay_inside_the_repository() {
+    let (dir, repo, outside) = repo_and_secret();
+    std::os::unix::fs::symlink(&outside, repo.join("ext")).unwrap();
+    std::fs::write(
+        repo.join("kustomization.yaml"),
+        "resources:\n- deployment.yaml\n- service.yaml\n- ext/secret.yaml\n",
+    )
+    .unwrap();
+    // Above the top: an ignore file that would hide everything, a config that would turn
+    // every rule off.
+    std::fs::write(dir.path().join(".gitignore"), "*.yaml\n").unwrap();
+    std::fs::write(
+        dir.path().join(".k8s-lint.yaml"),
+        "rules:\n  service-selector-unmatched: off\n",
+    )
+    .unwrap();
+    let o = run(&repo.join(".."), &["repo", "--format", "compact"]);
+    let out = stdout(&o);
+    assert_eq!(
+        out,
+        "repo/ext:1:1: info[file-unreadable]: not following repo/ext: a symlink leading outside the repository\nrepo/kustomization.yaml:4:3: error[kustomize-resource-missing]: `resources` entry `ext/secret.yaml` leads outside the repository through a symlink: kustomize refuses files outside the kustomization root, and neither CI nor Argo CD or Flux can read outside the checkout\nrepo/service.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects no pods: no pod template in namespace `a` has the labels app=nothing\n",
+        "{}",
+        stderr(&o)
+    );
+    nothing_from_outside(&o);
+}

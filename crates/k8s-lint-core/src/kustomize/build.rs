@@ -275,10 +275,10 @@ impl<'s> Builder<'_, 's> {
                 Target::OtherFile => run.hide(Hidden::Unread, e.span, &e.text),
                 // A path leaving the repository is refused outright (its own finding); one
                 // inside it but outside the linted paths holds objects we do not see.
-                Target::Outside if self.model.escapes_repository(e) => {}
+                Target::Outside | Target::Escapes if self.model.escapes_repository(e) => {}
                 Target::Outside => run.hide(Hidden::Outside, e.span, &e.text),
                 // kustomize refuses the build: reported where the entry is written.
-                Target::Dir(None) | Target::Missing | Target::WrongType => {}
+                Target::Dir(None) | Target::Missing | Target::WrongType | Target::Escapes => {}
             }
         }
     }

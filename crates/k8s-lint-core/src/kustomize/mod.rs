@@ -102,6 +102,9 @@ pub enum Target {
     /// Outside every lint root: not looked at, so neither its existence nor its content leaks
     /// into the output (a pull request must not make CI probe the runner's files).
     Outside,
+    /// Inside the repository as written, but through a symlink that leads out of it: never
+    /// looked at there, and kustomize refuses it (it checks the real path).
+    Escapes,
     Missing,
 }
 
@@ -156,6 +159,7 @@ impl Model {
         parsed: &[Parsed<'_>],
         roots: &[PathBuf],
         repo_top: Option<&Path>,
+        fence: &crate::fence::Fence,
     ) -> Model {
         let by_path: HashMap<&Path, FileId> = files
             .iter()
@@ -189,6 +193,7 @@ impl Model {
             by_path: &by_path,
             dirs: &model.dirs,
             roots,
+            fence,
         };
         for k in &mut model.kusts {
             let Some(root) = parsed[k.file.0 as usize]
@@ -269,8 +274,9 @@ impl Model {
     /// Whether a listed path is absolute or leaves the repository: kustomize refuses the first,
     /// and no GitOps tool can read the second. Such paths are never looked at.
     pub fn escapes_repository(&self, e: &PathEntry) -> bool {
-        e.target == Target::Outside
-            && (Path::new(&e.text).is_absolute() || !e.path.starts_with(&self.repo_top))
+        e.target == Target::Escapes
+            || (e.target == Target::Outside
+                && (Path::new(&e.text).is_absolute() || !e.path.starts_with(&self.repo_top)))
     }
 
     /// The namespace an object of a file in `dir` would get if its nearest kustomization listed
@@ -303,6 +309,7 @@ struct Resolver<'a> {
     by_path: &'a HashMap<&'a Path, FileId>,
     dirs: &'a HashMap<PathBuf, KustId>,
     roots: &'a [PathBuf],
+    fence: &'a crate::fence::Fence,
 }
 
 impl Resolver<'_> {
@@ -330,7 +337,16 @@ impl Resolver<'_> {
         if !self.roots.iter().any(|r| path.starts_with(r)) {
             return (path, Target::Outside);
         }
-        let target = match std::fs::metadata(&path) {
+        // Through the fence: an entry through a symlink that leads out of the repository is
+        // never looked at there.
+        let real = match self.fence.locate(&path) {
+            crate::fence::Place::Inside(real) => real,
+            crate::fence::Place::Outside => return (path, Target::Escapes),
+            crate::fence::Place::Missing | crate::fence::Place::Loop => {
+                return (path, Target::Missing)
+            }
+        };
+        let target = match std::fs::metadata(&real) {
             Ok(m) if m.is_dir() && role.accepts_dir() => Target::Dir(None),
             Ok(m) if !m.is_dir() && role.accepts_file() => Target::OtherFile,
             Ok(_) => Target::WrongType,

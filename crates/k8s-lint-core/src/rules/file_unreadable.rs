@@ -30,6 +30,22 @@ impl Rule for FileUnreadable {
                     continue;
                 }
                 FileProblem::Unreadable(reason) => reason.clone(),
+                // Not named like a manifest, it may lead to anything: only worth saying.
+                FileProblem::LeadsOutside => {
+                    out.push(
+                        Finding::new(
+                            &META,
+                            Span::new(*file, 0, 0),
+                            format!(
+                                "not following {}: a symlink leading outside the repository",
+                                cx.file(*file).display
+                            ),
+                        )
+                        .severity(Severity::Info)
+                        .help("k8s-lint reads nothing outside the repository; if manifests are there, lint them where they are"),
+                    );
+                    continue;
+                }
                 FileProblem::TooLarge { size, limit } => {
                     format!("{size} bytes exceeds the {limit}-byte limit; not read")
                 }

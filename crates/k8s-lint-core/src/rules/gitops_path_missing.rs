@@ -41,12 +41,12 @@ impl Rule for GitopsPathMissing {
             if !ours.contains(source.as_str())
                 || !in_view(cx, app)
                 || is_placeholder(text)
-                || app.path.is_file()
+                || cx.gitops.fence().is_file(&app.path)
             {
                 continue;
             }
-            let exists = app.path.is_dir();
-            if exists && dirs.holds_manifests(app) {
+            let exists = cx.gitops.fence().is_dir(&app.path);
+            if exists && dirs.holds_manifests(app, cx.gitops.fence()) {
                 continue;
             }
             let what = if exists {
@@ -98,7 +98,11 @@ fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>, dirs: &Dirs<'_>) -> HashSet<
             text.trim_start_matches("./").trim_end_matches('/'),
             "" | "."
         );
-        if below_top && in_view(cx, app) && app.path.is_dir() && dirs.holds_manifests(app) {
+        if below_top
+            && in_view(cx, app)
+            && cx.gitops.fence().is_dir(&app.path)
+            && dirs.holds_manifests(app, cx.gitops.fence())
+        {
             ours.insert(source);
         }
     }
@@ -137,12 +141,12 @@ impl<'a> Dirs<'a> {
 
     /// Whether a manifest candidate the tool would read lies at the path: Flux reads the whole
     /// tree below it, Argo CD the top level unless `directory.recurse`.
-    fn holds_manifests(&self, app: &App) -> bool {
+    fn holds_manifests(&self, app: &App, fence: &crate::fence::Fence) -> bool {
         let path = app.path.as_path();
         (if app.recurse {
             self.above_files.contains(path)
         } else {
             self.with_files.contains(path)
-        }) || path.join("Chart.yaml").is_file()
+        }) || fence.is_file(&path.join("Chart.yaml"))
     }
 }

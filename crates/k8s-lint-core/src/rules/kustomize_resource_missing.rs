@@ -50,6 +50,13 @@ impl Rule for KustomizeResourceMissing {
                         "no kustomization in this directory",
                         "add a kustomization to the directory, or list its files one by one".to_string(),
                     ),
+                    Target::Escapes => (
+                        format!(
+                            "`{field}` entry `{text}` leads outside the repository through a symlink: kustomize refuses files outside the kustomization root, and neither CI nor Argo CD or Flux can read outside the checkout"
+                        ),
+                        "leads outside the repository",
+                        "list a path inside the repository (k8s-lint never reads or shows what lies outside it)".to_string(),
+                    ),
                     Target::Outside if cx.model.escapes_repository(e) => (
                         format!(
                             "`{field}` entry `{text}` points outside the repository: kustomize rejects absolute paths, and neither CI nor Argo CD or Flux can read outside the checkout"
@@ -148,7 +155,14 @@ fn gitignored(cx: &Ctx<'_, '_>, path: &Path) -> bool {
     while let Some(d) = dir.filter(|d| d.starts_with(top)) {
         let file = d.join(".gitignore");
         // Only inside the repository, and never through a symlink.
-        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+        let real = match cx.gitops.fence().locate(&file) {
+            crate::fence::Place::Inside(real) => real,
+            _ => {
+                dir = d.parent();
+                continue;
+            }
+        };
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) && real.is_file() {
             let mut builder = GitignoreBuilder::new(d);
             if builder.add(&file).is_none() {
                 if let Ok(gi) = builder.build() {

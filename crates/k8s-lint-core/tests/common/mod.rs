@@ -17,9 +17,12 @@ pub fn lint_dir(dir: &Path) -> Report {
     let mut options = Options::new(vec![dir.to_path_buf()]);
     let config = dir.join(k8s_lint_core::config::CONFIG_FILE_NAME);
     if config.is_file() {
-        k8s_lint_core::config::load(&config)
-            .expect("fixture config is valid")
-            .apply(&mut options);
+        k8s_lint_core::config::load(
+            &config,
+            &k8s_lint_core::fence::Fence::new(&[dir.to_path_buf()]),
+        )
+        .expect("fixture config is valid")
+        .apply(&mut options);
     }
     options.base = dir.to_path_buf();
     // Each fixture is a repository of its own (this checkout's `.git` is above it), unless a
