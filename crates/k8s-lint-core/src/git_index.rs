@@ -7,7 +7,6 @@
 //! (a newer format, SHA-256 object names, a truncated write) yields nothing rather than a guess.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Larger indexes (a million files) are left alone.
@@ -17,28 +16,23 @@ const HASH_LEN: usize = 20;
 
 /// Paths (relative to the repository top, `/`-separated) that the index of `repo_top/.git`
 /// lists; empty when there is no readable index.
-pub fn tracked(repo_top: &Path) -> HashSet<PathBuf> {
+pub fn tracked(repo_top: &Path, fence: &crate::fence::Fence) -> HashSet<PathBuf> {
     let path = repo_top.join(".git").join("index");
-    // Never through a symlink, and never more than the cap.
-    let regular = std::fs::symlink_metadata(&path)
-        .is_ok_and(|m| m.file_type().is_file() && m.len() <= MAX_INDEX_BYTES);
-    if !regular || sha256_repository(repo_top) {
+    // Through the fence (a `.git` that is a symlink out of the repository is not followed),
+    // and never more than the cap.
+    if sha256_repository(repo_top, fence) {
         return HashSet::new();
     }
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(&path).and_then(|f| f.take(MAX_INDEX_BYTES).read_to_end(&mut bytes));
-    match read {
-        Ok(_) => parse(&bytes).unwrap_or_default(),
-        Err(_) => HashSet::new(),
+    match fence.read(&path, MAX_INDEX_BYTES) {
+        Ok(Ok(bytes)) => parse(&bytes).unwrap_or_default(),
+        _ => HashSet::new(),
     }
 }
 
-fn sha256_repository(repo_top: &Path) -> bool {
+fn sha256_repository(repo_top: &Path, fence: &crate::fence::Fence) -> bool {
     let config = repo_top.join(".git").join("config");
-    std::fs::symlink_metadata(&config).is_ok_and(|m| m.file_type().is_file() && m.len() < 1 << 20)
-        && std::fs::read_to_string(&config)
-            .is_ok_and(|c| c.to_ascii_lowercase().contains("objectformat = sha256"))
+    matches!(fence.read(&config, 1 << 20), Ok(Ok(bytes))
+        if String::from_utf8_lossy(&bytes).to_ascii_lowercase().contains("objectformat = sha256"))
 }
 
 /// The entries' paths, or `None` when the bytes are not an index we understand.
@@ -189,10 +183,11 @@ mod tests {
         std::fs::write(dir.path().join("apps/web/ingress.yaml"), "a: 1\n").unwrap();
         std::fs::write(dir.path().join("apps/web/service.yaml"), "a: 1\n").unwrap();
         run(&["add", "."]);
-        let v2 = tracked(dir.path());
+        let fence = crate::fence::Fence::new(&[dir.path().to_path_buf()]);
+        let v2 = tracked(dir.path(), &fence);
         assert!(v2.contains(Path::new("apps/web/service.yaml")), "{v2:?}");
         run(&["update-index", "--index-version", "4"]);
-        let v4 = tracked(dir.path());
+        let v4 = tracked(dir.path(), &fence);
         assert_eq!(v2, v4);
         assert_eq!(v4.len(), 2);
     }

@@ -263,7 +263,7 @@ fn add_tracked_but_ignored(
     fence: &Fence,
     out: &mut Vec<Candidate>,
 ) {
-    let tracked = crate::git_index::tracked(top);
+    let tracked = crate::git_index::tracked(top, fence);
     if tracked.is_empty() {
         return;
     }
