@@ -107,7 +107,15 @@ pub struct LineIndex {
     starts: Vec<u32>,
     /// Byte length of a leading BOM, which is not a column.
     bom: u32,
+    /// Every [`MARK`] bytes (at a character boundary): the byte offset and the characters
+    /// before it. A column far into a long line (minified JSON) is then counted from the
+    /// mark before it, not from the line start: rendering n findings on one 16 MiB line is
+    /// not n times 16 MiB of counting.
+    marks: Vec<(u32, u32)>,
 }
+
+/// Bytes between two marks of a [`LineIndex`].
+const MARK: usize = 4096;
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
@@ -124,7 +132,27 @@ impl LineIndex {
             starts.push(to_u32(i));
         }
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        LineIndex { starts, bom }
+        let mut marks = Vec::new();
+        if text.len() > MARK {
+            let (mut at, mut chars) = (0usize, 0usize);
+            while at < text.len() {
+                marks.push((to_u32(at), to_u32(chars)));
+                let mut next = (at + MARK).min(text.len());
+                while !text.is_char_boundary(next) {
+                    next += 1;
+                }
+                chars += text[at..next].chars().count();
+                at = next;
+            }
+        }
+        LineIndex { starts, bom, marks }
+    }
+
+    /// Characters in `text[..offset]` (`offset` at a character boundary).
+    fn chars_before(&self, text: &str, offset: usize) -> Option<usize> {
+        let m = self.marks.partition_point(|&(b, _)| b as usize <= offset);
+        let (byte, chars) = *self.marks.get(m.checked_sub(1)?)?;
+        Some(chars as usize + text.get(byte as usize..offset)?.chars().count())
     }
 
     pub fn position(&self, text: &str, offset: usize) -> Position {
@@ -134,9 +162,17 @@ impl LineIndex {
         if line == 0 {
             start = start.max((self.bom as usize).min(offset));
         }
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let far = offset - start > MARK;
+        let column = match (
+            far,
+            self.chars_before(text, offset),
+            self.chars_before(text, start),
+        ) {
+            (true, Some(end), Some(begin)) => end - begin,
+            _ => text
+                .get(start..offset)
+                .map_or(offset - start, |s| s.chars().count()),
+        };
         Position {
             line: line + 1,
             column: column + 1,
@@ -205,6 +241,21 @@ mod tests {
     fn pos(text: &str, offset: usize) -> (usize, usize) {
         let p = LineIndex::new(text).position(text, offset);
         (p.line, p.column)
+    }
+
+    #[test]
+    fn columns_far_into_long_lines_count_characters() {
+        // Multi-byte characters across mark boundaries, a BOM, and a second long line.
+        let line: String = "aé€😀".repeat(3_000);
+        let text = format!("\u{feff}{line}\nx\n{line}");
+        let index = LineIndex::new(&text);
+        for (offset, _) in text.char_indices().step_by(997) {
+            let direct = {
+                let start = text[..offset].rfind('\n').map_or(3.min(offset), |n| n + 1);
+                text[start..offset].chars().count() + 1
+            };
+            assert_eq!(index.position(&text, offset).column, direct, "at {offset}");
+        }
     }
 
     #[test]
