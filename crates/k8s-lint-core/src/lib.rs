@@ -79,6 +79,8 @@ pub struct Options {
     /// The repository top (default: the nearest directory holding `.git` at or above the first
     /// path). Paths never leave it, and linting below it is a partial view.
     pub repo_top: Option<PathBuf>,
+    /// The most findings the report holds (see [`MAX_FINDINGS`]).
+    pub max_findings: usize,
 }
 
 impl Options {
@@ -96,6 +98,7 @@ impl Options {
             exclude: Vec::new(),
             globs_base: None,
             repo_top: None,
+            max_findings: MAX_FINDINGS,
         }
     }
 }
@@ -108,7 +111,15 @@ pub struct Stats {
     pub objects: usize,
     /// Helm templates recognised and skipped.
     pub skipped: usize,
+    /// Findings beyond [`MAX_FINDINGS`], not in the report (the least severe go first).
+    pub omitted: usize,
 }
+
+/// The most findings a report holds, and related spans a finding holds: a hostile repository
+/// within the file limits must not make a report of gigabytes. Real repositories are far
+/// below; beyond, the least severe findings are dropped and counted.
+pub const MAX_FINDINGS: usize = 10_000;
+pub const MAX_RELATED: usize = 25;
 
 /// The result of a run: the files (for rendering spans) and the findings, sorted.
 #[derive(Debug)]
@@ -156,12 +167,14 @@ fn base_dir(options: &Options) -> PathBuf {
 pub fn lint(options: &Options) -> Result<Report, LoadError> {
     let loaded = load_files(options)?;
     let (mut findings, objects) = check(&loaded, options);
-    let stats = Stats {
+    let mut stats = Stats {
         files: loaded.files.len(),
         objects,
         skipped: loaded.skipped,
+        omitted: 0,
     };
     sort_findings(&mut findings, &loaded.files);
+    stats.omitted = budget(&mut findings, &loaded.files, options.max_findings);
     let mut files = loaded.files;
     files.extend(loaded.scripts);
     Ok(Report {
@@ -428,6 +441,23 @@ pub fn inventory(
         out.entry(cx.model.get(root).dir.clone()).or_default();
     }
     Ok(out)
+}
+
+/// Keep at most `max` findings, the most severe (ties by position), each with at most
+/// [`MAX_RELATED`] related spans; returns how many were dropped.
+fn budget(findings: &mut Vec<Finding>, files: &[SourceFile], max: usize) -> usize {
+    for f in findings.iter_mut() {
+        f.related.truncate(MAX_RELATED);
+    }
+    if findings.len() <= max {
+        return 0;
+    }
+    let omitted = findings.len() - max;
+    // Stable: within a severity, the position order of `sort_findings` stays.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings.truncate(max);
+    sort_findings(findings, files);
+    omitted
 }
 
 /// Deterministic order (file, position, rule, message), one finding per distinct report: an

@@ -380,3 +380,39 @@ fn thousands_of_claimants_of_one_tailnet_name_are_one_finding() {
     assert_eq!(collisions[0].related.len(), 11);
     assert!(collisions[0].message.contains("(and 1498 more objects)"));
 }
+
+/// Past the findings budget the report keeps the most severe findings, counts the rest, and
+/// each finding keeps a bounded number of related spans.
+#[test]
+fn the_report_keeps_a_budget_of_findings() {
+    let mut docs = vec![
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c, image: x}]\n".to_string(),
+    ];
+    // 150 Services that select nothing (errors) and 100 that are fine but for an info.
+    for i in 0..150 {
+        docs.push(format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: a}}\nspec:\n  selector: {{app: none{i}}}\n  ports: [{{port: 80}}]\n"));
+    }
+    for i in 0..100 {
+        docs.push(format!("apiVersion: v1\nkind: Service\nmetadata: {{name: t{i}, namespace: a}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80, targetPort: 8080}}]\n"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
+    let mut options = Options::new(vec![dir.path().to_path_buf()]);
+    options.base = dir.path().to_path_buf();
+    options.repo_top = Some(dir.path().to_path_buf());
+    options.max_findings = 120;
+    let report = lint(&options).unwrap();
+    assert_eq!(report.findings.len(), 120);
+    assert_eq!(report.stats.omitted, 130);
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.severity == k8s_lint_core::Severity::Error));
+    // Still in position order.
+    let starts: Vec<u32> = report
+        .findings
+        .iter()
+        .map(|f| f.primary.span.start)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]));
+}

@@ -269,6 +269,14 @@ fn run(args: &LintArgs) -> ExitCode {
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let text = render(&report, args.format, color);
+    // The human and JSON summaries say it; the line formats have no summary to say it in.
+    if report.stats.omitted > 0 && matches!(args.format, Format::Compact | Format::Github) {
+        eprintln!(
+            "k8s-lint: {} more findings not shown (at most {} are reported)",
+            report.stats.omitted,
+            k8s_lint_core::MAX_FINDINGS
+        );
+    }
     if let Some(path) = &args.sarif {
         if let Err(message) = write_file(path, &output::sarif::render(&report)) {
             eprintln!("error: {message}");

@@ -73,8 +73,16 @@ pub fn render(report: &Report, color: bool) -> String {
 
 pub fn summary(report: &Report) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let omitted = match report.stats.omitted {
+        0 => String::new(),
+        n => format!(
+            "; {} more not shown (at most {} are reported)",
+            plural(n, "finding"),
+            k8s_lint_core::MAX_FINDINGS
+        ),
+    };
     format!(
-        "k8s-lint: {} and {} checked: {}, {}, {}\n",
+        "k8s-lint: {} and {} checked: {}, {}, {}{omitted}\n",
         plural(report.stats.files, "file"),
         plural(report.stats.objects, "object"),
         plural(report.count(Severity::Error), "error"),

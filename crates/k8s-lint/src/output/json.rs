@@ -52,6 +52,13 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    /// Findings beyond the report's budget, not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn place<'a>(report: &'a Report, label: &Label) -> Place<'a> {
@@ -95,6 +102,7 @@ pub fn render(report: &Report) -> String {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
             infos: report.count(Severity::Info),
+            omitted: report.stats.omitted,
         },
     };
     let mut s = super::escape::json(serde_json::to_string_pretty(&doc).unwrap_or_default());
