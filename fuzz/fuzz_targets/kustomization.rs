@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         text.to_string(),
     )];
     let parsed = vec![parse(FileId(0), &files[0].text)];
-    let model = Model::new(&files, &parsed, &[root.clone()]);
+    let fence = k8s_lint_core::fence::Fence::new(std::slice::from_ref(&root));
+    let model = Model::new(&files, &parsed, std::slice::from_ref(&root), None, &fence);
     for k in &model.kusts {
         for e in &k.entries {
             assert!(e.span.end as usize <= text.len());

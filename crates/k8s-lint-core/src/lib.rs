@@ -166,6 +166,51 @@ fn base_dir(options: &Options) -> PathBuf {
 /// Lint every manifest under `options.roots`.
 pub fn lint(options: &Options) -> Result<Report, LoadError> {
     let loaded = load_files(options)?;
+    Ok(report(loaded, options))
+}
+
+/// Lint files given in memory, `(path, text)` with absolute paths below `top`, as if they
+/// were the repository at `top` (manifests and scripts told apart by name, as the walk does).
+/// Nothing is read from disk but what a kustomization entry or GitOps path may look up (and
+/// only below `top`, through the fence). For fuzzing, and for editors' unsaved buffers.
+pub fn lint_sources(
+    top: &std::path::Path,
+    sources: Vec<(PathBuf, String)>,
+    options: &Options,
+) -> Report {
+    let mut sources = sources;
+    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    sources.dedup_by(|a, b| a.0 == b.0);
+    let base = base_dir(options);
+    let mut files = Vec::new();
+    let mut scripts = Vec::new();
+    for (path, text) in sources {
+        let path = source::normalize(&path);
+        let display = path
+            .strip_prefix(&base)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if load::is_candidate(&path) {
+            files.push(SourceFile::new(path, display, text));
+        } else if scripts::is_script(&path) {
+            scripts.push(SourceFile::new(path, display, text));
+        }
+    }
+    let loaded = load::Loaded {
+        roots: vec![top.to_path_buf()],
+        files,
+        scripts,
+        problems: Vec::new(),
+        skipped: 0,
+        fence: fence::Fence::new(&[top.to_path_buf()]),
+    };
+    let mut options = options.clone();
+    options.repo_top = Some(top.to_path_buf());
+    report(loaded, &options)
+}
+
+fn report(loaded: load::Loaded, options: &Options) -> Report {
     let (mut findings, objects) = check(&loaded, options);
     let mut stats = Stats {
         files: loaded.files.len(),
@@ -177,11 +222,11 @@ pub fn lint(options: &Options) -> Result<Report, LoadError> {
     stats.omitted = budget(&mut findings, &loaded.files, options.max_findings);
     let mut files = loaded.files;
     files.extend(loaded.scripts);
-    Ok(Report {
+    Report {
         files,
         findings,
         stats,
-    })
+    }
 }
 
 /// Everything the rules read, built once: every file parsed, its objects, the kustomize model

@@ -7,6 +7,8 @@
 //! With defects, chosen apps get one known bug each, and the exact findings k8s-lint must
 //! report are returned (and written to `expected-findings.txt`).
 
+pub mod fuzz;
+
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -1,8 +1,7 @@
 //! The `k8s-lint` command: arguments, output formats and exit codes. Rule logic lives in
 //! `k8s-lint-core`.
 
-mod docs;
-mod output;
+use k8s_lint::{docs, output};
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
