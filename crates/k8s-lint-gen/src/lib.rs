@@ -8,6 +8,7 @@
 //! report are returned (and written to `expected-findings.txt`).
 
 pub mod fuzz;
+pub mod hostile;
 
 use std::fmt::Write as _;
 use std::path::Path;
