@@ -946,22 +946,30 @@ impl<'a, 's> Ctx<'a, 's> {
             // A pod that creates the Secret itself: a Role of the namespace grants `create` on
             // secrets and names this one among its resourceNames, or a pod of the namespace is
             // told its name (`--secret-name=...`) where a Role lets pods create secrets.
+            // Only a Role bound (by a RoleBinding of the namespace) to the ServiceAccount a pod
+            // of the namespace runs as lets that pod create anything.
             let roles = near("rbac.authorization.k8s.io", "Role");
-            makers.extend(
-                roles
-                    .iter()
-                    .copied()
-                    .filter(|&r| role_creates_secret(self.root(r), Some(name))),
-            );
-            if roles
+            let bindings = near("rbac.authorization.k8s.io", "RoleBinding");
+            let grants = |r: InstId, pod: InstId| self.binds(&bindings, r, pod);
+            let pods: Vec<InstId> = self
+                .index
+                .templates()
+                .map(|(t, _, _)| t)
+                .filter(|&t| self.index.same_namespace(from, t))
+                .collect();
+            makers.extend(roles.iter().copied().filter(|&r| {
+                role_creates_secret(self.root(r), Some(name))
+                    && pods.iter().any(|&pod| grants(r, pod))
+            }));
+            let creators: Vec<InstId> = roles
                 .iter()
-                .any(|&r| role_creates_secret(self.root(r), None))
-            {
-                makers.extend(
-                    self.index.templates().map(|(t, _, _)| t).filter(|&t| {
-                        self.index.same_namespace(from, t) && self.tells_name(t, name)
-                    }),
-                );
+                .copied()
+                .filter(|&r| role_creates_secret(self.root(r), None))
+                .collect();
+            if !creators.is_empty() {
+                makers.extend(pods.iter().copied().filter(|&t| {
+                    self.tells_name(t, name) && creators.iter().any(|&r| grants(r, t))
+                }));
             }
         }
         makers.extend(self.sources.custom.iter().copied().filter(|&c| {
@@ -969,6 +977,45 @@ impl<'a, 's> Ctx<'a, 's> {
                 && custom_resource_makes(self.index.inst(c).name.as_str(), self.root(c), name)
         }));
         (!makers.is_empty()).then_some(makers)
+    }
+
+    /// Whether one of `bindings` (RoleBindings of the namespace) binds Role `role` to the
+    /// ServiceAccount the pods of template `pod` run as (`default` when none is named).
+    fn binds(&self, bindings: &[InstId], role: InstId, pod: InstId) -> bool {
+        // kustomize renames the Role and fixes the roleRef (a `namePrefix`); the tree we read
+        // may hold either name.
+        let names = [
+            self.index.inst(role).name.as_str(),
+            self.object(role).name.as_str(),
+        ];
+        let ns = self.index.namespace(pod);
+        let account = self
+            .index
+            .template(pod)
+            .and_then(|(t, _)| t.spec.as_ref())
+            .and_then(|s| {
+                s.service_account_name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| s.service_account.clone().filter(|n| !n.is_empty()))
+            })
+            .unwrap_or_else(|| "default".into());
+        bindings.iter().any(|&b| {
+            let root = self.root(b);
+            let refers = root.at("roleRef.kind").and_then(Node::as_str) == Some("Role")
+                && root
+                    .at("roleRef.name")
+                    .and_then(Node::as_str)
+                    .is_some_and(|n| names.contains(&n));
+            let subjects = root.get("subjects").and_then(Node::as_seq).unwrap_or(&[]);
+            refers
+                && subjects.iter().any(|s| {
+                    let sub_ns = s.get("namespace").and_then(Node::as_str);
+                    s.get("kind").and_then(Node::as_str) == Some("ServiceAccount")
+                        && s.get("name").and_then(Node::as_str) == Some(account.as_str())
+                        && sub_ns.is_none_or(|n| Some(n) == ns)
+                })
+        })
     }
 
     /// Whether a container of the pod template `t` is given `name` in its command or args
