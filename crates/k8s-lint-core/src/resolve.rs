@@ -162,6 +162,11 @@ pub struct Sources {
     generated: HashSet<(&'static str, String)>,
     /// Custom resources that may make ConfigMaps, Secrets or pods (operators' kinds).
     custom: Vec<InstId>,
+    /// Objects that write a Secret of a name, by that name: SealedSecrets (their name, or
+    /// `spec.template.metadata.name`), ExternalSecrets (`spec.target.name`, else their name),
+    /// and Services annotated `*/serving-cert-secret-name` (OpenShift's service CA). Looked up
+    /// by name, not scanned per reference (8,000 ExternalSecrets made that quadratic).
+    secret_makers: HashMap<String, Vec<InstId>>,
     /// Objects that no build and no plain directory deploys (in orphan files).
     undeployed: Vec<ObjectId>,
     /// Objects of files nothing deploys but a script or doc page applies by hand or reads
@@ -333,15 +338,61 @@ impl Sources {
                 None => undeployed.push(ObjectId(i as u32)),
             }
         }
+        let secret_makers = secret_makers(index, objects, parsed);
         Sources {
             unseen,
             generated,
+            secret_makers,
             undeployed,
             scripted,
             created,
             custom,
         }
     }
+}
+
+fn secret_makers(
+    index: &Index<'_>,
+    objects: &[Object],
+    parsed: &[crate::yaml::Parsed<'_>],
+) -> HashMap<String, Vec<InstId>> {
+    let mut out: HashMap<String, Vec<InstId>> = HashMap::new();
+    let root = |s: InstId| index.inst(s).root(objects, parsed);
+    let text = |s: InstId, path: &str| {
+        root(s)
+            .at(path)
+            .and_then(Node::as_str)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+    };
+    for &s in index.of_kind("bitnami.com", "SealedSecret") {
+        out.entry(index.inst(s).name.clone()).or_default().push(s);
+        if let Some(t) = text(s, "spec.template.metadata.name") {
+            out.entry(t).or_default().push(s);
+        }
+    }
+    for &s in index.of_kind("external-secrets.io", "ExternalSecret") {
+        let name = text(s, "spec.target.name").unwrap_or_else(|| index.inst(s).name.clone());
+        out.entry(name).or_default().push(s);
+    }
+    for &s in index.of_kind("", "Service") {
+        let Some(annotations) = root(s).at("metadata.annotations").and_then(Node::as_map) else {
+            continue;
+        };
+        for e in annotations {
+            let serving = e
+                .key
+                .as_str()
+                .is_some_and(|k| k.ends_with("/serving-cert-secret-name"));
+            if let (true, Some(v)) = (serving, e.value.as_str()) {
+                out.entry(v.to_string()).or_default().push(s);
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.dedup();
+    }
+    out
 }
 
 fn incomplete_source(inc: &Incomplete, model: &Model, gitops: &GitOps) -> Unseen {
@@ -903,70 +954,40 @@ impl<'a, 's> Ctx<'a, 's> {
                 .filter(|&s| self.index.same_namespace(from, s))
                 .collect()
         };
-        let str_at = |s: InstId, path: &str| {
-            self.root(s)
-                .at(path)
-                .and_then(Node::as_str)
-                .map(String::from)
-        };
         let mut makers: Vec<InstId> = Vec::new();
         if kind == "Secret" {
+            // SealedSecrets, ExternalSecrets and serving-cert Services, by the name they write.
             makers.extend(
-                near("bitnami.com", "SealedSecret")
+                self.sources
+                    .secret_makers
+                    .get(name)
                     .into_iter()
-                    .filter(|&s| {
-                        self.index.inst(s).name == name
-                            || str_at(s, "spec.template.metadata.name").as_deref() == Some(name)
-                    }),
+                    .flatten()
+                    .copied()
+                    .filter(|&s| self.index.same_namespace(from, s)),
             );
-            makers.extend(
-                near("external-secrets.io", "ExternalSecret")
-                    .into_iter()
-                    .filter(
-                        |&s| match str_at(s, "spec.target.name").filter(|t| !t.is_empty()) {
-                            Some(target) => target == name,
-                            None => self.index.inst(s).name == name,
-                        },
-                    ),
-            );
-            // OpenShift's service CA writes a Secret named by a Service annotation.
-            makers.extend(near("", "Service").into_iter().filter(|&s| {
-                self.root(s)
-                    .at("metadata.annotations")
-                    .and_then(Node::as_map)
-                    .is_some_and(|a| {
-                        a.iter().any(|e| {
-                            e.key
-                                .as_str()
-                                .is_some_and(|k| k.ends_with("/serving-cert-secret-name"))
-                                && e.value.as_str() == Some(name)
-                        })
-                    })
-            }));
             // A pod that creates the Secret itself: a Role of the namespace grants `create` on
             // secrets and names this one among its resourceNames, or a pod of the namespace is
             // told its name (`--secret-name=...`) where a Role lets pods create secrets.
             // Only a Role bound (by a RoleBinding of the namespace) to the ServiceAccount a pod
             // of the namespace runs as lets that pod create anything.
-            let roles = near("rbac.authorization.k8s.io", "Role");
-            let bindings = near("rbac.authorization.k8s.io", "RoleBinding");
-            let grants = |r: InstId, pod: InstId| self.binds(&bindings, r, pod);
-            let pods: Vec<InstId> = self
-                .index
-                .templates()
-                .map(|(t, _, _)| t)
-                .filter(|&t| self.index.same_namespace(from, t))
-                .collect();
-            makers.extend(roles.iter().copied().filter(|&r| {
-                role_creates_secret(self.root(r), Some(name))
-                    && pods.iter().any(|&pod| grants(r, pod))
-            }));
-            let creators: Vec<InstId> = roles
-                .iter()
-                .copied()
+            let creators: Vec<InstId> = near("rbac.authorization.k8s.io", "Role")
+                .into_iter()
                 .filter(|&r| role_creates_secret(self.root(r), None))
                 .collect();
+            // Most namespaces have no such Role: the pods and bindings are only looked at then.
             if !creators.is_empty() {
+                let bindings = near("rbac.authorization.k8s.io", "RoleBinding");
+                let grants = |r: InstId, pod: InstId| self.binds(&bindings, r, pod);
+                let pods: Vec<InstId> = self
+                    .index
+                    .templates_near(from)
+                    .filter(|&t| self.index.same_namespace(from, t))
+                    .collect();
+                makers.extend(creators.iter().copied().filter(|&r| {
+                    role_creates_secret(self.root(r), Some(name))
+                        && pods.iter().any(|&pod| grants(r, pod))
+                }));
                 makers.extend(pods.iter().copied().filter(|&t| {
                     self.tells_name(t, name) && creators.iter().any(|&r| grants(r, t))
                 }));
