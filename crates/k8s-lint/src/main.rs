@@ -17,7 +17,7 @@ use k8s_lint_core::{lint, KubeVersion, Options, Report, RuleLevel, Severity, RUL
 #[derive(Parser, Debug)]
 #[command(
     name = "k8s-lint",
-    version,
+    version = env!("K8S_LINT_VERSION"),
     about,
     args_conflicts_with_subcommands = true
 )]
@@ -59,6 +59,11 @@ struct LintArgs {
     /// Also write a SARIF report to FILE (one run, two reports).
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+
+    /// Append `errors=N`, `warnings=N` and `infos=N` lines to FILE once the run is linted (the
+    /// format of GitHub Actions' `$GITHUB_OUTPUT`); nothing when the run stops earlier.
+    #[arg(long, value_name = "FILE")]
+    counts: Option<PathBuf>,
 
     /// Lowest severity that makes the exit code 1 [default: warning, or the config's failOn].
     #[arg(long, value_enum)]
@@ -282,6 +287,18 @@ fn run(args: &LintArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let Some(path) = &args.counts {
+        let counts = format!(
+            "errors={}\nwarnings={}\ninfos={}\n",
+            report.count(Severity::Error),
+            report.count(Severity::Warning),
+            report.count(Severity::Info)
+        );
+        if let Err(message) = append_file(path, &counts) {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    }
     if args.format == Format::Github {
         if let Err(e) = output::github::write_step_summary(&report) {
             eprintln!("warning: cannot write the step summary: {e}");
@@ -363,6 +380,22 @@ fn emit(text: &str, path: Option<&Path>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Append `text` to the file at `path` (created if missing), never through a symlink.
+fn append_file(path: &Path, text: &str) -> Result<(), String> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refusing to write {}: it is a symbolic link",
+            path.display()
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Replace the file at `path` with `text`. The linted repository is often the working

@@ -247,3 +247,23 @@ fn configured_levels_replace_raised_severities() {
     ));
     assert!(o.contains(": info[ingress-service-missing]"), "{o}");
 }
+
+/// `--version`: the version, and the commit the binary is built from when known.
+#[test]
+fn version_names_the_commit() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_k8s-lint"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    let rest = out
+        .trim_end()
+        .strip_prefix(concat!("k8s-lint ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{out}"));
+    // In a git checkout (this one, and the release workflow's) the commit is known.
+    let commit = rest.trim().trim_start_matches('(').trim_end_matches(')');
+    assert!(
+        rest.is_empty() || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{out}"
+    );
+}
