@@ -18,9 +18,11 @@ pub const CONFIG_FILE_NAME: &str = ".k8s-lint.yaml";
 /// The JSON Schema of the config file, for yaml-language-server completion.
 pub const SCHEMA: &str = include_str!("../k8s-lint.schema.json");
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     "include",
     "exclude",
+    "select",
+    "ignore",
     "rules",
     "failOn",
     "defaultNamespace",
@@ -39,6 +41,10 @@ pub struct Config {
     pub base: PathBuf,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Rule ids or globs: exactly the rules that run (see `Options::select`).
+    pub select: Vec<String>,
+    /// Rule ids or globs that never run.
+    pub ignore: Vec<String>,
     pub rules: BTreeMap<String, RuleLevel>,
     pub fail_on: Option<Option<Severity>>,
     pub default_namespace: Option<String>,
@@ -54,6 +60,8 @@ impl Config {
         options.default_namespace = self.default_namespace.clone();
         options.include = self.include.clone();
         options.exclude = self.exclude.clone();
+        options.select = self.select.clone();
+        options.ignore = self.ignore.clone();
         options.globs_base = Some(self.base.clone());
         let s = &mut options.settings;
         s.kubernetes_version = self.kubernetes_version;
@@ -272,6 +280,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
                 config.exclude = r.strings(v, "exclude")?;
                 for item in v.as_seq().unwrap_or(&[]) {
                     r.glob(item, "exclude")?;
+                }
+            }
+            "select" | "ignore" => {
+                let patterns = r.strings(v, &key)?;
+                for (item, pattern) in v.as_seq().unwrap_or(&[]).iter().zip(&patterns) {
+                    crate::rules::check_pattern(pattern).map_err(|message| {
+                        r.error(item, format!("`{key}`: {message}"), "no such rule", None)
+                    })?;
+                }
+                if key == "select" {
+                    config.select = patterns;
+                } else {
+                    config.ignore = patterns;
                 }
             }
             "rules" => {

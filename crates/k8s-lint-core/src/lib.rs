@@ -64,6 +64,11 @@ pub struct Options {
     pub default_namespace: Option<String>,
     /// Run only these rule ids (all when `None`).
     pub only: Option<Vec<String>>,
+    /// Rule ids or globs (`tailscale-*`, `*`): when any is given, exactly the rules they match
+    /// run (also those off by default), less `ignore`.
+    pub select: Vec<String>,
+    /// Rule ids or globs that never run.
+    pub ignore: Vec<String>,
     pub max_file_size: u64,
     pub settings: Settings,
     /// Ignore every suppression (for audits).
@@ -90,6 +95,8 @@ impl Options {
             base: std::env::current_dir().unwrap_or_default(),
             default_namespace: None,
             only: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
             max_file_size: load::DEFAULT_MAX_FILE_SIZE,
             settings: Settings::default(),
             no_suppressions: false,
@@ -449,16 +456,36 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
 }
 
 /// Whether `rule` runs, and the severity that replaces its own (`Some(None)`: keep the rule's).
+/// `ignore` wins; a `select` list names exactly the rules that run; a configured level then
+/// sets the severity (or `off`).
 fn level_of(rule: &dyn Rule, options: &Options) -> Option<Option<Severity>> {
     let id = rule.meta().id;
     if let Some(only) = &options.only {
         return only.iter().any(|o| o == id).then_some(None);
     }
+    if options.ignore.iter().any(|p| rules::pattern_matches(p, id)) {
+        return None;
+    }
+    let selecting = !options.select.is_empty();
+    if selecting && !options.select.iter().any(|p| rules::pattern_matches(p, id)) {
+        return None;
+    }
     match options.settings.rule_levels.get(id) {
         Some(RuleLevel::Off) => None,
         Some(RuleLevel::On(s)) => Some(Some(*s)),
-        None => rule.meta().default_enabled.then_some(None),
+        None => (selecting || rule.meta().default_enabled).then_some(None),
     }
+}
+
+/// The rules that run with `options`, and the severity each reports at by default.
+pub fn effective_rules(options: &Options) -> Vec<(&'static str, Severity)> {
+    RULES
+        .iter()
+        .filter_map(|r| {
+            let level = level_of(*r, options)?;
+            Some((r.meta().id, level.unwrap_or(r.meta().severity)))
+        })
+        .collect()
 }
 
 /// An object as a build deploys it: kind, namespace, name.

@@ -38,6 +38,25 @@ pub fn list() -> String {
     out
 }
 
+/// `k8s-lint rules --format json`: every rule, for tools.
+pub fn list_json() -> String {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            serde_json::json!({
+                "id": m.id,
+                "severity": m.severity.as_str(),
+                "enabledByDefault": m.default_enabled,
+                "summary": m.summary,
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rules).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// `k8s-lint explain ID`: the rule's page, or an error that suggests the nearest id.
 pub fn explain(id: &str) -> Result<&'static str, String> {
     if let Some(text) = page(id) {

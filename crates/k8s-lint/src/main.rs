@@ -31,7 +31,12 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List every rule with its default severity and summary.
-    Rules,
+    Rules {
+        /// `text`: one rule per line; `json`: an array of `{id, severity, enabledByDefault,
+        /// summary}` for tools.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Print the documentation of a rule.
     Explain {
         /// A rule id, e.g. `ingress-service-missing`.
@@ -43,10 +48,28 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct LintArgs {
-    /// Files or directories to lint; references resolve across all of them.
+    /// Files or directories to lint; references resolve across all of them. `-` reads one
+    /// manifest stream from standard input (`helm template … | k8s-lint -`).
     /// (To lint a directory named like a subcommand, write `./rules`.)
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
+
+    /// With `-`: the file name findings are reported at [default: stdin.yaml].
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
+
+    /// Pass when the paths hold no manifest at all (by default that is exit 2: a mistyped
+    /// path in CI must not pass).
+    #[arg(long)]
+    allow_empty: bool,
+
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+
+    /// Print the findings only: no summary line, no notes on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -73,6 +96,11 @@ struct LintArgs {
     /// up to the repository top].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Print the config file used and the effective settings (rules that run, and at which
+    /// severity), then exit without linting.
+    #[arg(long)]
+    show_config: bool,
 
     /// Ignore every suppression (annotations and comments), for audits.
     #[arg(long)]
@@ -101,6 +129,15 @@ struct LintArgs {
     #[arg(long)]
     explain_endpoints: bool,
 
+    /// Run exactly these rules (ids or globs, comma-separated: `tailscale-*,ingress-*`, `*`),
+    /// also those off by default; replaces the config's `select`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',', value_parser = parse_pattern)]
+    select: Vec<String>,
+
+    /// Never run these rules (ids or globs, comma-separated); adds to the config's `ignore`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',', value_parser = parse_pattern)]
+    ignore: Vec<String>,
+
     /// Set a rule's level: `--rule ID=off|info|warning|error` (repeatable).
     #[arg(long = "rule", value_name = "ID=LEVEL", value_parser = parse_rule_level)]
     rules: Vec<(String, RuleLevel)>,
@@ -117,6 +154,12 @@ struct LintArgs {
         value_parser = parse_max_file_size
     )]
     max_file_size: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -162,7 +205,10 @@ enum Color {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Rules) => emit(&docs::list(), None),
+        Some(Command::Rules { format }) => match format {
+            RulesFormat::Text => emit(&docs::list(), None),
+            RulesFormat::Json => emit(&docs::list_json(), None),
+        },
         Some(Command::Explain { rule }) => match docs::explain(&rule) {
             Ok(text) => emit(text, None),
             Err(message) => {
@@ -239,6 +285,10 @@ fn options(args: &LintArgs, config: Option<&Config>) -> Options {
             .entry("tailscale-endpoint".into())
             .or_insert(RuleLevel::On(Severity::Info));
     }
+    if !args.select.is_empty() {
+        options.select = args.select.clone();
+    }
+    options.ignore.extend(args.ignore.iter().cloned());
     options.no_suppressions = args.no_suppressions;
     options.show_suppressed = args.show_suppressed;
     options
@@ -259,22 +309,61 @@ fn run(args: &LintArgs) -> ExitCode {
         .map(FailOn::threshold)
         .or_else(|| config.as_ref().and_then(|c| c.fail_on))
         .unwrap_or(Some(Severity::Warning));
-    let report = match lint(&options) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}", output::escape::text(&e.to_string()));
+    if args.show_config {
+        return emit(&show_config(config.as_ref(), &options, fail_on), None);
+    }
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let report = if stdin {
+        if args.paths.len() > 1 {
+            eprintln!("error: `-` (standard input) cannot be combined with other paths");
             return ExitCode::from(2);
         }
+        match lint_stdin(args, &options) {
+            Ok(r) => r,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        match lint(&options) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}", output::escape::text(&e.to_string()));
+                return ExitCode::from(2);
+            }
+        }
     };
+    if report.stats.files == 0 && !args.allow_empty {
+        let shown: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| output::escape::text(&p.display().to_string()).into_owned())
+            .collect();
+        eprintln!(
+            "error: no manifests (YAML, JSON or Kustomization files) found under {}; check the path, or pass --allow-empty",
+            shown.join(", ")
+        );
+        return ExitCode::from(2);
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = render(&report, args.format, color);
+    let text = if args.statistics {
+        statistics(&report)
+    } else if args.quiet && args.format == Format::Human {
+        output::human::render_findings(&report, color)
+    } else {
+        render(&report, args.format, color)
+    };
     // The human and JSON summaries say it; the line formats have no summary to say it in.
-    if report.stats.omitted > 0 && matches!(args.format, Format::Compact | Format::Github) {
+    if report.stats.omitted > 0
+        && !args.quiet
+        && matches!(args.format, Format::Compact | Format::Github)
+    {
         eprintln!(
             "k8s-lint: {} more findings not shown (at most {} are reported)",
             report.stats.omitted,
@@ -317,6 +406,132 @@ fn run(args: &LintArgs) -> ExitCode {
     ExitCode::from(u8::from(failed))
 }
 
+/// One manifest stream from standard input, linted as a file named `--stdin-filename` in the
+/// current directory (which is then the repository top: nothing else is read).
+fn lint_stdin(args: &LintArgs, options: &Options) -> Result<Report, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(options.max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > options.max_file_size {
+        return Err(format!(
+            "standard input exceeds the {}-byte limit (--max-file-size)",
+            options.max_file_size
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "standard input is not valid UTF-8 at byte {}",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    let name = args
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("stdin.yaml"));
+    let path = k8s_lint_core::source::normalize(&cwd.join(&name));
+    let mut options = options.clone();
+    options.base = cwd.clone();
+    Ok(k8s_lint_core::lint_sources(
+        &cwd,
+        vec![(path, text)],
+        &options,
+    ))
+}
+
+/// `--statistics`: findings per rule, most first.
+fn statistics(report: &Report) -> String {
+    let mut counts: std::collections::BTreeMap<(&str, Severity), usize> = Default::default();
+    for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
+        *counts.entry((f.rule, f.severity)).or_default() += 1;
+    }
+    let mut rows: Vec<((&str, Severity), usize)> = counts.into_iter().collect();
+    rows.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(b.0 .1.cmp(&a.0 .1))
+            .then(a.0 .0.cmp(b.0 .0))
+    });
+    let width = rows
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = String::new();
+    for ((rule, severity), n) in rows {
+        out.push_str(&format!("{n:>width$}  {:<7}  {rule}\n", severity.as_str()));
+    }
+    out
+}
+
+/// `--show-config`: what the run would use, as YAML a user can read (and paste into a config).
+fn show_config(config: Option<&Config>, options: &Options, fail_on: Option<Severity>) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|s| quote(s)).collect();
+        format!("[{}]", items.join(", "))
+    };
+    let mut out = String::new();
+    let file = config.map_or("none".to_string(), |c| quote(&c.path.display().to_string()));
+    out.push_str(&format!(
+        "# config file: {file}
+"
+    ));
+    out.push_str(&format!(
+        "include: {}
+",
+        list(&options.include)
+    ));
+    out.push_str(&format!(
+        "exclude: {}
+",
+        list(&options.exclude)
+    ));
+    out.push_str(&format!(
+        "select: {}
+",
+        list(&options.select)
+    ));
+    out.push_str(&format!(
+        "ignore: {}
+",
+        list(&options.ignore)
+    ));
+    out.push_str(&format!(
+        "failOn: {}
+",
+        fail_on.map_or("never", |s| s.as_str())
+    ));
+    if let Some(ns) = &options.default_namespace {
+        out.push_str(&format!(
+            "defaultNamespace: {}
+",
+            quote(ns)
+        ));
+    }
+    if let Some(v) = options.settings.kubernetes_version {
+        out.push_str(&format!("kubernetesVersion: \"{v}\"\n"));
+    }
+    out.push_str(&format!(
+        "tailscaleIngressClass: {}\n",
+        quote(&options.settings.tailscale_ingress_class)
+    ));
+    out.push_str("# every rule: the severity it reports at, or off\nrules:\n");
+    let running = k8s_lint_core::effective_rules(options);
+    for rule in RULES {
+        let id = rule.meta().id;
+        let level = running
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map_or("off", |(_, s)| s.as_str());
+        out.push_str(&format!("  {id}: {level}\n"));
+    }
+    out
+}
+
 /// The largest `--max-file-size`. Files are read whole into memory and their spans are 32-bit
 /// offsets, and the loader adds one to the limit.
 const MAX_FILE_SIZE_LIMIT: u64 = 1 << 30;
@@ -329,6 +544,13 @@ fn parse_max_file_size(s: &str) -> Result<u64, String> {
         ));
     }
     Ok(n)
+}
+
+/// A rule id or glob that matches at least one rule.
+fn parse_pattern(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    k8s_lint_core::rules::check_pattern(s)?;
+    Ok(s.to_string())
 }
 
 /// `ID=LEVEL`, with the id checked against the registry.

@@ -483,6 +483,32 @@ pub(crate) fn show_labels(l: &BTreeMap<String, String>) -> String {
     pairs.join(", ")
 }
 
+/// Whether a rule selection pattern (`ingress-service-missing`, `tailscale-*`, `*`) matches
+/// the rule id `id`. Patterns are globs (globset's syntax, on ids that hold no `/`).
+pub fn pattern_matches(pattern: &str, id: &str) -> bool {
+    if !pattern.contains(['*', '?', '[', '{']) {
+        return pattern == id;
+    }
+    globset::Glob::new(pattern).is_ok_and(|g| g.compile_matcher().is_match(id))
+}
+
+/// Check a rule selection pattern: it must be a valid glob matching at least one rule; else a
+/// message (with the nearest id for a typo).
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.contains(['*', '?', '[', '{']) {
+        if let Err(e) = globset::Glob::new(pattern) {
+            return Err(format!("`{pattern}` is not a valid pattern: {e}"));
+        }
+    }
+    if RULES.iter().any(|r| pattern_matches(pattern, r.meta().id)) {
+        return Ok(());
+    }
+    Err(match closest(pattern, RULES.iter().map(|r| r.meta().id)) {
+        Some(near) => format!("`{pattern}` matches no rule; did you mean `{near}`?"),
+        None => format!("`{pattern}` matches no rule (`k8s-lint rules` lists them)"),
+    })
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     // A prefix (`warn` for `warning`) counts as one edit.

@@ -61,13 +61,19 @@ pub fn render_config_error(e: &ConfigError, color: bool) -> String {
 }
 
 pub fn render(report: &Report, color: bool) -> String {
+    let mut out = render_findings(report, color);
+    out.push_str(&summary(report));
+    out
+}
+
+/// The findings without the summary line (`--quiet`).
+pub fn render_findings(report: &Report, color: bool) -> String {
     let handler = handler(color);
     let mut out = String::new();
     for f in &report.findings {
         render_one(&mut out, &handler, &Diag::finding(report, f));
         out.push('\n');
     }
-    out.push_str(&summary(report));
     out
 }
 
