@@ -136,9 +136,22 @@ pub struct Report {
     pub files: Vec<SourceFile>,
     pub findings: Vec<Finding>,
     pub stats: Stats,
+    /// The repository top (of the first path): what paths in fingerprints are relative to, so
+    /// that they do not depend on the working directory.
+    pub repo_top: PathBuf,
 }
 
 impl Report {
+    /// The path of a file relative to the repository top, `/`-separated (its display path
+    /// when it is not below the top).
+    pub fn repo_path(&self, id: FileId) -> String {
+        let file = self.file(id);
+        match file.path.strip_prefix(&self.repo_top) {
+            Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+            Err(_) => file.display.clone(),
+        }
+    }
+
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
@@ -227,12 +240,19 @@ fn report(loaded: load::Loaded, options: &Options) -> Report {
     };
     sort_findings(&mut findings, &loaded.files);
     stats.omitted = budget(&mut findings, &loaded.files, options.max_findings);
+    let repo_top = loaded
+        .fence
+        .tops()
+        .next()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let mut files = loaded.files;
     files.extend(loaded.scripts);
     Report {
         files,
         findings,
         stats,
+        repo_top,
     }
 }
 

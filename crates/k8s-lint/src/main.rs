@@ -1,7 +1,7 @@
 //! The `k8s-lint` command: arguments, output formats and exit codes. Rule logic lives in
 //! `k8s-lint-core`.
 
-use k8s_lint::{docs, output};
+use k8s_lint::{baseline, docs, output};
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -96,6 +96,15 @@ struct LintArgs {
     /// up to the repository top].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Report only findings that FILE (written by --write-baseline) does not record, and list
+    /// its entries that no longer occur.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE, to adopt k8s-lint with --baseline FILE, and pass.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
 
     /// Print the config file used and the effective settings (rules that run, and at which
     /// severity), then exit without linting.
@@ -313,7 +322,7 @@ fn run(args: &LintArgs) -> ExitCode {
         return emit(&show_config(config.as_ref(), &options, fail_on), None);
     }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let report = if stdin {
+    let mut report = if stdin {
         if args.paths.len() > 1 {
             eprintln!("error: `-` (standard input) cannot be combined with other paths");
             return ExitCode::from(2);
@@ -334,6 +343,54 @@ fn run(args: &LintArgs) -> ExitCode {
             }
         }
     };
+    if let Some(path) = &args.write_baseline {
+        let text = baseline::write(&report);
+        if let Err(message) = write_file(path, &text) {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+        let n = report
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .count();
+        eprintln!("k8s-lint: recorded {n} findings in {}", path.display());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(path) = &args.baseline {
+        let read = std::fs::File::open(path).and_then(|f| {
+            use std::io::Read;
+            let mut text = String::new();
+            f.take(baseline::MAX_BYTES).read_to_string(&mut text)?;
+            Ok(text)
+        });
+        let known = match read
+            .map_err(|e| e.to_string())
+            .and_then(|t| baseline::parse(&t))
+        {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: cannot use the baseline {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        let stale = baseline::apply(&mut report, &known);
+        if !stale.is_empty() && !args.quiet {
+            eprintln!(
+                "k8s-lint: {} entries of {} no longer occur (fixed, or changed); rewrite it with --write-baseline to shrink it:",
+                stale.len(),
+                path.display()
+            );
+            for e in &stale {
+                eprintln!(
+                    "  {}: {}: {}",
+                    output::escape::text(&e.file),
+                    output::escape::text(&e.rule),
+                    output::escape::text(&e.message)
+                );
+            }
+        }
+    }
     if report.stats.files == 0 && !args.allow_empty {
         let shown: Vec<String> = args
             .paths

@@ -2,6 +2,7 @@
 
 pub mod compact;
 pub mod escape;
+pub mod fingerprint;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -228,63 +228,42 @@ fn uri_encode(path: &str) -> String {
     utf8_percent_encode(path, PATH_SEGMENTS).to_string()
 }
 
-/// FNV-1a: a stable hash with no dependency, so fingerprints never change between builds.
-fn fnv1a(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
 pub fn render(report: &Report) -> String {
     let rules: Vec<Rule> = RULES.iter().map(|r| rule(r.meta())).collect();
-    // Line numbers stay out of fingerprints, so a finding keeps its identity when unrelated
-    // lines move; identical findings in one file are told apart by their order.
-    let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let fingerprints = super::fingerprint::of_all(report);
     let results = report
         .findings
         .iter()
-        .map(|f| {
-            let file = &report.file(f.primary.span.file).display;
-            let n = seen
-                .entry((f.rule, file.as_str(), f.message.as_str()))
-                .or_default();
-            *n += 1;
-            let fingerprint = fnv1a(&[f.rule, file, &f.message, &n.to_string()]);
-            SarifResult {
-                rule_id: f.rule,
-                rule_index: RULES
-                    .iter()
-                    .position(|r| r.meta().id == f.rule)
-                    .unwrap_or(0),
-                level: level(f.severity),
-                message: Text {
-                    text: match &f.help {
-                        Some(help) => format!("{}\nHelp: {help}", f.message),
-                        None => f.message.clone(),
-                    },
+        .zip(fingerprints)
+        .map(|(f, fingerprint)| SarifResult {
+            rule_id: f.rule,
+            rule_index: RULES
+                .iter()
+                .position(|r| r.meta().id == f.rule)
+                .unwrap_or(0),
+            level: level(f.severity),
+            message: Text {
+                text: match &f.help {
+                    Some(help) => format!("{}\nHelp: {help}", f.message),
+                    None => f.message.clone(),
                 },
-                locations: [location(report, &f.primary, None)],
-                related_locations: f
-                    .related
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| location(report, r, Some(i + 1)))
-                    .collect(),
-                partial_fingerprints: HashMap::from([(FINGERPRINT, fingerprint)]),
-                suppressions: f
-                    .suppressed
-                    .iter()
-                    .map(|reason| SarifSuppression {
-                        kind: "inSource",
-                        justification: reason.clone(),
-                    })
-                    .collect(),
-            }
+            },
+            locations: [location(report, &f.primary, None)],
+            related_locations: f
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, r)| location(report, r, Some(i + 1)))
+                .collect(),
+            partial_fingerprints: HashMap::from([(FINGERPRINT, fingerprint)]),
+            suppressions: f
+                .suppressed
+                .iter()
+                .map(|reason| SarifSuppression {
+                    kind: "inSource",
+                    justification: reason.clone(),
+                })
+                .collect(),
         })
         .collect();
     let root = std::env::current_dir()
@@ -337,6 +316,7 @@ mod tests {
 
     #[test]
     fn fingerprints_are_stable() {
+        use crate::output::fingerprint::fnv1a;
         assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
         assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
     }
