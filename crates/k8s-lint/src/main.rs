@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use k8s_lint_core::config::{Config, ConfigError};
 use k8s_lint_core::rules::{by_id, closest};
 use k8s_lint_core::{lint, KubeVersion, Options, Report, RuleLevel, Severity, RULES};
@@ -44,6 +44,10 @@ enum Command {
     },
     /// Print the JSON Schema of `.k8s-lint.yaml` (for yaml-language-server).
     ConfigSchema,
+    /// Print a shell completion script: `k8s-lint completions bash > /etc/bash_completion.d/k8s-lint`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `k8s-lint man > k8s-lint.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -226,6 +230,21 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::ConfigSchema) => emit(k8s_lint_core::config::SCHEMA, None),
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "k8s-lint", &mut out);
+            emit(&String::from_utf8_lossy(&out), None)
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => emit(&String::from_utf8_lossy(&out), None),
+                Err(e) => {
+                    eprintln!("error: cannot render the manual page: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         None => run(&cli.lint),
     }
 }

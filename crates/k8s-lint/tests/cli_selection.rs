@@ -241,3 +241,26 @@ fn statistics_quiet_and_empty() {
     let o = run(empty.path(), &["does-not-exist"], None);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn completions_and_manual_page() {
+    for (shell, marker) in [
+        ("bash", "complete -F _k8s__lint"),
+        ("zsh", "#compdef k8s-lint"),
+        ("fish", "complete -c k8s-lint"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = run(Path::new("."), &["completions", shell], None);
+        assert_eq!(o.status.code(), Some(0));
+        let out = stdout(&o);
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(out.contains("select"), "{shell}");
+    }
+    let o = run(Path::new("."), &["man"], None);
+    let page = stdout(&o);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH k8s-lint 1"),
+        "{page}"
+    );
+    assert!(page.contains("baseline"));
+}
