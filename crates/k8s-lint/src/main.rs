@@ -328,7 +328,7 @@ fn run(args: &LintArgs) -> ExitCode {
         Err(e) => {
             let color = std::io::stderr().is_terminal();
             eprint!("{}", output::human::render_config_error(&e, color));
-            return ExitCode::from(2);
+            return stop(args, output::errors::RunError::config(&e));
         }
     };
     let options = options(args, config.as_ref());
@@ -343,14 +343,15 @@ fn run(args: &LintArgs) -> ExitCode {
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut report = if stdin {
         if args.paths.len() > 1 {
-            eprintln!("error: `-` (standard input) cannot be combined with other paths");
-            return ExitCode::from(2);
+            let message = "`-` (standard input) cannot be combined with other paths";
+            eprintln!("error: {message}");
+            return stop(args, output::errors::RunError::plain(message));
         }
         match lint_stdin(args, &options) {
             Ok(r) => r,
             Err(message) => {
                 eprintln!("error: {message}");
-                return ExitCode::from(2);
+                return stop(args, output::errors::RunError::plain(message));
             }
         }
     } else {
@@ -358,7 +359,7 @@ fn run(args: &LintArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}", output::escape::text(&e.to_string()));
-                return ExitCode::from(2);
+                return stop(args, output::errors::RunError::plain(e.to_string()));
             }
         }
     };
@@ -416,11 +417,12 @@ fn run(args: &LintArgs) -> ExitCode {
             .iter()
             .map(|p| output::escape::text(&p.display().to_string()).into_owned())
             .collect();
-        eprintln!(
-            "error: no manifests (YAML, JSON or Kustomization files) found under {}; check the path, or pass --allow-empty",
+        let message = format!(
+            "no manifests (YAML, JSON or Kustomization files) found under {}; check the path, or pass --allow-empty",
             shown.join(", ")
         );
-        return ExitCode::from(2);
+        eprintln!("error: {message}");
+        return stop(args, output::errors::RunError::plain(message));
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
@@ -480,6 +482,23 @@ fn run(args: &LintArgs) -> ExitCode {
             .any(|f| f.severity >= t && f.suppressed.is_none())
     });
     ExitCode::from(u8::from(failed))
+}
+
+/// Stop the run with exit code 2. Human and compact output said it on stderr already; the
+/// machine formats also say it in their own form, where a tool reading them looks.
+fn stop(args: &LintArgs, error: output::errors::RunError) -> ExitCode {
+    let errors = [error];
+    let text = match args.format {
+        Format::Human | Format::Compact => return ExitCode::from(2),
+        Format::Json => output::errors::json(&errors),
+        Format::Github => output::errors::github(&errors),
+        Format::Sarif => output::errors::sarif(&errors),
+    };
+    if let Some(path) = &args.sarif {
+        let _ = write_file(path, &output::errors::sarif(&errors));
+    }
+    let _ = emit(&text, args.output.as_deref());
+    ExitCode::from(2)
 }
 
 /// One manifest stream from standard input, linted as a file named `--stdin-filename` in the

@@ -407,3 +407,65 @@ fn action_never_splices_expressions_into_scripts() {
         );
     }
 }
+
+/// A run that stops (a bad config, no manifest) says so in the machine formats too: a JSON
+/// document with `errors`, a GitHub annotation on the config, a SARIF run whose invocation
+/// failed (valid against the schema); exit 2 in each.
+#[test]
+fn errors_that_stop_the_run_in_machine_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".k8s-lint.yaml"),
+        "rules:\n  no-such-rule: off\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["--format", "json"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["errors"][0]["file"], ".k8s-lint.yaml");
+    assert_eq!(doc["errors"][0]["line"], 2);
+    assert_eq!(doc["errors"][0]["column"], 3);
+    assert_eq!(doc["findings"], serde_json::json!([]));
+    let o = run_in(dir.path(), &["--format", "github"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .starts_with("::error file=.k8s-lint.yaml,line=2,col=3,title=k8s-lint (configuration)::"));
+    let o = run_in(dir.path(), &["--format", "sarif"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolConfigurationNotifications"][0]["locations"][0]["physicalLocation"]
+            ["region"]["startLine"],
+        2
+    );
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    compiler.add_resource("sarif.json", schema).unwrap();
+    let index = compiler.compile("sarif.json", &mut schemas).unwrap();
+    assert!(schemas.validate(&log, index).is_ok());
+    // No manifest: the same, without a location.
+    let empty = tempfile::tempdir().unwrap();
+    let o = run_in(empty.path(), &["--format", "json"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no manifests"));
+}

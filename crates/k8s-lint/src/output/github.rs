@@ -18,14 +18,14 @@ fn command(severity: Severity) -> &'static str {
 }
 
 /// Escaping of a command's message (actions/toolkit `escapeData`).
-fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escaping of a property value (actions/toolkit `escapeProperty`).
-fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

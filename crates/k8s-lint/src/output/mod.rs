@@ -1,6 +1,7 @@
 //! One module per output format. Each renders a whole report to a string.
 
 pub mod compact;
+pub mod errors;
 pub mod escape;
 pub mod fingerprint;
 pub mod github;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::docs;
 
-const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const FINGERPRINT: &str = "k8sLint/v1";
 
 #[derive(Serialize)]
@@ -224,7 +224,7 @@ const PATH_SEGMENTS: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 /// A path as a URI path: each segment percent-encoded as UTF-8.
-fn uri_encode(path: &str) -> String {
+pub(crate) fn uri_encode(path: &str) -> String {
     utf8_percent_encode(path, PATH_SEGMENTS).to_string()
 }
 
