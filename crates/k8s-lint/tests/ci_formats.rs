@@ -469,3 +469,75 @@ fn errors_that_stop_the_run_in_machine_formats() {
         .unwrap()
         .contains("no manifests"));
 }
+
+/// SARIF: URIs relative to the repository top (also when the run starts elsewhere), messages
+/// that link each related location by id, so code scanning shows them.
+#[test]
+fn sarif_links_related_locations_and_is_relative_to_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    copy(
+        &workspace().join("fixtures/service-target-port-undeclared/fires-defaulted-target-port"),
+        &repo.join("apps/web"),
+    );
+    let o = run_in(dir.path(), &["repo", "--format", "sarif"], &[]);
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &log["runs"][0];
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(root.ends_with("/repo/"), "{root}");
+    let result = &run["results"][0];
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "apps/web/service.yaml"
+    );
+    let related = result["relatedLocations"].as_array().unwrap();
+    let text = result["message"]["text"].as_str().unwrap();
+    for r in related {
+        let link = format!("]({})", r["id"]);
+        assert!(text.contains(&link), "{text}");
+    }
+    assert!(
+        text.contains("See: [Deployment `shop/web` declares its ports here](1)"),
+        "{text}"
+    );
+    // The same fingerprint from inside the repository.
+    let inside = run_in(&repo, &["--format", "sarif"], &[]);
+    let log2: serde_json::Value = serde_json::from_slice(&inside.stdout).unwrap();
+    assert_eq!(
+        log2["runs"][0]["results"][0]["partialFingerprints"],
+        result["partialFingerprints"]
+    );
+}
+
+/// The step summary escapes HTML-like text and stays below GitHub's 1 MiB limit.
+#[test]
+fn step_summary_is_escaped_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    // Tailscale-exposed Services: tailscale-endpoint's messages name `<tailnet>`.
+    let docs: Vec<String> = (0..5_000)
+        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: n{i}\n  annotations:\n    tailscale.com/expose: \"true\"\nspec:\n  ports: [{{port: 80}}]\n"))
+        .collect();
+    std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "").unwrap();
+    let o = run_in(
+        dir.path(),
+        &["--format", "github", "--rule", "tailscale-endpoint=info"],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.len() < 1024 * 1024, "{} bytes", text.len());
+    assert!(
+        text.contains("more findings are not shown here"),
+        "{}",
+        &text[..500]
+    );
+    assert!(
+        text.contains("&lt;tailnet&gt;") && !text.contains("<tailnet>"),
+        "escaped"
+    );
+}

@@ -98,9 +98,18 @@ pub fn write_step_summary(report: &Report) -> std::io::Result<()> {
     file.write_all(step_summary(report).as_bytes())
 }
 
+/// A table cell of the step summary: escaped for the log, `|` for the table, and HTML-like
+/// text (`<tailnet>`) for GitHub's Markdown, which would otherwise swallow it as a tag.
 fn cell(s: &str) -> String {
-    escape::text(s).replace('|', "\\|")
+    escape::text(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
 }
+
+/// Below GitHub's 1 MiB limit for one step's summary, with room for the closing line.
+const SUMMARY_LIMIT: usize = 1000 * 1000;
 
 pub fn step_summary(report: &Report) -> String {
     let mut out = format!(
@@ -111,15 +120,28 @@ pub fn step_summary(report: &Report) -> String {
         return out;
     }
     out.push_str("\n| Severity | Rule | Location | Message |\n|---|---|---|---|\n");
-    for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | `{}` | {} |",
+    let shown: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    for (i, f) in shown.iter().enumerate() {
+        let row = format!(
+            "| {} | `{}` | `{}` | {} |\n",
             f.severity,
             f.rule,
             cell(&at(report, &f.primary)),
             cell(&f.message)
         );
+        if out.len() + row.len() > SUMMARY_LIMIT {
+            let _ = writeln!(
+                out,
+                "\n{} more findings are not shown here (GitHub limits a step summary to 1 MiB); the annotations and the log list them all.",
+                shown.len() - i
+            );
+            break;
+        }
+        out.push_str(&row);
     }
     out
 }

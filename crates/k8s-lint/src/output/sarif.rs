@@ -190,6 +190,41 @@ fn section<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
     Some(rest.split("\n## ").next().unwrap_or(rest).trim())
 }
 
+/// The result's message: the finding's, a link to each related location (code scanning shows
+/// related locations only when the message links them: `[text](id)`), and the help.
+fn message(f: &k8s_lint_core::Finding) -> String {
+    let mut text = f.message.clone();
+    if !f.related.is_empty() {
+        let links: Vec<String> = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let label = if r.message.is_empty() {
+                    "related location"
+                } else {
+                    r.message.as_str()
+                };
+                format!("[{}]({})", link_text(label), i + 1)
+            })
+            .collect();
+        text.push_str("\nSee: ");
+        text.push_str(&links.join("; "));
+    }
+    if let Some(help) = &f.help {
+        text.push_str(&format!("\nHelp: {help}"));
+    }
+    text
+}
+
+/// Text inside a SARIF message link: brackets escaped, as the spec's embedded-link syntax
+/// requires.
+fn link_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
 fn location(report: &Report, label: &Label, id: Option<usize>) -> Location {
     let file = report.file(label.span.file);
     let loc = file.location(label.span);
@@ -197,7 +232,7 @@ fn location(report: &Report, label: &Label, id: Option<usize>) -> Location {
         id,
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation {
-                uri: uri_encode(&file.display),
+                uri: uri_encode(&report.repo_path(label.span.file)),
                 uri_base_id: Some("%SRCROOT%"),
             },
             region: Region {
@@ -242,12 +277,7 @@ pub fn render(report: &Report) -> String {
                 .position(|r| r.meta().id == f.rule)
                 .unwrap_or(0),
             level: level(f.severity),
-            message: Text {
-                text: match &f.help {
-                    Some(help) => format!("{}\nHelp: {help}", f.message),
-                    None => f.message.clone(),
-                },
-            },
+            message: Text { text: message(f) },
             locations: [location(report, &f.primary, None)],
             related_locations: f
                 .related
@@ -266,9 +296,11 @@ pub fn render(report: &Report) -> String {
                 .collect(),
         })
         .collect();
-    let root = std::env::current_dir()
-        .map(|d| format!("file://{}/", uri_encode(&d.to_string_lossy())))
-        .unwrap_or_else(|_| "file:///".into());
+    // Paths are relative to the repository top, wherever the run was started from.
+    let root = format!(
+        "file://{}/",
+        uri_encode(&report.repo_top.to_string_lossy().replace('\\', "/"))
+    );
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
