@@ -9,10 +9,16 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
+    run_wide(dir, args, 100)
+}
+
+/// With the terminal `columns` wide (human output wraps to `COLUMNS`).
+fn run_wide(dir: &Path, args: &[&str], columns: usize) -> Output {
     Command::new(env!("CARGO_BIN_EXE_k8s-lint"))
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        .env("COLUMNS", columns.to_string())
         .output()
         .expect("binary runs")
 }
@@ -207,13 +213,32 @@ fn human_output_shows_snippets_with_character_columns() {
         "port: {\"ü\": \"é\", number:\t8080}",
     );
     std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
-    let o = run(dir.path(), &["--color", "never"]);
-    assert_eq!(o.status.code(), Some(1));
-    let expected = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected/human.txt"),
-    )
-    .unwrap();
-    assert_eq!(stdout(&o), expected);
+    // Snapshots at three widths: wrapped to the terminal, never inside a word or a path.
+    for (columns, file) in [
+        (100, "human.txt"),
+        (80, "human-80.txt"),
+        (160, "human-160.txt"),
+    ] {
+        let o = run_wide(dir.path(), &["--color", "never"], columns);
+        assert_eq!(o.status.code(), Some(1));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/expected")
+            .join(file);
+        if std::env::var_os("K8S_LINT_BLESS").is_some() {
+            std::fs::write(&path, stdout(&o)).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(stdout(&o), expected, "{file}");
+        // Prose fits the width; only a single word longer than the line (a URL) may stick out.
+        for line in stdout(&o).lines() {
+            let prose = !line.contains('│') && !line.contains('╭') && !line.contains('·');
+            let one_word = !line.trim().contains(' ');
+            assert!(
+                !prose || one_word || line.chars().count() <= columns,
+                "{file}: a line wider than {columns} columns: {line}"
+            );
+        }
+    }
 }
 
 /// A configured level replaces a rule's severity also where the rule raised it (here, for an

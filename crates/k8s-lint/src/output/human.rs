@@ -21,6 +21,19 @@ const CONTEXT: usize = 200;
 /// Where a long line is cut.
 const CUT: &str = "…";
 
+/// The width to wrap to: `COLUMNS` when set, else the terminal's, else 100. Never narrower
+/// than 40 columns, so snippets stay readable.
+pub fn width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    let from_terminal = || {
+        terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    from_env.or_else(from_terminal).unwrap_or(100).max(40)
+}
+
 fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -28,19 +41,28 @@ fn handler(color: bool) -> GraphicalReportHandler {
         GraphicalTheme::unicode_nocolor()
     };
     GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(width())
+        // A path, a URL or a name stays whole: never cut in two, nor split at its hyphens.
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_links(false)
 }
 
 fn render_one(out: &mut String, handler: &GraphicalReportHandler, diag: &Diag) {
-    if handler.render_report(out, diag).is_err() {
-        let code = diag
-            .code
-            .as_ref()
-            .map(|c| format!("{c}: "))
-            .unwrap_or_default();
-        out.push_str(&format!("{code}{}\n", diag.message));
+    let mut text = String::new();
+    if handler.render_report(&mut text, diag).is_ok() {
+        // miette heads each related report "Advice:" (its severity); ours are the finding's
+        // related locations. (Nesting them instead makes miette wrap their file paths.)
+        out.push_str(&text.replace("\nAdvice: \n", "\nrelated:\n"));
+        return;
     }
+    let code = diag
+        .code
+        .as_ref()
+        .map(|c| format!("{c}: "))
+        .unwrap_or_default();
+    out.push_str(&format!("{code}{}\n", diag.message));
 }
 
 /// A bad config file, rendered like a finding.
@@ -66,12 +88,18 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
-/// The findings without the summary line (`--quiet`).
+/// The findings without the summary line (`--quiet`). A help text already printed for an
+/// earlier finding is not printed again.
 pub fn render_findings(report: &Report, color: bool) -> String {
     let handler = handler(color);
     let mut out = String::new();
+    let mut helped: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for f in &report.findings {
-        render_one(&mut out, &handler, &Diag::finding(report, f));
+        let mut diag = Diag::finding(report, f);
+        if f.help.as_deref().is_some_and(|h| !helped.insert(h)) {
+            diag.help = None;
+        }
+        render_one(&mut out, &handler, &diag);
         out.push('\n');
     }
     out
@@ -310,7 +338,8 @@ impl Diag {
         let note = f.suppressed.as_deref().map(super::compact::suppressed_note);
         let message = format!("{}{}", f.message, note.unwrap_or_default());
         let mut diag = Diag::new(&message, file, &labels);
-        diag.code = Some(f.rule.to_string());
+        // The severity as a word with the rule id: `warning[service-target-port-undeclared]`.
+        diag.code = Some(format!("{}[{}]", f.severity.as_str(), f.rule));
         diag.severity = match f.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
