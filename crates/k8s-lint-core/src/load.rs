@@ -169,9 +169,17 @@ pub fn load(
     let absolute: Vec<PathBuf> = roots.iter().map(|r| normalize(&cwd.join(r))).collect();
     let tops: Vec<PathBuf> = match repo_top {
         Some(t) => vec![normalize(&cwd.join(t))],
+        // Found from the directory of a root: a file root (`k8s-lint kustomization.yaml`), or
+        // a symlink, stands for its directory. Only the root itself is lstat'ed.
         None => absolute
             .iter()
-            .map(|a| crate::gitops::repo_top(a))
+            .map(|a| {
+                let dir = match std::fs::symlink_metadata(a) {
+                    Ok(m) if m.is_dir() => a.as_path(),
+                    _ => a.parent().unwrap_or(a),
+                };
+                crate::gitops::repo_top(dir)
+            })
             .collect(),
     };
     let fence = Fence::new(&tops);
@@ -415,19 +423,17 @@ fn walk(
     let mut builder = ignore::WalkBuilder::new(start);
     builder
         .hidden(true)
-        .git_ignore(gitignore)
+        // Ignore files are read by us, through the fence (see `IgnoreFiles`): the walker would
+        // open a `.gitignore` that is a symlink to a secret (and print its lines in a glob
+        // error) or to /dev/zero, and read those of every directory up to `/`.
+        .ignore(false)
+        .git_ignore(false)
         .git_global(false)
-        .git_exclude(gitignore)
-        // A CI checkout or a tarball may have no `.git`; its .gitignore still says what is junk.
-        .require_git(false)
-        .follow_links(false)
-        // Ignore files above the walked directory are read only up to the repository top,
-        // below: the ones above it are not the repository's.
+        .git_exclude(false)
         .parents(false)
-        .add_custom_ignore_filename(".k8slintignore");
-    for file in ignore_files_above(shown, fence, gitignore) {
-        builder.add_ignore(file);
-    }
+        .require_git(false)
+        .follow_links(false);
+    let ignores = std::sync::Arc::new(IgnoreFiles::new(shown, start, fence, gitignore));
     let filter_dirs = filter.clone();
     let remap = |p: PathBuf| -> PathBuf {
         match p.strip_prefix(start) {
@@ -437,7 +443,10 @@ fn walk(
     };
     builder
         .filter_entry(move |e| {
-            !(is_skipped_dir(e) || (e.depth() > 0 && filter_dirs.excludes(e.path())))
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(is_skipped_dir(e)
+                || (e.depth() > 0 && filter_dirs.excludes(e.path()))
+                || (e.depth() > 0 && ignores.ignored(e.path(), is_dir)))
         })
         .build_parallel()
         .visit(&mut Collector {
@@ -459,24 +468,114 @@ fn walk(
         .collect()
 }
 
-/// `.gitignore` and `.k8slintignore` files of the directories above `dir`, up to its
-/// repository top: they apply to the walk of a sub-directory as git applies them.
-fn ignore_files_above(dir: &Path, fence: &Fence, gitignore: bool) -> Vec<PathBuf> {
-    let Some(top) = fence.tops().find(|t| dir.starts_with(t)) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut d = dir.parent();
-    while let Some(here) = d.filter(|d| d.starts_with(top)) {
-        for name in [".gitignore", ".k8slintignore"] {
-            let file = here.join(name);
-            if (gitignore || name != ".gitignore") && fence.is_file(&file) {
-                out.push(file);
+/// The `.gitignore` and `.k8slintignore` files that apply to a walk, read through the fence
+/// (a symlink out of the repository, a FIFO or a huge file is not read) and capped: those of
+/// the walked directories as the walk reaches them, and those of the directories above the
+/// walk up to the repository top (as git applies them to a sub-directory). A line that is no
+/// valid pattern is skipped, never shown.
+struct IgnoreFiles {
+    fence: Fence,
+    gitignore: bool,
+    /// The walk's start, and where it is shown (they differ for a symlinked root).
+    start: PathBuf,
+    /// Matchers of the directories above the walk, nearest first.
+    above: Vec<ignore::gitignore::Gitignore>,
+    /// Matchers of walked directories, built once each (`None`: no ignore file there).
+    dirs: Mutex<
+        std::collections::HashMap<PathBuf, Option<std::sync::Arc<ignore::gitignore::Gitignore>>>,
+    >,
+}
+
+/// The largest ignore file read.
+const MAX_IGNORE_FILE: u64 = 1 << 20;
+
+impl IgnoreFiles {
+    fn new(shown: &Path, start: &Path, fence: &Fence, gitignore: bool) -> IgnoreFiles {
+        let mut above = Vec::new();
+        if let Some(top) = fence.tops().find(|t| shown.starts_with(t)) {
+            let mut d = shown.parent();
+            while let Some(here) = d.filter(|d| d.starts_with(top)) {
+                if let Some(m) = matcher(here, here, fence, gitignore) {
+                    above.push(m);
+                }
+                d = here.parent();
             }
         }
-        d = here.parent();
+        IgnoreFiles {
+            fence: fence.clone(),
+            gitignore,
+            start: start.to_path_buf(),
+            above,
+            dirs: Mutex::new(std::collections::HashMap::new()),
+        }
     }
-    out
+
+    /// Whether a walked entry is ignored: the nearest ignore file with a matching pattern
+    /// decides (a later `!pattern` re-includes), as in git.
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(&self.start)) {
+            if let Some(m) = self.of_dir(d) {
+                match m.matched(path, is_dir) {
+                    ignore::Match::Ignore(_) => return true,
+                    ignore::Match::Whitelist(_) => return false,
+                    ignore::Match::None => {}
+                }
+            }
+            dir = d.parent();
+        }
+        for m in &self.above {
+            if path.starts_with(m.path()) {
+                match m.matched(path, is_dir) {
+                    ignore::Match::Ignore(_) => return true,
+                    ignore::Match::Whitelist(_) => return false,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+        false
+    }
+
+    fn of_dir(&self, dir: &Path) -> Option<std::sync::Arc<ignore::gitignore::Gitignore>> {
+        if let Some(known) = self.dirs.lock().ok()?.get(dir) {
+            return known.clone();
+        }
+        let built = matcher(dir, dir, &self.fence, self.gitignore).map(std::sync::Arc::new);
+        if let Ok(mut dirs) = self.dirs.lock() {
+            dirs.insert(dir.to_path_buf(), built.clone());
+        }
+        built
+    }
+}
+
+/// The matcher of the ignore files in `dir` (patterns relative to `base`): `.gitignore` (when
+/// honoured), then `.k8slintignore`, whose lines come later and so win.
+fn matcher(
+    base: &Path,
+    dir: &Path,
+    fence: &Fence,
+    gitignore: bool,
+) -> Option<ignore::gitignore::Gitignore> {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+    let mut any = false;
+    for name in [".gitignore", ".k8slintignore"] {
+        if name == ".gitignore" && !gitignore {
+            continue;
+        }
+        let Ok(Ok(bytes)) = fence.read(&dir.join(name), MAX_IGNORE_FILE) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            // A bad glob is skipped: its text is the file's, and is never shown.
+            if builder.add_line(None, line).is_ok() {
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    builder.build().ok()
 }
 
 /// Hands each walker thread a [`Visitor`] that gathers candidates locally.

@@ -435,3 +435,25 @@ fn entries_and_ignore_files_stay_inside_the_repository() {
     );
     nothing_from_outside(&o);
 }
+
+/// Ignore files are read through the fence too: a `.gitignore` that is a symlink to a secret is
+/// not read (its lines never reach an error message), one to `/dev/zero` neither hangs nor
+/// exhausts memory.
+#[cfg(unix)]
+#[test]
+fn ignore_files_leading_out_of_the_repository_are_not_read() {
+    let (_dir, repo, outside) = repo_and_secret();
+    std::fs::write(outside.join("ignore-secret"), "AWS_SECRET=abc{hunter2\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("ignore-secret"), repo.join(".gitignore")).unwrap();
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(
+        repo.join("sub/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", repo.join("sub/.k8slintignore")).unwrap();
+    let o = run(&repo, &["--format", "compact"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("service.yaml:5:19: error[service-selector-unmatched]"));
+    nothing_from_outside(&o);
+}
