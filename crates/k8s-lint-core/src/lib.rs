@@ -535,6 +535,12 @@ pub fn inventory(
     Ok(out)
 }
 
+/// Apply the findings budget to a report whose findings a caller filtered (a baseline):
+/// at most `max` findings, the most severe kept, the rest counted in `stats.omitted`.
+pub fn apply_budget(report: &mut Report, max: usize) {
+    report.stats.omitted += budget(&mut report.findings, &report.files, max);
+}
+
 /// Keep at most `max` findings, the most severe (ties by position), each with at most
 /// [`MAX_RELATED`] related spans; returns how many were dropped.
 fn budget(findings: &mut Vec<Finding>, files: &[SourceFile], max: usize) -> usize {

@@ -58,9 +58,12 @@ pub enum Effect {
         namespace: Option<String>,
     },
     /// `kubectl apply|create -f|-k PATH` of a path that may be in the repository.
+    /// A file, or the files of a directory (below it too with `-R`). A local `-k DIR` is no
+    /// such effect: it applies what the kustomization lists, which is deployed anyway.
     Applies {
         path: String,
         namespace: Option<String>,
+        recursive: bool,
     },
     /// `kubectl create secret generic NAME`, `kubectl create configmap NAME`, ...
     Creates {
@@ -135,17 +138,32 @@ impl Scripts {
             let Some(name) = ancestor.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            for &i in self.by_name.get(name).into_iter().flatten() {
+            // The first commands naming it, in order: a script of a million writes to
+            // `*/a.yaml` must not make every lookup of an `a.yaml` scan them all.
+            let candidates = self
+                .by_name
+                .get(name)
+                .into_iter()
+                .flatten()
+                .take(MAX_CANDIDATES);
+            for &i in candidates {
+                if found.is_some_and(|f| f < i) {
+                    break;
+                }
                 let c = &self.commands[i];
-                let dir_ok = matches!(c.effect, Effect::Applies { .. });
-                if (depth == 0 || dir_ok)
-                    && found.is_none_or(|f| i < f)
+                // A directory: `-f dir/` applies the files in it, `-R` those below too.
+                let reaches = match c.effect {
+                    Effect::Applies { recursive, .. } => depth <= 1 || recursive,
+                    _ => depth == 0,
+                };
+                if reaches
                     && wanted(&c.effect)
                     && c.effect
                         .path()
-                        .is_some_and(|p| names(p, &c.dir, &self.top, target, dir_ok))
+                        .is_some_and(|p| names(p, &c.dir, &self.top, ancestor))
                 {
                     found = Some(i);
+                    break;
                 }
             }
         }
@@ -153,37 +171,34 @@ impl Scripts {
     }
 }
 
-/// Whether the path `written` in a script in `dir` names `target`: exactly (relative to the
-/// script or to the repository top); or when its whole known tail is the end of `target`'s
-/// path and has two components or more (`$DIR/common/manifest.yaml`); or, after an unknown
-/// start (`~/env/…`, `/home/…`), when three trailing components agree.
-/// `dir_ok`: a directory above `target` counts too.
-fn names(written: &str, dir: &Path, top: &Path, target: &Path, dir_ok: bool) -> bool {
+/// Whether the path `written` in a script in `dir` names `target`. A fully known relative
+/// path names exactly one place (relative to the script, or to the repository top). One whose
+/// start is unknown (`$DIR/common/manifest.yaml`, `~/env/…`, `/home/…`) names any place its
+/// known tail ends, when that tail has two components or more; or when three trailing
+/// components agree.
+fn names(written: &str, dir: &Path, top: &Path, target: &Path) -> bool {
     let (tail, anchored) = known_tail(written);
     if tail.is_empty() || !target.starts_with(top) {
         return false;
     }
     let rel: PathBuf = tail.iter().collect();
-    let exact = [normalize(&dir.join(&rel)), normalize(&top.join(&rel))];
-    // The target, and with `dir_ok` each directory above it inside the repository.
-    let mut candidates = target.ancestors().take_while(|p| *p != top);
-    let take = if dir_ok { usize::MAX } else { 1 };
-    candidates.by_ref().take(take).any(|cand| {
-        if anchored && exact.iter().any(|e| e == cand) {
-            return true;
-        }
-        let have = cand
-            .strip_prefix(top)
-            .map_or(Vec::new(), |r| r.iter().collect());
-        let common = tail
-            .iter()
-            .rev()
-            .zip(have.iter().rev())
-            .take_while(|(a, b)| std::ffi::OsStr::new(a) == **b)
-            .count();
-        (common >= 2 && common == tail.len()) || (!anchored && common >= 3)
-    })
+    if anchored {
+        return normalize(&dir.join(&rel)) == target || normalize(&top.join(&rel)) == target;
+    }
+    let have: Vec<&std::ffi::OsStr> = target
+        .strip_prefix(top)
+        .map_or(Vec::new(), |r| r.iter().collect());
+    let common = tail
+        .iter()
+        .rev()
+        .zip(have.iter().rev())
+        .take_while(|(a, b)| std::ffi::OsStr::new(a) == **b)
+        .count();
+    (common >= 2 && common == tail.len()) || common >= 3
 }
+
+/// Commands compared per name in one lookup (see [`Scripts::naming`]).
+const MAX_CANDIDATES: usize = 256;
 
 /// The components of a written path after the last one that is unknown (a variable, `~`, a
 /// glob) or an absolute root, without `.`; and whether nothing was cut (the path is relative
@@ -694,7 +709,17 @@ const KUBECTL_VALUED: &[&str] = &[
     "--field-manager",
 ];
 
+/// Whether a command only prints what it would do (`--dry-run=client`): the sealed-secrets
+/// recipe `kubectl create secret … --dry-run=client -o yaml | kubeseal` creates nothing.
+fn dry_run(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a == "--dry-run" || a.strip_prefix("--dry-run=").is_some_and(|v| v != "none"))
+}
+
 fn kubectl(args: &[String], out: &mut Vec<Effect>) {
+    if dry_run(args) {
+        return;
+    }
     let namespace = value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$'));
     let pos = positionals(args, KUBECTL_VALUED);
     if !matches!(pos.first(), Some(&("apply" | "create" | "replace"))) {
@@ -718,21 +743,34 @@ fn kubectl(args: &[String], out: &mut Vec<Effect>) {
             return;
         }
     }
-    let paths = values_of(args, &["-f", "--filename"])
-        .into_iter()
-        .chain(values_of(args, &["-k", "--kustomize"]));
-    for path in paths.filter(|p| p != "-") {
+    let remote = |p: &str| p.starts_with("http://") || p.starts_with("https://");
+    let recursive = args.iter().any(|a| a == "-R" || a == "--recursive");
+    for path in values_of(args, &["-f", "--filename"]) {
+        if path == "-" {
+            continue;
+        }
         let namespace = namespace.clone();
-        out.push(
-            if path.starts_with("http://") || path.starts_with("https://") {
-                Effect::Remote {
-                    url: path,
-                    namespace,
-                }
-            } else {
-                Effect::Applies { path, namespace }
-            },
-        );
+        out.push(if remote(&path) {
+            Effect::Remote {
+                url: path,
+                namespace,
+            }
+        } else {
+            Effect::Applies {
+                path,
+                namespace,
+                recursive,
+            }
+        });
+    }
+    for url in values_of(args, &["-k", "--kustomize"])
+        .into_iter()
+        .filter(|p| remote(p))
+    {
+        out.push(Effect::Remote {
+            url,
+            namespace: namespace.clone(),
+        });
     }
 }
 
@@ -764,6 +802,9 @@ const HELM_VALUED: &[&str] = &[
 ];
 
 fn helm(args: &[String], out: &mut Vec<Effect>) {
+    if dry_run(args) {
+        return;
+    }
     let pos = positionals(args, HELM_VALUED);
     let (Some(&sub), Some(&release), Some(&chart)) = (pos.first(), pos.get(1), pos.get(2)) else {
         return;
@@ -843,11 +884,8 @@ mod tests {
                 },
                 Effect::Applies {
                     path: "oauth2-proxy.yaml".into(),
-                    namespace: None
-                },
-                Effect::Applies {
-                    path: "overlays/prod".into(),
-                    namespace: None
+                    namespace: None,
+                    recursive: false
                 },
             ]
         );
@@ -874,25 +912,60 @@ mod tests {
         let top = Path::new("/r");
         let dir = Path::new("/r/docs/x");
         let t = Path::new("/r/manifests/mod/sealed/secret.yaml");
-        assert!(names("~/env/mod/sealed/secret.yaml", dir, top, t, false));
-        assert!(names("$DIR/sealed/secret.yaml", dir, top, t, false));
-        assert!(names(
-            "manifests/mod/sealed/secret.yaml",
-            dir,
-            top,
-            t,
-            false
-        ));
-        assert!(!names("secret.yaml", dir, top, t, false));
-        assert!(!names("/tmp/secret.yaml", dir, top, t, false));
-        assert!(!names("other/secret.yaml", dir, top, t, false));
-        assert!(!names("prod/sealed/secret.yaml", dir, top, t, false));
+        assert!(names("~/env/mod/sealed/secret.yaml", dir, top, t));
+        assert!(names("$DIR/sealed/secret.yaml", dir, top, t));
+        assert!(names("manifests/mod/sealed/secret.yaml", dir, top, t));
+        assert!(!names("secret.yaml", dir, top, t));
+        assert!(!names("/tmp/secret.yaml", dir, top, t));
+        assert!(!names("other/secret.yaml", dir, top, t));
+        assert!(!names("prod/sealed/secret.yaml", dir, top, t));
+        // A fully known relative path names one place: not every `*/sealed/secret.yaml`.
+        assert!(!names("sealed/secret.yaml", dir, top, t));
         let ex = Path::new("/r/ex/oauth.yaml");
-        assert!(names("oauth.yaml", Path::new("/r/ex"), top, ex, false));
-        assert!(names("./oauth.yaml", Path::new("/r/ex"), top, ex, false));
-        let a = Path::new("/r/manifests/a.yaml");
-        assert!(names("./manifests", top, top, a, true));
-        assert!(!names("./manifests", top, top, a, false));
+        assert!(names("oauth.yaml", Path::new("/r/ex"), top, ex));
+        assert!(names("./oauth.yaml", Path::new("/r/ex"), top, ex));
+    }
+
+    #[test]
+    fn applied_directories_and_dry_runs() {
+        let f = SourceFile::new(
+            PathBuf::from("/r/README.md"),
+            "README.md".into(),
+            "```sh\nkubectl apply -f apps/\nkubectl apply -R -f deep/\nkubectl apply -k overlays/prod\nkubectl create secret generic db -n b --dry-run=client -o yaml | kubeseal > s.yaml\nhelm install x y --dry-run\n```\n".into(),
+        );
+        let commands = commands_of(FileId(0), &f);
+        let scripts = Scripts {
+            by_name: {
+                let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+                for (i, c) in commands.iter().enumerate() {
+                    if let Some(last) = c
+                        .effect
+                        .path()
+                        .and_then(|p| known_tail(p).0.last().copied())
+                    {
+                        m.entry(last.to_string()).or_default().push(i);
+                    }
+                }
+                m
+            },
+            commands,
+            top: PathBuf::from("/r"),
+        };
+        let applied = |p: &str| scripts.naming(Path::new(p), |_| true).is_some();
+        assert!(applied("/r/apps/a.yaml"));
+        assert!(!applied("/r/apps/sub/b.yaml"), "-f dir/ is not recursive");
+        assert!(applied("/r/deep/sub/c.yaml"), "-R is");
+        assert!(
+            !applied("/r/overlays/prod/extra.yaml"),
+            "-k applies what is listed"
+        );
+        let effects: Vec<&Effect> = scripts.commands.iter().map(|c| &c.effect).collect();
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Creates { .. } | Effect::Helm { .. })),
+            "dry runs create nothing: {effects:?}"
+        );
     }
 
     #[test]

@@ -331,7 +331,12 @@ fn run(args: &LintArgs) -> ExitCode {
             return stop(args, output::errors::RunError::config(&e));
         }
     };
-    let options = options(args, config.as_ref());
+    let mut options = options(args, config.as_ref());
+    // With a baseline, the budget applies to what is left once the baseline is taken off
+    // (else recorded findings could crowd out a new one); a baseline records every finding.
+    if args.baseline.is_some() || args.write_baseline.is_some() {
+        options.max_findings = usize::MAX;
+    }
     let fail_on = args
         .fail_on
         .map(FailOn::threshold)
@@ -395,6 +400,7 @@ fn run(args: &LintArgs) -> ExitCode {
             }
         };
         let stale = baseline::apply(&mut report, &known);
+        k8s_lint_core::apply_budget(&mut report, k8s_lint_core::MAX_FINDINGS);
         if !stale.is_empty() && !args.quiet {
             eprintln!(
                 "k8s-lint: {} entries of {} no longer occur (fixed, or changed); rewrite it with --write-baseline to shrink it:",
