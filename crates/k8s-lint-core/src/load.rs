@@ -320,7 +320,10 @@ fn walk_all(
     let mut seen: HashSet<PathBuf> = HashSet::from([real.to_path_buf()]);
     let mut pending = vec![(root.to_path_buf(), real.to_path_buf())];
     while let Some((shown, real)) = pending.pop() {
-        let links = walk(&shown, &real, cwd, filter, fence, gitignore, out);
+        let mut links = walk(&shown, &real, cwd, filter, fence, gitignore, out);
+        // The walk is parallel: in path order, two links to one directory name its files the
+        // same way on every run.
+        links.sort();
         for link in links {
             let (shown_link, place) = (link.clone(), fence.locate(&link));
             let name_is_candidate = is_candidate(&link) || crate::scripts::is_script(&link);

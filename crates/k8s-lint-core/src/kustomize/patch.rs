@@ -79,7 +79,9 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
 /// Where each key (or merge-key value) of a large map or list is: a patch of n entries onto
 /// m would otherwise cost n·m lookups and removals. Small ones are searched directly.
 struct Slots {
-    index: Option<std::collections::HashMap<String, usize>>,
+    /// Each key's items, first first: a list may hold one merge key twice (port 53 over UDP
+    /// and TCP), and a patch item merges into the first that is left, as a direct search does.
+    index: Option<std::collections::HashMap<String, std::collections::VecDeque<usize>>>,
     removed: Vec<usize>,
 }
 
@@ -88,10 +90,11 @@ impl Slots {
         let keys: Vec<Option<&str>> = keys.collect();
         let large = keys.len() > 16 && patch_len > 16;
         let index = large.then(|| {
-            let mut map = std::collections::HashMap::new();
+            let mut map: std::collections::HashMap<String, std::collections::VecDeque<usize>> =
+                std::collections::HashMap::new();
             for (i, k) in keys.iter().enumerate() {
                 if let Some(k) = k {
-                    map.entry(k.to_string()).or_insert(i);
+                    map.entry(k.to_string()).or_default().push_back(i);
                 }
             }
             map
@@ -104,22 +107,25 @@ impl Slots {
 
     fn find(&self, key: &str, scan: impl FnOnce() -> Option<usize>) -> Option<usize> {
         match &self.index {
-            Some(map) => map.get(key).copied(),
+            Some(map) => map.get(key).and_then(|q| q.front().copied()),
             None => scan(),
         }
     }
 
     fn added(&mut self, key: &str, at: usize) {
         if let Some(map) = &mut self.index {
-            map.insert(key.to_string(), at);
+            map.entry(key.to_string()).or_default().push_back(at);
         }
     }
 
-    /// Remove item `i`: at once when searching directly, else at the end (indices stay valid).
+    /// Remove item `i` (the first of `key`): at once when searching directly, else at the end
+    /// (indices stay valid).
     fn remove<T>(&mut self, items: &mut Vec<T>, i: usize, key: &str) {
         match &mut self.index {
             Some(map) => {
-                map.remove(key);
+                if let Some(q) = map.get_mut(key) {
+                    q.pop_front();
+                }
                 self.removed.push(i);
             }
             None => {
@@ -305,6 +311,32 @@ mod tests {
             format!(
                 "{{env: [{{name: e0, value: v0}}, {}, {{name: e99, value: x}}]}}",
                 env(2..20)
+            )
+        );
+    }
+
+    #[test]
+    fn a_merge_key_held_twice_merges_as_a_direct_search_does() {
+        // Port 53 twice (UDP and TCP), in a list large enough to be indexed: a delete takes
+        // the first, the next item with that key merges into the one left.
+        let ports = |r: std::ops::Range<usize>| {
+            r.map(|i| format!("{{port: {}}}", 1000 + i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let base = format!(
+            "ports: [{}, {{port: 53, protocol: UDP}}, {{port: 53, protocol: TCP}}]",
+            ports(0..20)
+        );
+        let patch = format!(
+            "ports: [{}, {{port: 53, $patch: delete}}, {{port: 53, name: dns}}]",
+            ports(0..20)
+        );
+        assert_eq!(
+            merged(&base, &patch).unwrap(),
+            format!(
+                "{{ports: [{}, {{port: 53, protocol: TCP, name: dns}}]}}",
+                ports(0..20)
             )
         );
     }
