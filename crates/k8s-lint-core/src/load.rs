@@ -444,11 +444,21 @@ fn walk(
             _ => p,
         }
     };
+    // The config's include/exclude are about paths as written: a directory walked at its real
+    // place (through a symlink) is filtered by its shown path.
+    let (start_dir, shown_dir) = (start.to_path_buf(), shown.to_path_buf());
+    let shown_of = move |p: &Path| -> PathBuf {
+        match p.strip_prefix(&start_dir) {
+            Ok(rest) if start_dir != shown_dir => shown_dir.join(rest),
+            _ => p.to_path_buf(),
+        }
+    };
+    let shown_of_entry = shown_of.clone();
     builder
         .filter_entry(move |e| {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             !(is_skipped_dir(e)
-                || (e.depth() > 0 && filter_dirs.excludes(e.path()))
+                || (e.depth() > 0 && filter_dirs.excludes(&shown_of_entry(e.path())))
                 || (e.depth() > 0 && ignores.ignored(e.path(), is_dir)))
         })
         .build_parallel()
@@ -457,6 +467,7 @@ fn walk(
             links: &links,
             cwd,
             filter,
+            shown_of: &shown_of,
         });
     let mut got: Vec<Candidate> = found.into_inner().unwrap_or_else(|e| e.into_inner());
     for c in &mut got {
@@ -587,6 +598,8 @@ struct Collector<'a> {
     links: &'a Mutex<Vec<PathBuf>>,
     cwd: &'a Path,
     filter: &'a PathFilter,
+    /// A walked path as written (see `walk`).
+    shown_of: &'a (dyn Fn(&Path) -> PathBuf + Sync),
 }
 
 impl<'a> ignore::ParallelVisitorBuilder<'a> for Collector<'a> {
@@ -598,6 +611,7 @@ impl<'a> ignore::ParallelVisitorBuilder<'a> for Collector<'a> {
             found_links: self.links,
             cwd: self.cwd,
             filter: self.filter,
+            shown_of: self.shown_of,
         })
     }
 }
@@ -609,6 +623,7 @@ struct Visitor<'a> {
     found_links: &'a Mutex<Vec<PathBuf>>,
     cwd: &'a Path,
     filter: &'a PathFilter,
+    shown_of: &'a (dyn Fn(&Path) -> PathBuf + Sync),
 }
 
 impl ignore::ParallelVisitor for Visitor<'_> {
@@ -636,10 +651,11 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                     });
                     return ignore::WalkState::Continue;
                 }
+                let as_written = (self.shown_of)(path);
                 if file
                     && (manifest || script)
-                    && self.filter.includes(path)
-                    && !self.filter.excludes(path)
+                    && self.filter.includes(&as_written)
+                    && !self.filter.excludes(&as_written)
                 {
                     self.local.push(Candidate {
                         regular: e.file_type().is_some_and(|t| t.is_file()),

@@ -151,3 +151,25 @@ fn names_that_are_not_utf8_are_reported() {
         "bad\u{fffd}.yaml:1:1: error[file-unreadable]: cannot read bad\u{fffd}.yaml: its name is not valid UTF-8; not read\n    help: fix the file, or exclude it with .gitignore or .k8slintignore"
     );
 }
+
+/// The config's include/exclude apply to paths as written, also below a symlinked directory
+/// (walked at its real place).
+#[cfg(unix)]
+#[test]
+fn include_and_exclude_apply_below_symlinked_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join(".git")).unwrap();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+    write(r, "shared/a.yaml", cm);
+    write(r, "shared/skip.yaml", cm);
+    std::fs::create_dir_all(r.join("apps")).unwrap();
+    std::os::unix::fs::symlink("../shared", r.join("apps/shared")).unwrap();
+    let mut options = Options::new(vec![r.to_path_buf()]);
+    options.base = r.to_path_buf();
+    options.include = vec!["apps/**".into()];
+    options.exclude = vec!["apps/shared/skip.yaml".into()];
+    let report = lint(&options).unwrap();
+    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    assert_eq!(files, ["apps/shared/a.yaml"]);
+}

@@ -272,8 +272,12 @@ fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
         // Named by whoever runs the job: read where it is (`/dev/null` for none), unless it is
         // a symlink, which then must stay inside the repository.
         Some(p) => {
-            let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-            if link {
+            let abs = k8s_lint_core::source::normalize(
+                &std::path::absolute(p).unwrap_or_else(|_| p.clone()),
+            );
+            // Inside the repository, through the fence (a symlinked `ci/` leading out is
+            // refused); outside it, the operator's own file, read where it is.
+            if abs.starts_with(&top) {
                 k8s_lint_core::config::load(p, &fence).map(Some)
             } else {
                 k8s_lint_core::config::load_named(p).map(Some)

@@ -144,3 +144,38 @@ fn baseline_round_trip() {
     let o = run(&repo, &["--baseline", "bad.json"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Messages that name files (as shown, relative to the working directory) and lines match from
+/// any directory and when lines move.
+#[test]
+fn fingerprints_ignore_the_working_directory_in_messages() {
+    let dir = copy_founding();
+    let repo = dir.path().join("repo");
+    // An orphan wired to a deployed Service: a warning whose message names the kustomization.
+    std::fs::write(
+        repo.join("k8s/extra-ingress.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: extra, namespace: anthropic-oauth-proxy}\nspec:\n  ingressClassName: nginx\n  defaultBackend: {service: {name: anthropic-oauth-proxy, port: {number: 80}}}\n",
+    )
+    .unwrap();
+    let o = run(&repo, &["--format", "compact"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("not listed in k8s/kustomization.yaml"),
+        "{out}"
+    );
+    run(&repo, &["--write-baseline", "b.json"]);
+    let o = run(
+        dir.path(),
+        &["repo", "--format", "compact", "--baseline", "repo/b.json"],
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
