@@ -108,6 +108,11 @@ impl Scripts {
             .enumerate()
             .flat_map_iter(|(i, f)| commands_of(FileId(first + i as u32), f))
             .collect();
+        Scripts::of(commands, top)
+    }
+
+    /// The scripts' commands, indexed for [`Scripts::naming`].
+    fn of(commands: Vec<Command>, top: &Path) -> Scripts {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, c) in commands.iter().enumerate() {
             if let Some(last) = c
@@ -934,23 +939,7 @@ mod tests {
             "```sh\nkubectl apply -f apps/\nkubectl apply -R -f deep/\nkubectl apply -k overlays/prod\nkubectl create secret generic db -n b --dry-run=client -o yaml | kubeseal > s.yaml\nhelm install x y --dry-run\n```\n".into(),
         );
         let commands = commands_of(FileId(0), &f);
-        let scripts = Scripts {
-            by_name: {
-                let mut m: HashMap<String, Vec<usize>> = HashMap::new();
-                for (i, c) in commands.iter().enumerate() {
-                    if let Some(last) = c
-                        .effect
-                        .path()
-                        .and_then(|p| known_tail(p).0.last().copied())
-                    {
-                        m.entry(last.to_string()).or_default().push(i);
-                    }
-                }
-                m
-            },
-            commands,
-            top: PathBuf::from("/r"),
-        };
+        let scripts = Scripts::of(commands, Path::new("/r"));
         let applied = |p: &str| scripts.naming(Path::new(p), |_| true).is_some();
         assert!(applied("/r/apps/a.yaml"));
         assert!(!applied("/r/apps/sub/b.yaml"), "-f dir/ is not recursive");

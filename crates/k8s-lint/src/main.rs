@@ -574,6 +574,7 @@ fn statistics(report: &Report) -> String {
 
 /// `--show-config`: what the run would use, as YAML a user can read (and paste into a config).
 fn show_config(config: Option<&Config>, options: &Options, fail_on: Option<Severity>) -> String {
+    use std::fmt::Write as _;
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let list = |v: &[String]| {
         let items: Vec<String> = v.iter().map(|s| quote(s)).collect();
@@ -581,49 +582,27 @@ fn show_config(config: Option<&Config>, options: &Options, fail_on: Option<Sever
     };
     let mut out = String::new();
     let file = config.map_or("none".to_string(), |c| quote(&c.path.display().to_string()));
-    out.push_str(&format!(
-        "# config file: {file}
-"
-    ));
-    out.push_str(&format!(
-        "include: {}
-",
-        list(&options.include)
-    ));
-    out.push_str(&format!(
-        "exclude: {}
-",
-        list(&options.exclude)
-    ));
-    out.push_str(&format!(
-        "select: {}
-",
-        list(&options.select)
-    ));
-    out.push_str(&format!(
-        "ignore: {}
-",
-        list(&options.ignore)
-    ));
-    out.push_str(&format!(
-        "failOn: {}
-",
-        fail_on.map_or("never", |s| s.as_str())
-    ));
+    let _ = writeln!(out, "# config file: {file}");
+    for (key, value) in [
+        ("include", &options.include),
+        ("exclude", &options.exclude),
+        ("select", &options.select),
+        ("ignore", &options.ignore),
+    ] {
+        let _ = writeln!(out, "{key}: {}", list(value));
+    }
+    let _ = writeln!(out, "failOn: {}", fail_on.map_or("never", |s| s.as_str()));
     if let Some(ns) = &options.default_namespace {
-        out.push_str(&format!(
-            "defaultNamespace: {}
-",
-            quote(ns)
-        ));
+        let _ = writeln!(out, "defaultNamespace: {}", quote(ns));
     }
     if let Some(v) = options.settings.kubernetes_version {
-        out.push_str(&format!("kubernetesVersion: \"{v}\"\n"));
+        let _ = writeln!(out, "kubernetesVersion: \"{v}\"");
     }
-    out.push_str(&format!(
-        "tailscaleIngressClass: {}\n",
+    let _ = writeln!(
+        out,
+        "tailscaleIngressClass: {}",
         quote(&options.settings.tailscale_ingress_class)
-    ));
+    );
     out.push_str("# every rule: the severity it reports at, or off\nrules:\n");
     let running = k8s_lint_core::effective_rules(options);
     for rule in RULES {
@@ -632,7 +611,7 @@ fn show_config(config: Option<&Config>, options: &Options, fail_on: Option<Sever
             .iter()
             .find(|(r, _)| *r == id)
             .map_or("off", |(_, s)| s.as_str());
-        out.push_str(&format!("  {id}: {level}\n"));
+        let _ = writeln!(out, "  {id}: {level}");
     }
     out
 }
