@@ -36,6 +36,9 @@ pub enum Place {
     Missing,
     /// A symlink loop.
     Loop,
+    /// A component could not be looked at (permission denied): where it leads is unknown, so
+    /// it is not followed.
+    Denied,
 }
 
 impl Fence {
@@ -78,12 +81,9 @@ impl Fence {
             let meta = match std::fs::symlink_metadata(&next) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Place::Missing,
-                // Not ours to judge (permission denied): the caller's open reports it.
-                Err(_) => {
-                    current = next;
-                    current.extend(queue.drain(..));
-                    return Place::Inside(current);
-                }
+                // Permission denied: what lies beyond is unknown (it may hold `..` or links),
+                // so nothing is resolved past it.
+                Err(_) => return Place::Denied,
             };
             if !meta.file_type().is_symlink() {
                 current = next;
@@ -136,6 +136,9 @@ impl Fence {
             Place::Outside => return Err(ReadError::Outside),
             Place::Missing => return Err(ReadError::Missing),
             Place::Loop => return Err(ReadError::Loop),
+            Place::Denied => {
+                return Err(ReadError::Io(std::io::ErrorKind::PermissionDenied.into()))
+            }
         };
         let meta = std::fs::metadata(&real).map_err(ReadError::Io)?;
         // A FIFO or device would block or never end: never opened.

@@ -199,6 +199,7 @@ pub fn load(
             Place::Loop => {
                 return Err(root_error(std::io::Error::other("symlink loop")));
             }
+            Place::Denied => return Err(root_error(std::io::ErrorKind::PermissionDenied.into())),
         };
         let meta = std::fs::metadata(&real).map_err(root_error)?;
         walked.push((abs.clone(), real));
@@ -342,6 +343,9 @@ fn walk_all(
                 Place::Outside => out.push(problem(FileProblem::LeadsOutside)),
                 Place::Missing if name_is_candidate => out.push(problem(FileProblem::Dangling)),
                 Place::Missing => {}
+                Place::Denied => out.push(problem(FileProblem::Unreadable(
+                    "permission denied; not followed".into(),
+                ))),
                 Place::Loop => out.push(problem(FileProblem::Unreadable(
                     "symlink loop; not followed".into(),
                 ))),

@@ -342,9 +342,9 @@ impl Resolver<'_> {
         let real = match self.fence.locate(&path) {
             crate::fence::Place::Inside(real) => real,
             crate::fence::Place::Outside => return (path, Target::Escapes),
-            crate::fence::Place::Missing | crate::fence::Place::Loop => {
-                return (path, Target::Missing)
-            }
+            crate::fence::Place::Missing
+            | crate::fence::Place::Loop
+            | crate::fence::Place::Denied => return (path, Target::Missing),
         };
         let target = match std::fs::metadata(&real) {
             Ok(m) if m.is_dir() && role.accepts_dir() => Target::Dir(None),
