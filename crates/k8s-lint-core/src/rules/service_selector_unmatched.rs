@@ -60,7 +60,8 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) ->
         .index
         .namespace(id)
         .map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
-    let best = nearest_template(cx, id, selector);
+    // Scored as `Selector::closeness` does: 2 per equal pair, 1 per key with another value.
+    let best = super::nearest_template(cx, id, &Selector::from_labels(selector));
     // Point at the selector label the nearest workload disagrees with, else at `selector`.
     let (span, label) = match best.and_then(|t| first_mismatch(cx, t, selector)) {
         Some((key, has_key)) => {
@@ -121,31 +122,6 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) ->
         }
     };
     f.help(help)
-}
-
-/// The pod template sharing the most selector labels (2 per equal pair, 1 per key with another
-/// value), if any shares something.
-fn nearest_template(
-    cx: &Ctx<'_, '_>,
-    service: InstId,
-    selector: &BTreeMap<String, String>,
-) -> Option<InstId> {
-    cx.index
-        .templates_near(service)
-        .filter_map(|t| {
-            let l = labels(cx.index.template(t)?.0);
-            let score: usize = selector
-                .iter()
-                .map(|(k, v)| match l.get(k) {
-                    Some(have) if have == v => 2,
-                    Some(_) => 1,
-                    None => 0,
-                })
-                .sum();
-            (score > 0).then_some((score, std::cmp::Reverse(t), t))
-        })
-        .max()
-        .map(|(_, _, t)| t)
 }
 
 /// The first selector key the template does not match, and whether the template has that key.
