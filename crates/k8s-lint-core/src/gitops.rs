@@ -465,6 +465,16 @@ fn text(node: &Node<'_>, path: &str) -> Option<String> {
     node.at(path).and_then(Node::as_str).map(String::from)
 }
 
+/// The repository top of a path to lint: found from its directory (a file root, or a
+/// symlink, stands for the directory holding it; only the path itself is lstat'ed).
+pub fn repo_top_of_root(root: &Path) -> PathBuf {
+    let dir = match std::fs::symlink_metadata(root) {
+        Ok(m) if m.is_dir() => root,
+        _ => root.parent().unwrap_or(root),
+    };
+    repo_top(dir)
+}
+
 /// The repository top: the nearest ancestor of `start` (inclusive) holding `.git`, else `start`.
 pub fn repo_top(start: &Path) -> PathBuf {
     let mut dir = Some(start);

@@ -169,17 +169,9 @@ pub fn load(
     let absolute: Vec<PathBuf> = roots.iter().map(|r| normalize(&cwd.join(r))).collect();
     let tops: Vec<PathBuf> = match repo_top {
         Some(t) => vec![normalize(&cwd.join(t))],
-        // Found from the directory of a root: a file root (`k8s-lint kustomization.yaml`), or
-        // a symlink, stands for its directory. Only the root itself is lstat'ed.
         None => absolute
             .iter()
-            .map(|a| {
-                let dir = match std::fs::symlink_metadata(a) {
-                    Ok(m) if m.is_dir() => a.as_path(),
-                    _ => a.parent().unwrap_or(a),
-                };
-                crate::gitops::repo_top(dir)
-            })
+            .map(|a| crate::gitops::repo_top_of_root(a))
             .collect(),
     };
     let fence = Fence::new(&tops);

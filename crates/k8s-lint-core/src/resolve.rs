@@ -675,10 +675,7 @@ impl<'a, 's> Ctx<'a, 's> {
         let (_, c) = scripted.iter().find(|(o, _)| *o == id)?;
         let c = &self.scripts.commands[*c];
         let o = &self.objects[id.0 as usize];
-        let verb = match c.effect {
-            Effect::Reads { .. } => "feeds it to a command",
-            _ => "applies it by hand",
-        };
+        let verb = c.effect.verb();
         Some(Unknowable {
             source: Source::Script,
             reason: format!(

@@ -78,6 +78,15 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// What a command does with a file it names, for messages: "applies it by hand".
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Effect::Reads { .. } => "feeds it to a command",
+            Effect::Writes { .. } => "writes it",
+            _ => "applies it by hand",
+        }
+    }
+
     /// The path an effect names, for the ones about files.
     fn path(&self) -> Option<&str> {
         match self {

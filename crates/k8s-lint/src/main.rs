@@ -258,7 +258,8 @@ fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
     );
     // Only the repository is read: discovery stops at its top, and a config that is a symlink
     // leading out of it (to `/proc/self/environ`, a credentials file) is refused unread.
-    let top = k8s_lint_core::gitops::repo_top(&start);
+    // The same top the lint fences (a file root stands for its directory).
+    let top = k8s_lint_core::gitops::repo_top_of_root(&start);
     let fence = Fence::new(std::slice::from_ref(&top));
     let dir = if fence.is_dir(&start) {
         start

@@ -105,10 +105,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     }
     // A script or doc page applies or reads it by hand: it is used, only not by kustomize.
     if let Some(c) = cx.used_by_script(&file.path) {
-        let verb = match c.effect {
-            crate::scripts::Effect::Reads { .. } => "feeds it to a command",
-            _ => "applies it by hand",
-        };
+        let verb = c.effect.verb();
         return Finding::new(
             &META,
             primary,
