@@ -187,15 +187,13 @@ impl Unreached {
             findings.push(Finding {
                 rule: parked.why.rule(),
                 severity: Severity::Info,
-                message: format!(
-                    "`{shown}` is not deployed: {because}, so {count} not reported ({})",
-                    list.join(", ")
-                ),
+                message: format!("`{shown}` is not deployed: {because}"),
                 primary: Label {
                     span: crate::source::line_from(kust.file, &files[kust.file.0 as usize].text, 0),
                     message: "not deployed".into(),
                 },
                 related,
+                notes: vec![format!("{count} not reported: {}", list.join(", "))],
                 help: Some(help.into()),
                 suppressed: None,
             });

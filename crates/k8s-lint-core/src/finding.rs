@@ -36,12 +36,16 @@ pub struct Label {
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
-    /// One sentence naming the objects and values involved.
+    /// The headline: one short sentence (about 100 characters at most, names aside) saying
+    /// what is wrong, naming the objects and values involved.
     pub message: String,
     /// The most specific node: the offending value, the missing entry, the orphan file.
     pub primary: Label,
     /// Where the other objects of the chain are defined.
     pub related: Vec<Label>,
+    /// What follows from it and how we know: the error a tool prints, the source that may
+    /// provide what is missing. One sentence each, shown after the snippet.
+    pub notes: Vec<String>,
     /// How to fix it.
     pub help: Option<String>,
     /// Set when a suppression covers the finding: its reason (empty when none was given).
@@ -59,6 +63,7 @@ impl Finding {
                 message: String::new(),
             },
             related: Vec::new(),
+            notes: Vec::new(),
             help: None,
             suppressed: None,
         }
@@ -75,6 +80,12 @@ impl Finding {
             span,
             message: message.into(),
         });
+        self
+    }
+
+    /// A sentence of detail: the consequence, the tool's own error text, the evidence.
+    pub fn note(mut self, note: impl Into<String>) -> Finding {
+        self.notes.push(note.into());
         self
     }
 

@@ -124,19 +124,17 @@ impl Resolution {
             Resolution::Missing(None) => Some(certain),
             // The object is there, in a file nothing deploys: say so, and point at it.
             Resolution::Missing(Some((span, what))) => Some(
-                Finding {
-                    message: format!(
-                        "{}; {what} is defined in a file no kustomization lists (see kustomize-orphan-manifest)",
-                        certain.message
-                    ),
-                    ..certain
-                }
-                .related(span, "defined here, but not deployed"),
+                certain
+                    .note(format!(
+                        "{what} is defined in a file no kustomization lists (see kustomize-orphan-manifest)"
+                    ))
+                    .related(span, "defined here, but not deployed"),
             ),
             Resolution::Unknowable(u) if u.likely || u.source.silences() => None,
             Resolution::Unknowable(u) => {
                 let mut f = Finding {
-                    message: format!("{absence}; {}", u.reason),
+                    message: absence.to_string(),
+                    notes: vec![u.reason],
                     help: Some(
                         "if it exists, nothing is wrong; to silence this, declare it under `external` (pods: `externalSelectors`) in `.k8s-lint.yaml`"
                             .into(),

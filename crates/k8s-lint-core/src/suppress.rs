@@ -324,6 +324,7 @@ mod tests {
                 message: String::new(),
             },
             related: Vec::new(),
+            notes: Vec::new(),
             help: None,
             suppressed: None,
         };

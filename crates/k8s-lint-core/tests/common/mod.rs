@@ -48,7 +48,8 @@ fn at(report: &Report, label: &Label) -> String {
     format!("{}:{}:{}", file.display, p.line, p.column)
 }
 
-/// One block per finding: `file:line:col: severity[rule]: message`, then related spans and help.
+/// One block per finding: `file:line:col: severity[rule]: message`, then related spans, notes
+/// and help.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
@@ -62,6 +63,9 @@ pub fn render(report: &Report) -> String {
         );
         for r in &f.related {
             let _ = writeln!(out, "    related {}: {}", at(report, r), r.message);
+        }
+        for note in &f.notes {
+            let _ = writeln!(out, "    note: {note}");
         }
         if let Some(help) = &f.help {
             let _ = writeln!(out, "    help: {help}");

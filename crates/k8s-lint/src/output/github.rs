@@ -61,6 +61,9 @@ fn annotation(report: &Report, f: &Finding) -> String {
     // back into a line break in the annotation, and escaped control characters never reach
     // the log.
     let mut data = escape::text(&f.message).into_owned();
+    for note in &f.notes {
+        let _ = write!(data, "\n  note: {}", escape::text(note));
+    }
     for r in &f.related {
         let message = escape::text(&r.message);
         let _ = write!(data, "\n  related {}: {message}", at(report, r));

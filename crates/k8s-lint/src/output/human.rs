@@ -34,14 +34,14 @@ pub fn width() -> usize {
     from_env.or_else(from_terminal).unwrap_or(100).max(40)
 }
 
-fn handler(color: bool) -> GraphicalReportHandler {
+fn handler(color: bool, width: usize) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
     GraphicalReportHandler::new_themed(theme)
-        .with_width(width())
+        .with_width(width)
         // A path, a URL or a name stays whole: never cut in two, nor split at its hyphens.
         .with_break_words(false)
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
@@ -49,20 +49,73 @@ fn handler(color: bool) -> GraphicalReportHandler {
         .with_links(false)
 }
 
-fn render_one(out: &mut String, handler: &GraphicalReportHandler, diag: &Diag) {
+/// One report: miette draws the headline and the snippet; the notes, the help and each related
+/// location in another file follow, in that order (as rustc orders them). miette has no notes,
+/// and heads related reports with their severity ("Advice:"), so the rest is drawn here.
+fn render_one(out: &mut String, painter: &Painter, diag: &Diag) {
     let mut text = String::new();
-    if handler.render_report(&mut text, diag).is_ok() {
-        // miette heads each related report "Advice:" (its severity); ours are the finding's
-        // related locations. (Nesting them instead makes miette wrap their file paths.)
-        out.push_str(&text.replace("\nAdvice: \n", "\nrelated:\n"));
+    if painter.handler.render_report(&mut text, diag).is_err() {
+        let code = diag
+            .code
+            .as_ref()
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
+        out.push_str(&format!("{code}{}\n", diag.message));
         return;
     }
-    let code = diag
-        .code
-        .as_ref()
-        .map(|c| format!("{c}: "))
-        .unwrap_or_default();
-    out.push_str(&format!("{code}{}\n", diag.message));
+    out.push_str(&text);
+    for note in &diag.notes {
+        painter.footer(out, "note", note);
+    }
+    if let Some(help) = &diag.help {
+        painter.footer(out, "help", help);
+    }
+    for related in &diag.related {
+        let mut text = String::new();
+        if painter.handler.render_report(&mut text, related).is_ok() {
+            out.push_str("\nrelated:\n");
+            out.push_str(&text);
+        }
+    }
+}
+
+/// The report handler, and what it needs to draw the lines miette does not.
+struct Painter {
+    handler: GraphicalReportHandler,
+    width: usize,
+    color: bool,
+}
+
+impl Painter {
+    fn new(color: bool) -> Painter {
+        let width = width();
+        Painter {
+            handler: handler(color, width),
+            width,
+            color,
+        }
+    }
+
+    /// `  note: text`, wrapped as miette wraps its help: at spaces only, hanging indent.
+    fn footer(&self, out: &mut String, what: &str, text: &str) {
+        let head = format!("  {what}: ");
+        let initial = if self.color {
+            // miette's theme: help in cyan; notes in bold, as rustc draws them.
+            let code = if what == "help" { "36" } else { "1" };
+            format!("  \x1b[{code}m{what}:\x1b[0m ")
+        } else {
+            head.clone()
+        };
+        let indent = " ".repeat(head.len());
+        let options = textwrap::Options::new(self.width.saturating_sub(2))
+            .initial_indent(&initial)
+            .subsequent_indent(&indent)
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .word_separator(textwrap::WordSeparator::AsciiSpace);
+        out.push_str(&textwrap::fill(text, options));
+        out.push('\n');
+    }
 }
 
 /// A bad config file, rendered like a finding.
@@ -78,7 +131,7 @@ pub fn render_config_error(e: &ConfigError, color: bool) -> String {
     diag.code = e.code().map(|c| c.to_string());
     diag.help = e.help.as_deref().map(|h| escape::text(h).into_owned());
     let mut out = String::new();
-    render_one(&mut out, &handler(color), &diag);
+    render_one(&mut out, &Painter::new(color), &diag);
     out
 }
 
@@ -91,7 +144,7 @@ pub fn render(report: &Report, color: bool) -> String {
 /// The findings without the summary line (`--quiet`). A help text already printed for an
 /// earlier finding is not printed again.
 pub fn render_findings(report: &Report, color: bool) -> String {
-    let handler = handler(color);
+    let painter = Painter::new(color);
     let mut out = String::new();
     let mut helped: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for f in &report.findings {
@@ -99,7 +152,7 @@ pub fn render_findings(report: &Report, color: bool) -> String {
         if f.help.as_deref().is_some_and(|h| !helped.insert(h)) {
             diag.help = None;
         }
-        render_one(&mut out, &handler, &diag);
+        render_one(&mut out, &painter, &diag);
         out.push('\n');
     }
     out
@@ -287,6 +340,7 @@ struct Diag {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
+    notes: Vec<String>,
     help: Option<String>,
     source: Option<View>,
     labels: Vec<LabeledSpan>,
@@ -300,6 +354,7 @@ impl Diag {
             message: escape::text(message).into_owned(),
             code: None,
             severity: miette::Severity::Error,
+            notes: Vec::new(),
             help: None,
             source: None,
             labels: Vec::new(),
@@ -345,6 +400,11 @@ impl Diag {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         };
+        diag.notes = f
+            .notes
+            .iter()
+            .map(|n| escape::text(n).into_owned())
+            .collect();
         diag.help = f.help.as_deref().map(|h| escape::text(h).into_owned());
         diag.related = elsewhere
             .into_iter()
@@ -387,23 +447,12 @@ impl Diagnostic for Diag {
         Some(self.severity)
     }
 
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as _)
-    }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        (!self.related.is_empty())
-            .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as _)
     }
 }
 

@@ -18,6 +18,8 @@ struct JsonFinding<'a> {
     message: &'a str,
     #[serde(flatten)]
     at: Place<'a>,
+    /// Detail sentences after the headline `message`.
+    notes: &'a [String],
     help: Option<&'a str>,
     related: Vec<Related<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,6 +86,7 @@ pub fn render(report: &Report) -> String {
                 severity: f.severity.as_str(),
                 message: &f.message,
                 at: place(report, &f.primary),
+                notes: &f.notes,
                 help: f.help.as_deref(),
                 related: f
                     .related

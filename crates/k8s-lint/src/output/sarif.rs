@@ -190,10 +190,14 @@ fn section<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
     Some(rest.split("\n## ").next().unwrap_or(rest).trim())
 }
 
-/// The result's message: the finding's, a link to each related location (code scanning shows
-/// related locations only when the message links them: `[text](id)`), and the help.
+/// The result's message: the headline, its notes, a link to each related location (code
+/// scanning shows related locations only when the message links them: `[text](id)`), and the
+/// help.
 fn message(f: &k8s_lint_core::Finding) -> String {
     let mut text = f.message.clone();
+    for note in &f.notes {
+        text.push_str(&format!("\nNote: {note}"));
+    }
     if !f.related.is_empty() {
         let links: Vec<String> = f
             .related
