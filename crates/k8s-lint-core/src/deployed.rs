@@ -176,7 +176,7 @@ impl Unreached {
                     Vec::new(),
                 ),
                 Why::CommentedOut { at, shown } => (
-                    format!("its only mention is a commented-out entry in {shown}"),
+                    format!("its only mention is a commented-out entry in `{shown}`"),
                     "if it should be deployed, uncomment the entry; to see its findings, lint its directory on its own",
                     vec![Label {
                         span: *at,

@@ -59,6 +59,63 @@ fn fixtures_match_expected_output() {
     );
 }
 
+/// A headline's length as a reader feels it: a quoted name or value (`` `shop/web` ``, `"nginx"`)
+/// counts as one short word whatever its length, since names are the user's to choose.
+fn headline_length(message: &str) -> usize {
+    let mut length = 0;
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '`' || c == '"' => {
+                quote = Some(c);
+                length += 8;
+            }
+            None => length += 1,
+        }
+    }
+    length
+}
+
+/// Headlines fit a line: at most about 100 characters, names aside; what follows from the
+/// finding and the tools' own error texts go to notes.
+#[test]
+fn headlines_are_short() {
+    const MAX: usize = 100;
+    let mut long = Vec::new();
+    for case in all_cases() {
+        for f in &common::lint_dir(&case).findings {
+            let length = headline_length(&f.message);
+            if length > MAX {
+                long.push(format!(
+                    "{} [{}] {length}: {}",
+                    case.display(),
+                    f.rule,
+                    f.message
+                ));
+            }
+        }
+    }
+    long.sort();
+    long.dedup();
+    assert!(
+        long.is_empty(),
+        "{} headline(s) longer than {MAX}:\n{}",
+        long.len(),
+        long.join("\n")
+    );
+}
+
+#[test]
+fn headline_length_counts_names_as_words() {
+    assert_eq!(
+        headline_length("Service `a-very-long-name/of-a-service` exists"),
+        8 + 8 + 7
+    );
+    assert_eq!(headline_length("class \"nginx\" differs"), 6 + 8 + 8);
+}
+
 /// Every rule has a `fixtures/<id>/` with cases that fire it and cases where it stays silent;
 /// `info-` cases are those where the repository cannot show what the rule looks for: the rule
 /// says so at info, never louder. Every other directory names a rule, but for the founding

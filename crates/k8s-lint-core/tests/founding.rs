@@ -61,9 +61,24 @@ fn founding_fixture_default_rules_find_the_tailscale_mistakes() {
     assert_eq!(
         heads,
         [
-            "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` sets the annotation `kubernetes.io/ingress.class` as well as spec.ingressClassName (\"tailscale\"): Kubernetes 1.26 and older reject the create (annotations.kubernetes.io/ingress.class: Invalid value: \"tailscale\": can not be set when the class field is also set); 1.27 and newer accept it; the Tailscale operator ignores the annotation anyway",
-            "k8s/ingress.yaml:8:1: error[tailscale-no-valid-backends]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` leaves the Tailscale operator no valid backend (no defaultBackend; spec.rules[0] is ignored for its host \"anthropic-oauth-proxy\"): it records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing",
-            "k8s/ingress.yaml:11:13: error[tailscale-rule-host-ignored]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy`: the Tailscale operator ignores spec.rules[0] because its host \"anthropic-oauth-proxy\" is neither empty nor equal to spec.tls[0].hosts[0] (no spec.tls is set), so its paths are dropped",
+            "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` sets class \"tailscale\" in both the annotation and spec.ingressClassName",
+            "k8s/ingress.yaml:8:1: error[tailscale-no-valid-backends]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` leaves the Tailscale operator no valid backend",
+            "k8s/ingress.yaml:11:13: error[tailscale-rule-host-ignored]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy`: the Tailscale operator ignores spec.rules[0] for its host \"anthropic-oauth-proxy\"",
+        ]
+    );
+    let notes: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("    note: "))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Kubernetes 1.26 and older reject the create: annotations.kubernetes.io/ingress.class: Invalid value: \"tailscale\": can not be set when the class field is also set",
+            "Kubernetes 1.27 and newer accept it",
+            "the Tailscale operator ignores the annotation anyway",
+            "no defaultBackend; spec.rules[0] is ignored for its host \"anthropic-oauth-proxy\"",
+            "the operator records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing",
+            "the host is neither empty nor equal to spec.tls[0].hosts[0] (no spec.tls is set), so the rule's paths are dropped",
         ]
     );
     // Both Tailscale findings name the two real fixes.
@@ -81,7 +96,7 @@ fn ingress_left_out_of_kustomization() {
     let out = variant(|k| replace(k, "kustomization.yaml", "  - ingress.yaml\n", ""));
     assert_eq!(
         first_line(&out),
-        "k8s/ingress.yaml:1:1: warning[kustomize-orphan-manifest]: `ingress.yaml` (Ingress `anthropic-oauth-proxy`) is not listed in k8s/kustomization.yaml: kustomize, Argo CD and Flux will not deploy it"
+        "k8s/ingress.yaml:1:1: warning[kustomize-orphan-manifest]: `ingress.yaml` (Ingress `anthropic-oauth-proxy`) is not listed in `k8s/kustomization.yaml`"
     );
     assert!(out.contains(
         "    related k8s/kustomization.yaml:3:1: `ingress.yaml` is missing from this list"
@@ -119,7 +134,7 @@ fn target_port_named_web() {
     let out = variant(|k| replace(k, "service.yaml", "targetPort: 8080", "targetPort: web"));
     assert_eq!(
         first_line(&out),
-        "k8s/service.yaml:15:19: error[service-target-port-unresolved]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no container of the selected pods declares a TCP port named `web`: the Service gets no endpoints for this port"
+        "k8s/service.yaml:15:19: error[service-target-port-unresolved]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, which no selected pod declares as a TCP port"
     );
     assert!(out.contains("    related k8s/deployment.yaml:22:11: container `proxy` of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` declares 8080 (http)"));
 }
@@ -136,7 +151,7 @@ fn selector_typo() {
     });
     assert_eq!(
         first_line(&out),
-        "k8s/service.yaml:11:10: error[service-selector-unmatched]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` selects no pods: no pod template in namespace `anthropic-oauth-proxy` has the labels app=anthropic-oauth-prxy"
+        "k8s/service.yaml:11:10: error[service-selector-unmatched]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` selects `app=anthropic-oauth-prxy`, matching no pod template in namespace `anthropic-oauth-proxy`"
     );
     assert!(out.contains("    related k8s/deployment.yaml:15:7: pod template of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` has app=anthropic-oauth-proxy"));
 }

@@ -19,7 +19,8 @@ spec:
         number: 80
 ";
 
-/// (rule, severity, message) of every finding for `manifest` linted for `version`.
+/// (rule, severity, headline and notes, one a line) of every finding for `manifest` linted
+/// for `version`.
 fn lint_for(manifest: &str, version: Option<(u32, u32)>) -> Vec<(String, Severity, String)> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ingress.yaml"), manifest).unwrap();
@@ -34,7 +35,12 @@ fn lint_for(manifest: &str, version: Option<(u32, u32)>) -> Vec<(String, Severit
         .unwrap()
         .findings
         .into_iter()
-        .map(|f| (f.rule.to_string(), f.severity, f.message))
+        .map(|f| {
+            let text = std::iter::once(f.message)
+                .chain(f.notes)
+                .collect::<Vec<_>>();
+            (f.rule.to_string(), f.severity, text.join("\n"))
+        })
         .collect()
 }
 
@@ -44,7 +50,7 @@ fn both_set_is_a_warning_when_the_version_is_unknown() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "ingress-class-both-set");
     assert_eq!(found[0].1, Severity::Warning);
-    assert!(found[0].2.contains("Kubernetes 1.26 and older reject the create (annotations.kubernetes.io/ingress.class: Invalid value: \"nginx\": can not be set when the class field is also set)"));
+    assert!(found[0].2.contains("Kubernetes 1.26 and older reject the create: annotations.kubernetes.io/ingress.class: Invalid value: \"nginx\": can not be set when the class field is also set"));
 }
 
 #[test]

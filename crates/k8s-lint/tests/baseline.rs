@@ -160,7 +160,7 @@ fn fingerprints_ignore_the_working_directory_in_messages() {
     let o = run(&repo, &["--format", "compact"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("not listed in k8s/kustomization.yaml"),
+        out.contains("not listed in `k8s/kustomization.yaml`"),
         "{out}"
     );
     run(&repo, &["--write-baseline", "b.json"]);

@@ -510,11 +510,12 @@ fn sarif_links_related_locations_and_is_relative_to_the_repository() {
 #[test]
 fn step_summary_is_escaped_and_capped() {
     let dir = tempfile::tempdir().unwrap();
-    // Tailscale-exposed Services: tailscale-endpoint's messages name `<tailnet>`.
-    let docs: Vec<String> = (0..5_000)
-        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: n{i}\n  annotations:\n    tailscale.com/expose: \"true\"\nspec:\n  ports: [{{port: 80}}]\n"))
+    // Tailscale-exposed Services with long names, one finding each, in a file whose name
+    // looks like HTML.
+    let docs: Vec<String> = (0..9_000)
+        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: service-{i}\n  namespace: namespace-{i}\n  annotations:\n    tailscale.com/expose: \"true\"\nspec:\n  ports: [{{port: 80}}]\n"))
         .collect();
-    std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
+    std::fs::write(dir.path().join("<tailnet>.yaml"), docs.join("---\n")).unwrap();
     let summary = dir.path().join("summary.md");
     std::fs::write(&summary, "").unwrap();
     let o = run_in(

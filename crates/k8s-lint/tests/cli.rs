@@ -187,10 +187,10 @@ fn json_has_the_documented_shape() {
         "findings": [{
             "rule": "service-target-port-unresolved",
             "severity": "error",
-            "message": "Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no container of the selected pods declares a TCP port named `web`: the Service gets no endpoints for this port",
+            "message": "Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, which no selected pod declares as a TCP port",
             "file": "k8s/service.yaml",
             "line": 15, "column": 19, "end_line": 15, "end_column": 22,
-            "notes": [],
+            "notes": ["the Service gets no endpoints for this port"],
             "help": "use a declared container port name or number as targetPort (8080 (http)), or name a container port `web`",
             "related": [{
                 "file": "k8s/deployment.yaml",

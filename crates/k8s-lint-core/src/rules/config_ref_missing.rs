@@ -76,17 +76,22 @@ impl Rule for ConfigRefMissing {
             for span in others {
                 f = f.related(span, format!("also needs {} `{}`", r.kind, r.name));
             }
-            let absence = format!(
-                "{} needs {} `{}` ({}), which nothing in the repository makes{}",
-                cx.describe(id),
-                r.kind,
-                r.name,
-                r.usage,
-                super::in_namespace(cx, id)
-            );
+            let absence = headline(cx, id, &r);
             out.extend(found.judge(f, &absence));
         }
     }
+}
+
+/// What the repository shows, for the certain finding and the info alike.
+fn headline(cx: &Ctx<'_, '_>, id: InstId, r: &Ref) -> String {
+    format!(
+        "{} needs {} `{}` ({}), not made here{}",
+        cx.describe(id),
+        r.kind,
+        r.name,
+        r.usage,
+        super::in_namespace(cx, id)
+    )
 }
 
 fn finding(cx: &Ctx<'_, '_>, id: InstId, r: &Ref) -> Finding {
@@ -107,20 +112,12 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, r: &Ref) -> Finding {
     } else {
         "a ConfigMap manifest or a `configMapGenerator`"
     };
-    Finding::new(
-        &META,
-        span_at(cx.root(id), &r.path),
-        format!(
-            "{} needs {} `{name}` ({}), which nothing in the repository makes{where_}: {effect}",
-            cx.describe(id),
-            r.kind,
-            r.usage
-        ),
-    )
-    .label(format!("no such {}", r.kind))
-    .help(format!(
-        "add {makers} named `{name}`{where_}, fix the name, mark the reference `optional: true` if the pod can run without it, or declare it external in the k8s-lint settings if it is created outside the repository"
-    ))
+    Finding::new(&META, span_at(cx.root(id), &r.path), headline(cx, id, r))
+        .label(format!("no such {}", r.kind))
+        .note(effect)
+        .help(format!(
+            "add {makers} named `{name}`{where_}, fix the name, mark the reference `optional: true` if the pod can run without it, or declare it external in the k8s-lint settings if it is created outside the repository"
+        ))
 }
 
 /// Every required ConfigMap and Secret reference of a pod spec.

@@ -37,7 +37,7 @@ impl Rule for FileUnreadable {
                             &META,
                             Span::new(*file, 0, 0),
                             format!(
-                                "not following {}: a symlink leading outside the repository",
+                                "not following `{}`: a symlink leading outside the repository",
                                 cx.file(*file).display
                             ),
                         )
@@ -51,14 +51,21 @@ impl Rule for FileUnreadable {
                 }
                 FileProblem::NotUtf8 { .. } => continue,
             };
-            out.push(
-                Finding::new(
-                    &META,
-                    Span::new(*file, 0, 0),
-                    format!("cannot read {}: {reason}", cx.file(*file).display),
-                )
-                .help("fix the file, or exclude it with .gitignore or .k8slintignore"),
-            );
+            // The loader's reasons end in what it did about it ("; not read"): a note.
+            let (cause, done) = match reason.rsplit_once("; ") {
+                Some((cause, done)) if done.starts_with("not ") => (cause, Some(done)),
+                _ => (reason.as_str(), None),
+            };
+            let mut f = Finding::new(
+                &META,
+                Span::new(*file, 0, 0),
+                format!("cannot read `{}`: {cause}", cx.file(*file).display),
+            )
+            .help("fix the file, or exclude it with .gitignore or .k8slintignore");
+            if let Some(done) = done {
+                f = f.note(done);
+            }
+            out.push(f);
         }
         // A chain of kustomizations deeper than any real tree: what is below is not read.
         for (span, text) in &cx.index.too_deep {
@@ -67,12 +74,13 @@ impl Rule for FileUnreadable {
                     &META,
                     *span,
                     format!(
-                        "cannot read `{text}`: it is nested more than {} kustomizations deep, so k8s-lint does not follow it and checks nothing it deploys",
+                        "cannot read `{text}`: it is nested more than {} kustomizations deep",
                         crate::kustomize::build::MAX_BUILD_DEPTH
                     ),
                 )
                 .severity(Severity::Warning)
                 .label("not followed")
+                .note("k8s-lint does not follow it, and checks nothing it deploys")
                 .help("flatten the chain of bases; real kustomize trees are a few levels deep"),
             );
         }
@@ -86,17 +94,11 @@ fn dangling(cx: &Ctx<'_, '_>, file: crate::source::FileId) -> Finding {
     let f = Finding::new(
         &META,
         Span::new(file, 0, 0),
-        format!("cannot read {shown}: a symlink whose target does not exist"),
+        format!("cannot read `{shown}`: a symlink whose target does not exist"),
     )
     .help("point the link at an existing file, or remove it");
     if cx.model.reached.contains(&file) {
-        Finding {
-            message: format!(
-                "{}; a kustomization lists it, so `kustomize build` fails",
-                f.message
-            ),
-            ..f
-        }
+        f.note("a kustomization lists it, so `kustomize build` fails")
     } else {
         f.severity(Severity::Info)
     }

@@ -75,9 +75,10 @@ impl Rule for GitopsPathMissing {
                 Finding::new(
                     &META,
                     *span,
-                    format!("{} deploys `{text}`, {what}: {effect}", app.declared_by),
+                    format!("{} deploys `{text}`, {what}", app.declared_by),
                 )
                 .severity(severity)
+                .note(effect)
                 .label(if exists { "nothing to deploy here" } else { "no such path" })
                 .help("point the path at the directory that holds the manifests (relative to the repository top), or remove the object"),
             );

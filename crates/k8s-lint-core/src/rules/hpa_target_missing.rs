@@ -45,19 +45,25 @@ impl Rule for HpaTargetMissing {
             if found.is_found() {
                 continue;
             }
-            let absence = format!(
-                "{} scales {kind} `{name}`, which no manifest here defines{}",
-                cx.describe(id),
-                in_namespace(cx, id)
-            );
+            let absence = headline(cx, id, kind, name);
             out.extend(found.judge(finding(cx, id, group, kind, name), &absence));
         }
     }
 }
 
+/// What the repository shows, for the certain finding and the info alike.
+fn headline(cx: &Ctx<'_, '_>, id: InstId, kind: &str, name: &str) -> String {
+    let where_ = match cx.index.namespace(id) {
+        Some(_) => in_namespace(cx, id),
+        None => " here".into(),
+    };
+    format!(
+        "{} scales {kind} `{name}`, not defined{where_}",
+        cx.describe(id)
+    )
+}
+
 fn finding(cx: &Ctx<'_, '_>, id: InstId, group: &str, kind: &str, name: &str) -> Finding {
-    let ns = cx.index.namespace(id);
-    let where_ = ns.map_or(String::new(), |n| format!(" in namespace `{n}`"));
     let resource = format!(
         "{}s/scale{}",
         kind.to_ascii_lowercase(),
@@ -70,12 +76,12 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, group: &str, kind: &str, name: &str) ->
     let mut f = Finding::new(
         &META,
         span_at(cx.root(id), "spec.scaleTargetRef.name"),
-        format!(
-            "{} scales {kind} `{name}`, which no manifest defines{where_}: the autoscaler never acts and reports `FailedGetScale` (`the HPA controller was unable to get the target's current scale: {resource} \"{name}\" not found`)",
-            cx.describe(id)
-        ),
+        headline(cx, id, kind, name),
     )
-    .label(format!("no such {kind}"));
+    .label(format!("no such {kind}"))
+    .note(format!(
+        "the autoscaler never acts and reports `FailedGetScale` (`the HPA controller was unable to get the target's current scale: {resource} \"{name}\" not found`)"
+    ));
     let candidates: Vec<InstId> = cx
         .index
         .of_kind(group, kind)

@@ -35,36 +35,44 @@ impl Rule for IngressClassBothSet {
             }
             let root = cx.root(id);
             let rejected = format!(
-                "(annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {class_name:?}: can not be set when the class field is also set)"
+                "annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {class_name:?}: can not be set when the class field is also set"
             );
             let (severity, verdict) = match cx.settings.kubernetes_version {
                 Some(v) if v < ACCEPTED_SINCE => (
                     Severity::Error,
-                    format!("Kubernetes {v} rejects the create {rejected}"),
+                    vec![format!("Kubernetes {v} rejects the create: {rejected}")],
                 ),
                 Some(v) => (
                     Severity::Info,
-                    format!("Kubernetes {v} accepts it, but the annotation is deprecated and redundant; 1.26 and older reject the create {rejected}"),
+                    vec![
+                        format!("Kubernetes {v} accepts it, but the annotation is deprecated and redundant"),
+                        format!("Kubernetes 1.26 and older reject the create: {rejected}"),
+                    ],
                 ),
                 None => (
                     Severity::Warning,
-                    format!("Kubernetes 1.26 and older reject the create {rejected}; 1.27 and newer accept it"),
+                    vec![
+                        format!("Kubernetes 1.26 and older reject the create: {rejected}"),
+                        "Kubernetes 1.27 and newer accept it".to_string(),
+                    ],
                 ),
             };
-            let tailscale = if tailscale_class == Some(&class_name.to_string()) {
-                "; the Tailscale operator ignores the annotation anyway"
-            } else {
-                ""
-            };
+            let mut f = Finding::new(
+                &META,
+                entry.value.span,
+                format!(
+                    "{} sets class {class_name:?} in both the annotation and spec.ingressClassName",
+                    cx.describe(id)
+                ),
+            );
+            for note in verdict {
+                f = f.note(note);
+            }
+            if tailscale_class == Some(&class_name.to_string()) {
+                f = f.note("the Tailscale operator ignores the annotation anyway");
+            }
             out.push(
-                Finding::new(
-                    &META,
-                    entry.value.span,
-                    format!(
-                        "{} sets the annotation `{INGRESS_CLASS_ANNOTATION}` as well as spec.ingressClassName ({class_name:?}): {verdict}{tailscale}",
-                        cx.describe(id)
-                    ),
-                )
+                f
                 .severity(severity)
                 .label("also set in spec.ingressClassName")
                 .related(span_at(root, "spec.ingressClassName"), "the class field")

@@ -44,10 +44,13 @@ impl Rule for IngressClassMismatch {
                     &META,
                     entry.value.span,
                     format!(
-                        "{} names class {value:?} in the annotation `{INGRESS_CLASS_ANNOTATION}` and {class_name:?} in spec.ingressClassName: the API server rejects the create (annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {value:?}: {detail})",
+                        "{} sets class {value:?} in the annotation but {class_name:?} in spec.ingressClassName",
                         cx.describe(id)
                     ),
                 )
+                .note(format!(
+                    "the API server rejects the create: annotations.{INGRESS_CLASS_ANNOTATION}: Invalid value: {value:?}: {detail}"
+                ))
                 .label("differs from spec.ingressClassName")
                 .related(
                     span_at(root, "spec.ingressClassName"),

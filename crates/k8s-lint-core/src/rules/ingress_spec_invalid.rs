@@ -28,9 +28,12 @@ const TOO_LONG: &str = "must be no more than 253 characters";
 const NOT_IP: &str = "must be a DNS name, not an IP address";
 const PORT_RANGE: &str = "must be between 1 and 65535, inclusive";
 
-/// One API validation error: where, the `field.Error` text, and how to fix it.
+/// One API validation error: where, the field and a short kind of problem (the headline), the
+/// `field.Error` text (a note), and how to fix it.
 struct Problem {
     span: Span,
+    field: String,
+    short: String,
     error: String,
     help: &'static str,
     label: &'static str,
@@ -56,8 +59,9 @@ impl Rule for IngressSpecInvalid {
                     Finding::new(
                         &META,
                         p.span,
-                        format!("{} is invalid: {}", cx.describe(id), p.error),
+                        format!("{} is invalid: {}: {}", cx.describe(id), p.field, p.short),
                     )
+                    .note(format!("the API server rejects the create: {}", p.error))
                     .label(p.label)
                     .help(p.help),
                 );
@@ -81,6 +85,16 @@ fn invalid(path: &str, value: &str, detail: &str) -> String {
     format!("{path}: Invalid value: {value}: {detail}")
 }
 
+/// A DNS name's problem in a few words, for the headline (the `field.Error` text is the note).
+fn name_short(detail: &str, value: &str) -> String {
+    match detail {
+        TOO_LONG => "longer than 253 characters".into(),
+        NOT_IP => format!("{value:?} is an IP address, not a DNS name"),
+        WILDCARD => format!("{value:?} is not a valid wildcard DNS subdomain"),
+        _ => format!("{value:?} is not a lowercase DNS subdomain"),
+    }
+}
+
 fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
     let spec = present(root, "spec");
     let rules = spec.and_then(|s| present(s, "rules"));
@@ -93,6 +107,8 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
         let value = if rules.is_some() { "[]" } else { "null" };
         out.push(Problem {
             span,
+            field: "spec".into(),
+            short: "neither rules nor defaultBackend is set".into(),
             error: invalid(
                 "spec",
                 value,
@@ -128,6 +144,8 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
             for detail in subdomain_problems(c, false) {
                 out.push(Problem {
                     span: class.span,
+                    field: "spec.ingressClassName".into(),
+                    short: name_short(detail, c),
                     error: invalid("spec.ingressClassName", &format!("{c:?}"), detail),
                     help: "use the name of an IngressClass (a lowercase DNS subdomain)",
                     label: REJECTED,
@@ -152,6 +170,8 @@ fn check_rule(rule: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
             .unwrap_or_else(|| key_span_at(rule, "http").unwrap_or(http.span));
         out.push(Problem {
             span,
+            field: format!("{path}.http.paths"),
+            short: "no paths".into(),
             error: format!("{path}.http.paths: Required value"),
             help: "list at least one path under `http.paths`, or remove `http` from the rule",
             label: "no paths",
@@ -167,6 +187,8 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
         // The API server stops at this error and checks nothing else of the path.
         out.push(Problem {
             span: anchor(item),
+            field: format!("{path}.pathType"),
+            short: "missing".into(),
             error: format!("{path}.pathType: Required value: pathType must be specified"),
             help: "add `pathType: Prefix` (or `Exact`, or `ImplementationSpecific`): networking.k8s.io/v1 has no default",
             label: "this path has no pathType",
@@ -181,6 +203,8 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
         Some(other) => {
             out.push(Problem {
                 span: path_type.span,
+                field: format!("{path}.pathType"),
+                short: format!("unsupported value {other:?}"),
                 error: format!("{path}.pathType: Unsupported value: {other:?}: supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""),
                 help: "use `Prefix`, `Exact` or `ImplementationSpecific` (the values are case-sensitive)",
                 label: REJECTED,
@@ -192,6 +216,8 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
     if !absolute {
         out.push(Problem {
             span: value.map_or_else(|| anchor(item), |v| v.span),
+            field: format!("{path}.path"),
+            short: format!("{text:?} is not an absolute path"),
             error: invalid(
                 &format!("{path}.path"),
                 &format!("{text:?}"),
@@ -208,6 +234,8 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
         }
         None => out.push(Problem {
             span: anchor(item),
+            field: format!("{path}.backend"),
+            short: "missing".into(),
             error: invalid(
                 &format!("{path}.backend"),
                 "\"\"",
@@ -226,6 +254,8 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
         (Some(_), Some(_)) => {
             out.push(Problem {
                 span: key,
+                field: path.into(),
+                short: "both service and resource".into(),
                 error: invalid(
                     path,
                     "\"\"",
@@ -239,6 +269,8 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
         (None, None) => {
             out.push(Problem {
                 span: key,
+                field: path.into(),
+                short: "neither service nor resource".into(),
                 error: invalid(path, "\"\"", "resource or service backend is required"),
                 help: "add a `service` (name and port) to the backend",
                 label: "neither service nor resource",
@@ -253,6 +285,8 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
     if name.and_then(Node::as_str).is_none_or(str::is_empty) {
         out.push(Problem {
             span: name.map_or(service_key, |n| n.span),
+            field: format!("{path}.service.name"),
+            short: "missing or empty".into(),
             error: format!("{path}.service.name: Required value"),
             help: "name the Service the backend routes to",
             label: "no Service name",
@@ -276,6 +310,8 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
     match (name, number) {
         (Some(_), Some(_)) => out.push(Problem {
             span: port_key,
+            field: path.into(),
+            short: "both port.name and port.number".into(),
             error: invalid(path, "\"\"", "cannot set both port name & port number"),
             help: "keep either `port.name` or `port.number`",
             label: "both port.name and port.number",
@@ -285,6 +321,8 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
             for detail in port_name_problems(text) {
                 out.push(Problem {
                     span: n.span,
+                    field: format!("{path}.service.port.name"),
+                    short: port_name_short(detail, text).into(),
                     error: invalid(&format!("{path}.service.port.name"), &format!("{text:?}"), detail),
                     help: "use the `name` of one of the Service's ports (lowercase letters, digits and `-`, at most 15 characters)",
                     label: REJECTED,
@@ -293,6 +331,8 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
         }
         (None, Some((n, i))) if !(1..=65535).contains(&i) => out.push(Problem {
             span: n.span,
+            field: format!("{path}.service.port.number"),
+            short: "out of range".into(),
             error: invalid(
                 &format!("{path}.service.port.number"),
                 &i.to_string(),
@@ -304,6 +344,8 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
         (None, Some(_)) => {}
         (None, None) => out.push(Problem {
             span: port_key,
+            field: path.into(),
+            short: "no port.name or port.number".into(),
             error: format!("{path}: Required value: port name or number is required"),
             help: "add `port.number` (a Service `port`) or `port.name` (a Service port's name)",
             label: "neither port.name nor port.number",
@@ -325,6 +367,8 @@ fn check_host(node: &Node<'_>, host: &str, path: &str, rule: bool, out: &mut Vec
     for detail in details {
         out.push(Problem {
             span: node.span,
+            field: path.into(),
+            short: name_short(detail, host),
             error: invalid(path, &format!("{host:?}"), detail),
             help: "use a lowercase DNS name (`*` only as the whole first label, e.g. `*.example.com`); an IP address cannot be a host",
             label: REJECTED,
@@ -377,28 +421,48 @@ fn is_ip(host: &str) -> bool {
         })
 }
 
+// `IsValidPortName`'s messages, verbatim.
+const PORT_TOO_LONG: &str = "must be no more than 15 characters";
+const PORT_CHARACTERS: &str =
+    "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)";
+const PORT_LETTER: &str = "must contain at least one letter (a-z)";
+const PORT_HYPHENS: &str = "must not contain consecutive hyphens";
+const PORT_EDGE: &str = "must not begin or end with a hyphen";
+
 /// `IsValidPortName`.
 fn port_name_problems(name: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     if name.len() > 15 {
-        out.push("must be no more than 15 characters");
+        out.push(PORT_TOO_LONG);
     }
     if !name
         .bytes()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     {
-        out.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+        out.push(PORT_CHARACTERS);
     }
     if !name.bytes().any(|c| c.is_ascii_lowercase()) {
-        out.push("must contain at least one letter (a-z)");
+        out.push(PORT_LETTER);
     }
     if name.contains("--") {
-        out.push("must not contain consecutive hyphens");
+        out.push(PORT_HYPHENS);
     }
     if name.starts_with('-') || name.ends_with('-') {
-        out.push("must not begin or end with a hyphen");
+        out.push(PORT_EDGE);
     }
     out
+}
+
+/// A port name's problem in a few words: the field path leaves little room in the headline.
+fn port_name_short(detail: &str, name: &str) -> &'static str {
+    match detail {
+        PORT_TOO_LONG => "too long",
+        PORT_CHARACTERS => "bad characters",
+        PORT_LETTER => "no letter",
+        PORT_HYPHENS => "double hyphen",
+        _ if name.starts_with('-') => "leading hyphen",
+        _ => "trailing hyphen",
+    }
 }
 
 #[cfg(test)]

@@ -33,21 +33,25 @@ impl Rule for KustomizeComponentKind {
                 let target = cx.model.get(sub);
                 let dir = kust_dir_display(cx, target);
                 let field = e.role.field();
-                let (message, help) = match e.role {
+                let (message, error, help) = match e.role {
                     Role::Component if !target.component => (
                         format!(
-                            "`components` entry `{}` is a kustomization of kind `{}`, not a Component: `kustomize build` fails with `expected kind 'Component' for path '{dir}' but got '{}'`",
+                            "`components` entry `{}` is a kustomization of kind `{}`, not a Component",
                             e.text,
-                            kind(cx, target),
+                            kind(cx, target)
+                        ),
+                        format!(
+                            "expected kind 'Component' for path '{dir}' but got '{}'",
                             kind(cx, target)
                         ),
                         "list the directory under `resources`, or make it a Component (`apiVersion: kustomize.config.k8s.io/v1alpha1`, `kind: Component`)",
                     ),
                     Role::Resource | Role::Base if target.component => (
                         format!(
-                            "`{field}` entry `{}` is a Component, which can only be listed under `components`: `kustomize build` fails with `expected kind != 'Component' for path '{dir}'`",
+                            "`{field}` entry `{}` is a Component, which can only be listed under `components`",
                             e.text
                         ),
+                        format!("expected kind != 'Component' for path '{dir}'"),
                         "move the entry to `components`",
                     ),
                     _ => continue,
@@ -60,6 +64,7 @@ impl Rule for KustomizeComponentKind {
                     Finding::new(&META, e.span, message)
                         .label("wrong kind of kustomization for this field")
                         .related(kind_at, format!("the kustomization in `{dir}`"))
+                        .note(format!("`kustomize build` fails with `{error}`"))
                         .help(help),
                 );
             }

@@ -43,14 +43,11 @@ impl Rule for KustomizeDeprecatedField {
                     continue;
                 };
                 out.push(
-                    Finding::new(
-                        &META,
-                        entry.key.span,
-                        format!(
-                            "`{field}` is deprecated: kustomize prints `# Warning: '{field}' is deprecated. Please use '{instead}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically.`"
-                        ),
-                    )
+                    Finding::new(&META, entry.key.span, format!("`{field}` is deprecated"))
                     .label(format!("use `{instead}`"))
+                    .note(format!(
+                        "kustomize prints `# Warning: '{field}' is deprecated. Please use '{instead}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically.`"
+                    ))
                     .help(help(field)),
                 );
             }

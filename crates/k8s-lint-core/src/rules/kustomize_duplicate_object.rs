@@ -93,11 +93,12 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
             &META,
             m.second.span,
             format!(
-                "`{shown}` brings in {what} a second time (`{}` after `{}`): `kustomize build` fails with `{error}`",
+                "`{shown}` brings in {what} a second time (`{}` after `{}`)",
                 m.second.text, m.first.text
             ),
         )
         .label("second copy of the same objects")
+        .note(format!("`kustomize build` fails with `{error}`"))
         .related(m.first.span, "first brought in here")
         .help(if moved {
             "a `namespace:` at or above this kustomization moves both copies into one namespace: drop it, or give the copies distinct names with `namePrefix` or `nameSuffix`"
@@ -107,11 +108,10 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
         _ => Finding::new(
             &META,
             name_of(b),
-            format!(
-                "{what} is defined twice in the objects that `{shown}` accumulates: `kustomize build` fails with `{error}`"
-            ),
+            format!("`{shown}` accumulates two definitions of {what}"),
         )
         .label("same kind, namespace and name as an object already accumulated")
+        .note(format!("`kustomize build` fails with `{error}`"))
         .related(name_of(a), format!("{} `{}` first defined here", oa.kind, cx.qualified(a)))
         .help("remove one of the two definitions, rename one, or move them into different namespaces"),
     }

@@ -46,18 +46,19 @@ impl Rule for KustomizeFileOutsideRoot {
                     &META,
                     e.span,
                     format!(
-                        "`{field}` entry `{}` is a file outside the kustomization's directory `{dir}`: `kustomize build` fails with `security; file '{file}' is not in or below '{dir}'`",
+                        "`{field}` entry `{}` is a file outside the kustomization's directory `{dir}`",
                         e.text
                     ),
                 )
                 .label("file outside the kustomization root")
+                .note(format!(
+                    "`kustomize build` fails with `security; file '{file}' is not in or below '{dir}'`"
+                ))
                 .help(help(e.role));
                 out.push(match unrestricted.get_or_init(|| unrestricted_builds(cx)) {
-                    Some(who) => Finding {
-                        message: format!("{}; {who} builds without that restriction, so only a plain `kustomize build` or `kubectl apply -k` fails", f.message),
-                        ..f
-                    }
-                    .severity(Severity::Info),
+                    Some(who) => f
+                        .note(format!("{who} builds without that restriction, so only a plain `kustomize build` or `kubectl apply -k` fails"))
+                        .severity(Severity::Info),
                     None => f,
                 });
             }

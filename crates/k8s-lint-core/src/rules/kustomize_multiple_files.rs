@@ -51,12 +51,19 @@ impl Rule for KustomizeMultipleFiles {
                 &META,
                 first_line(cx, second),
                 format!(
-                    "directory `{shown}` holds {} kustomization files ({}): `kustomize build` fails with `Found multiple kustomization files under: {shown}`",
+                    "directory `{shown}` holds {} kustomization files ({})",
                     names.len(),
-                    names.join(", ")
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
             .label("second kustomization file")
+            .note(format!(
+                "`kustomize build` fails with `Found multiple kustomization files under: {shown}`"
+            ))
             .related(
                 first_line(cx, first.file),
                 format!("`{}` is also here", names[0]),

@@ -66,6 +66,7 @@ fn contents(cx: &Ctx<'_, '_>, file: FileId) -> String {
     let first = &objects[0];
     match objects.len() {
         1 => format!("{} `{}`", first.kind, first.name),
+        2 => format!("{} `{}` and 1 more object", first.kind, first.name),
         n => format!("{} `{}` and {} more objects", first.kind, first.name, n - 1),
     }
 }
@@ -94,12 +95,13 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
             &META,
             primary,
             format!(
-                "`{rel}` ({what}) is commented out in {}, so it is not deployed",
+                "`{rel}` ({what}) is commented out in `{}`",
                 cx.file(kfile_id).display
             ),
         )
         .severity(Severity::Info)
         .label("not deployed")
+        .note("it is not deployed")
         .related(span, "commented-out entry")
         .help("if the exclusion is deliberate, nothing to do; otherwise uncomment the entry");
     }
@@ -109,23 +111,18 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         return Finding::new(
             &META,
             primary,
-            format!(
-                "`{rel}` ({what}) is not listed in {}, but `{}` {verb}",
-                kfile.display, c.shown
-            ),
+            format!("`{rel}` ({what}) is not listed in `{}`", kfile.display),
         )
         .severity(Severity::Info)
         .label("not deployed by kustomize")
+        .note(format!("`{}` {verb}", c.shown))
         .related(c.span, "uses the file by hand")
         .help("if the file is meant to be used by hand, nothing to do; otherwise add it to `resources`");
     }
     let f = Finding::new(
         &META,
         primary,
-        format!(
-            "`{rel}` ({what}) is not listed in {}: kustomize, Argo CD and Flux will not deploy it",
-            kfile.display
-        ),
+        format!("`{rel}` ({what}) is not listed in `{}`", kfile.display),
     )
     .label("not reached from any kustomization");
     // Wiring to what is deployed is the evidence that the file belongs to the app: an
@@ -146,15 +143,11 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     };
     let (Some((wire_span, wire)), None) = (wire, &parked) else {
         let (why, help) = parked.unwrap_or_default();
-        return Finding {
-            message: format!(
-                "`{rel}` ({what}) is not listed in {}, so it is not deployed; {why}",
-                kfile.display
-            ),
-            ..f
-        }
-        .severity(Severity::Info)
-        .help(help);
+        return f
+            .note("it is not deployed")
+            .note(why)
+            .severity(Severity::Info)
+            .help(help);
     };
     let resources = kust
         .root(cx.parsed)
@@ -162,6 +155,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         .map_or(line_from(kust.file, &kfile.text, 0), |e| e.key.span);
     f.related(resources, format!("`{rel}` is missing from this list"))
         .related(wire_span, wire)
+        .note("kustomize, Argo CD and Flux will not deploy it")
         .help(format!(
             "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
             kfile.display
@@ -467,29 +461,29 @@ fn unreferenced_dir(cx: &Ctx<'_, '_>, dir: &Path, files: &[FileId]) -> Finding {
         .display
         .rsplit_once('/')
         .map_or(".".to_string(), |(d, _)| d.to_string());
+    let example = format!("`{}` ({})", cx.file(first).display, contents(cx, first));
     let what = match files.len() {
-        1 => format!("`{}` ({})", cx.file(first).display, contents(cx, first)),
-        n => format!(
-            "{n} manifests, e.g. `{}` ({}),",
-            cx.file(first).display,
-            contents(cx, first)
-        ),
+        1 => example.clone(),
+        n => format!("{n} manifests"),
     };
-    let kust = cx
-        .model
-        .enclosing(dir)
-        .map(|k| cx.file(cx.model.get(k).file).display.clone());
-    Finding::new(
+    let mut f = Finding::new(
         &META,
         primary(cx, first),
-        format!(
-            "`{shown}/` holds {what} which no kustomization refers to{}: unless something else applies this directory, it is not deployed",
-            kust.map_or(String::new(), |k| format!(" (the nearest is {k})"))
-        ),
+        format!("`{shown}/` holds {what} which no kustomization refers to"),
     )
     .severity(Severity::Info)
     .label("not reached from any kustomization")
-    .help("list the files (or a kustomization of this directory) in the kustomization that should deploy them, or move parked manifests out of the kustomize tree")
+    .note("unless something else applies this directory, it is not deployed");
+    if files.len() > 1 {
+        f = f.note(format!("one of them is {example}"));
+    }
+    if let Some(k) = cx.model.enclosing(dir) {
+        f = f.note(format!(
+            "the nearest kustomization is {}",
+            cx.file(cx.model.get(k).file).display
+        ));
+    }
+    f.help("list the files (or a kustomization of this directory) in the kustomization that should deploy them, or move parked manifests out of the kustomize tree")
 }
 
 /// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.

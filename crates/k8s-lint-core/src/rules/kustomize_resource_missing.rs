@@ -34,9 +34,12 @@ impl Rule for KustomizeResourceMissing {
             for e in &k.entries {
                 let field = e.role.field();
                 let text = &e.text;
-                let (message, label, help) = match e.target {
+                let fails = "`kustomize build` fails".to_string();
+                let outside = "neither CI nor Argo CD or Flux can read outside the checkout";
+                let (message, notes, label, help) = match e.target {
                     Target::Missing => (
-                        format!("`{field}` entry `{text}` does not exist: `kustomize build` fails"),
+                        format!("`{field}` entry `{text}` does not exist"),
+                        vec![fails],
                         "no such file or directory",
                         match suggestion(cx, e) {
                             Some(s) => format!("did you mean `{s}`? Fix the path or remove the entry"),
@@ -45,29 +48,32 @@ impl Rule for KustomizeResourceMissing {
                     ),
                     Target::Dir(None) if e.role.needs_kustomization() => (
                         format!(
-                            "`{field}` entry `{text}` is a directory without a kustomization.yaml, kustomization.yml or Kustomization: `kustomize build` fails"
+                            "`{field}` entry `{text}` is a directory without `kustomization.yaml`, `kustomization.yml` or `Kustomization`"
                         ),
+                        vec![fails],
                         "no kustomization in this directory",
                         "add a kustomization to the directory, or list its files one by one".to_string(),
                     ),
                     Target::Escapes => (
-                        format!(
-                            "`{field}` entry `{text}` leads outside the repository through a symlink: kustomize refuses files outside the kustomization root, and neither CI nor Argo CD or Flux can read outside the checkout"
-                        ),
+                        format!("`{field}` entry `{text}` leads outside the repository through a symlink"),
+                        vec![
+                            "kustomize refuses files outside the kustomization root".to_string(),
+                            outside.to_string(),
+                        ],
                         "leads outside the repository",
                         "list a path inside the repository (k8s-lint never reads or shows what lies outside it)".to_string(),
                     ),
                     Target::Outside if cx.model.escapes_repository(e) => (
-                        format!(
-                            "`{field}` entry `{text}` points outside the repository: kustomize rejects absolute paths, and neither CI nor Argo CD or Flux can read outside the checkout"
-                        ),
+                        format!("`{field}` entry `{text}` points outside the repository"),
+                        vec!["kustomize rejects absolute paths".to_string(), outside.to_string()],
                         "outside the repository",
                         "list a path inside the repository (k8s-lint never reads or shows what lies outside it)".to_string(),
                     ),
                     Target::WrongType => {
                         let want = if e.role.field() == "components" { "a directory" } else { "a file" };
                         (
-                            format!("`{field}` entry `{text}` must be {want}: `kustomize build` fails"),
+                            format!("`{field}` entry `{text}` must be {want}"),
+                            vec![fails],
                             "wrong kind of path",
                             format!("point the entry at {want}"),
                         )
@@ -80,13 +86,15 @@ impl Rule for KustomizeResourceMissing {
                 let written = matches!(e.target, Target::Missing)
                     .then(|| cx.written_by_script(&e.path))
                     .flatten();
+                let not_here = format!("`{field}` entry `{text}` is not in the repository");
                 out.push(match e.target {
                     // A script of the repository writes it (`helm template ... > manifest.yaml`)
                     // before the build: the build fails only when run without it.
                     Target::Missing if written.is_some() => {
                         let c = written.expect("checked");
                         Finding {
-                            message: format!("`{field}` entry `{text}` is not in the repository, but `{}` writes it, so it exists only when that runs before the build (which fails without it)", c.shown),
+                            message: not_here,
+                            notes: vec![format!("`{}` writes it, so it exists only when that runs before the build (which fails without it)", c.shown)],
                             help: Some("if the build always runs after that command, nothing to do".into()),
                             ..f
                         }
@@ -94,12 +102,13 @@ impl Rule for KustomizeResourceMissing {
                         .severity(Severity::Info)
                     }
                     Target::Missing if gitignored(cx, &e.path) => Finding {
-                        message: format!("`{field}` entry `{text}` is not in the repository: `.gitignore` matches it, so it is probably generated before the build (which fails without it)"),
+                        message: not_here,
+                        notes: vec!["`.gitignore` matches it, so it is probably generated before the build (which fails without it)".into()],
                         help: Some("if a script or CI step writes it, nothing to do".into()),
                         ..f
                     }
                     .severity(Severity::Info),
-                    _ => f,
+                    _ => Finding { notes, ..f },
                 });
             }
         }
@@ -136,9 +145,10 @@ fn string_patches(cx: &Ctx<'_, '_>, k: &Kustomization, out: &mut Vec<Finding>) {
             Finding::new(
                 &META,
                 item.span,
-                "`patches` entry is a plain string: `kustomize build` fails with `json: cannot unmarshal string into Go struct field Kustomization.patches of type types.Patch`",
+                "`patches` entry is a plain string",
             )
             .label("not a patch object")
+            .note("`kustomize build` fails with `json: cannot unmarshal string into Go struct field Kustomization.patches of type types.Patch`")
             .help(if text.contains('\n') {
                 "write the inline patch as `- patch: |` (with a `target:` when it names no object)".to_string()
             } else {

@@ -49,14 +49,9 @@ impl Rule for ManifestFieldType {
             // `containerPort: PORT`: a sample's word for the reader to fill in, not a typo of a
             // number; the file is evidently not applied as it stands.
             out.push(if scalar && is_fill_in(value) && expects_integer(&err.message) {
-                Finding {
-                    message: format!(
-                        "{}; `{value}` looks like a word to fill in before applying",
-                        finding.message
-                    ),
-                    ..finding
-                }
-                .severity(Severity::Info)
+                finding
+                    .note(format!("`{value}` looks like a word to fill in before applying"))
+                    .severity(Severity::Info)
                 .help("replace it with a number before applying the file")
             } else {
                 finding.help("use the type the Kubernetes API expects: quote strings (label values, annotations), leave numbers unquoted (ports)")

@@ -34,29 +34,23 @@ impl Rule for NetworkPolicySelectorUnmatched {
             if found.is_found() {
                 continue;
             }
+            let absence = format!(
+                "{} selects `{selector}`, matching no pod template{}",
+                cx.describe(id),
+                super::in_namespace(cx, id)
+            );
             let f = unmatched_selector(
                 cx,
                 id,
                 &selector,
                 node,
                 "spec.podSelector",
-                Finding::new(
-                    &META,
-                    node.span,
-                    format!(
-                        "{} applies to no pods: no pod template{} matches `{selector}`, so it neither isolates nor admits traffic for any pod",
-                        cx.describe(id),
-                        super::in_namespace(cx, id)
-                    ),
+                Finding::new(&META, node.span, absence.clone()).note(
+                    "it applies to no pods, so it neither isolates nor admits traffic for any pod",
                 ),
             );
             let f = f.help(
                 "make `podSelector` match the pod template labels of the pods this policy is for",
-            );
-            let absence = format!(
-                "{} applies to pods matching `{selector}`, which no pod template here has{}",
-                cx.describe(id),
-                super::in_namespace(cx, id)
             );
             out.extend(found.judge(f, &absence));
         }

@@ -38,29 +38,17 @@ impl Rule for PdbSelectorUnmatched {
             if found.is_found() {
                 continue;
             }
-            let f = unmatched_selector(
-                cx,
-                id,
-                &selector,
-                node,
-                "spec.selector",
-                Finding::new(
-                    &META,
-                    node.span,
-                    format!(
-                        "{} selects no pods: no pod template{} matches `{selector}`, so it limits no eviction: node drains may take down every pod it was meant to protect, and the disruption controller records `NoPods` (`No matching pods found`)",
-                        cx.describe(id),
-                        super::in_namespace(cx, id)
-                    ),
-                ),
-            );
-            let f = f.help(
-                "make the selector match the pod template labels of the workload this budget is for",
-            );
             let absence = format!(
-                "{} selects pods matching `{selector}`, which no pod template here has{}",
+                "{} selects `{selector}`, matching no pod template{}",
                 cx.describe(id),
                 super::in_namespace(cx, id)
+            );
+            let certain = Finding::new(&META, node.span, absence.clone())
+                .note("it selects no pods, so it limits no eviction: node drains may take down every pod it was meant to protect")
+                .note("the disruption controller records `NoPods` (`No matching pods found`)");
+            let f = unmatched_selector(cx, id, &selector, node, "spec.selector", certain);
+            let f = f.help(
+                "make the selector match the pod template labels of the workload this budget is for",
             );
             out.extend(found.judge(f, &absence));
         }

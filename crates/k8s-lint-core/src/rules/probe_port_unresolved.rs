@@ -152,14 +152,17 @@ fn named(
             &META,
             span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
             format!(
-                "{} probe of container `{}` in {} uses port name `{name}`, which the container does not declare: the kubelet reports `{} probe errored: port {name} not found` and {effect}",
+                "{} probe of container `{}` in {} uses undeclared port name `{name}`",
                 p.kind,
                 c.name,
-                cx.describe(id),
-                p.kind
+                cx.describe(id)
             ),
         )
         .label("no container port has this name")
+        .note(format!(
+            "the kubelet reports `{} probe errored: port {name} not found` and {effect}",
+            p.kind
+        ))
         .related(at, what)
         .help(help),
     )
@@ -189,7 +192,7 @@ fn numbered(
             &META,
             span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
             format!(
-                "{} probe of container `{}` in {} targets port {n}, which no container of the pod declares; it still works if the process listens on {n}, since `containerPort` is informational",
+                "{} probe of container `{}` in {} targets undeclared port {n}",
                 p.kind,
                 c.name,
                 cx.describe(id)
@@ -197,6 +200,9 @@ fn numbered(
         )
         .severity(Severity::Info)
         .label("not a declared container port")
+        .note(format!(
+            "no container of the pod declares port {n}, but the probe still works if the process listens on {n}, since `containerPort` is informational"
+        ))
         .related(at, what)
         .help("check that the process listens on this port; probe a declared port, or declare this one under `ports`"),
     )

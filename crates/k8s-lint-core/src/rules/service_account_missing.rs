@@ -50,11 +50,7 @@ impl Rule for ServiceAccountMissing {
                 .copied()
                 .filter(|&sa| ns.is_some() && cx.index.namespace(sa) == ns)
                 .collect();
-            let absence = format!(
-                "{} runs as ServiceAccount `{name}`, which no manifest here defines{}",
-                cx.describe(id),
-                super::in_namespace(cx, id)
-            );
+            let absence = headline(cx, id, name);
             let f = finding(cx, id, path, field, name, &defined_here);
             if let Some(f) = found.judge(f, &absence) {
                 missing.push((super::object_key(cx, id, name), f));
@@ -62,6 +58,18 @@ impl Rule for ServiceAccountMissing {
         }
         super::one_per_object(missing, "also runs as it here", out);
     }
+}
+
+/// What the repository shows, for the certain finding and the info alike.
+fn headline(cx: &Ctx<'_, '_>, id: InstId, name: &str) -> String {
+    let where_ = match cx.index.namespace(id) {
+        Some(_) => super::in_namespace(cx, id),
+        None => " here".into(),
+    };
+    format!(
+        "{} runs as ServiceAccount `{name}`, not defined{where_}",
+        cx.describe(id)
+    )
 }
 
 fn finding(
@@ -89,17 +97,18 @@ fn finding(
     let mut f = Finding::new(
         &META,
         span_at(cx.root(id), &format!("{prefix}.{field}")),
-        format!(
-            "{} runs as ServiceAccount `{name}`, which no manifest defines{where_}{}: pod creation is refused with `error looking up service account {shown_ns}/{name}: serviceaccount \"{name}\" not found`",
-            cx.describe(id),
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(" (ServiceAccounts there: {})", super::some_of(&names))
-            }
-        ),
+        headline(cx, id, name),
     )
-    .label("no such ServiceAccount");
+    .label("no such ServiceAccount")
+    .note(format!(
+        "pod creation is refused with `error looking up service account {shown_ns}/{name}: serviceaccount \"{name}\" not found`"
+    ));
+    if !names.is_empty() {
+        f = f.note(format!(
+            "the ServiceAccounts defined in namespace `{shown_ns}` are {}",
+            super::some_of(&names)
+        ));
+    }
     let near = closest(name, names.iter().copied());
     for &sa in defined {
         if near == Some(cx.index.inst(sa).name.as_str()) {

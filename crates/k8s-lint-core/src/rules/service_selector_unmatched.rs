@@ -43,23 +43,23 @@ impl Rule for ServiceSelectorUnmatched {
             }
             let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let absence = format!(
-                "{} selects pods labelled {}, which no pod template here has{}",
+                "{} selects `{}`, matching no pod template{}",
                 cx.describe(id),
                 wanted.join(", "),
                 super::in_namespace(cx, id)
             );
-            out.extend(found.judge(finding(cx, id, selector), &absence));
+            out.extend(found.judge(finding(cx, id, selector, &absence), &absence));
         }
     }
 }
 
-fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) -> Finding {
+fn finding(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    selector: &BTreeMap<String, String>,
+    headline: &str,
+) -> Finding {
     let root = cx.root(id);
-    let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let ns = cx
-        .index
-        .namespace(id)
-        .map_or(String::new(), |ns| format!(" in namespace `{ns}`"));
     // Scored as `Selector::closeness` does: 2 per equal pair, 1 per key with another value.
     let best = super::nearest_template(cx, id, &Selector::from_labels(selector));
     // Point at the selector label the nearest workload disagrees with, else at `selector`.
@@ -84,16 +84,9 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &BTreeMap<String, String>) ->
             "selects nothing",
         ),
     };
-    let mut f = Finding::new(
-        &META,
-        span,
-        format!(
-            "{} selects no pods: no pod template{ns} has the labels {}",
-            cx.describe(id),
-            wanted.join(", ")
-        ),
-    )
-    .label(label);
+    let mut f = Finding::new(&META, span, headline)
+        .label(label)
+        .note("it selects no pods");
     let help = match best {
         Some(t) => {
             let (template, path) = cx.index.template(t).expect("nearest is a template");

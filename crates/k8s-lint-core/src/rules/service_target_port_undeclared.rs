@@ -82,18 +82,28 @@ impl Rule for ServiceTargetPortUndeclared {
                 let what = if explicit {
                     "targetPort"
                 } else {
-                    "targetPort (defaulted to port)"
+                    "defaulted targetPort"
                 };
                 let finding = Finding::new(
                     &META,
                     span,
                     format!(
-                        "{} port {} sends to {what} {n}, which the selected pods do not declare (they declare {}); this still works if the process listens on {n}",
+                        "{} port {} sends to {what} {n}, which no selected pod declares",
                         cx.describe(id),
-                        port.port,
-                        list.join(", ")
+                        port.port
                     ),
                 );
+                let finding = if explicit {
+                    finding
+                } else {
+                    finding.note(format!(
+                        "targetPort is not set, so it defaults to port {}",
+                        port.port
+                    ))
+                };
+                let finding = finding
+                    .note(format!("the selected pods declare {}", list.join(", ")))
+                    .note(format!("this still works if the process listens on {n}"));
                 let finding = if explicit {
                     finding.severity(Severity::Info)
                 } else {
@@ -133,13 +143,14 @@ fn undeclared_everywhere(
             &META,
             span_at(root, &format!("spec.ports[{i}].{field}")),
             format!(
-                "{} port {} sends to {n}, but the selected pods declare no container ports, so k8s-lint cannot check that they listen on it",
+                "{} port {} sends to {n}, but the selected pods declare no container ports",
                 cx.describe(id),
                 port.port
             ),
         )
         .severity(Severity::Info)
-        .label("not checked");
+        .label("not checked")
+        .note(format!("k8s-lint cannot check that they listen on {n}"));
         if let Some(&t) = pods.first() {
             f = f.related(
                 cx.root(t).span,

@@ -101,11 +101,11 @@ impl Rule for ServiceTargetPortUnresolved {
                 let shown = describe_port(port.port, None, proto);
                 let message = match &same_name_other_proto {
                     Some(p) => format!(
-                        "{} port {shown} targets `{name}`, but the selected pods declare `{name}` as a {p} port: the Service gets no endpoints for this port",
+                        "{} port {shown} targets `{name}`, which the selected pods declare as a {p} port",
                         cx.describe(id)
                     ),
                     None => format!(
-                        "{} port {shown} targets `{name}`, but no container of the selected pods declares a {proto} port named `{name}`: the Service gets no endpoints for this port",
+                        "{} port {shown} targets `{name}`, which no selected pod declares as a {proto} port",
                         cx.describe(id)
                     ),
                 };
@@ -114,7 +114,8 @@ impl Rule for ServiceTargetPortUnresolved {
                     span_at(root, &format!("spec.ports[{i}].targetPort")),
                     message,
                 )
-                .label("unresolved port name");
+                .label("unresolved port name")
+                .note("the Service gets no endpoints for this port");
                 for (at, msg) in related {
                     f = f.related(at, msg);
                 }

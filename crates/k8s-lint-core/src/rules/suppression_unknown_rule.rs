@@ -38,15 +38,10 @@ impl Rule for SuppressionUnknownRule {
                     None => "`k8s-lint rules` lists the rule ids".to_string(),
                 };
                 out.push(
-                    Finding::new(
-                        &META,
-                        *span,
-                        format!(
-                            "`{id}` is not a k8s-lint rule, so this suppression suppresses nothing"
-                        ),
-                    )
-                    .label("unknown rule")
-                    .help(help),
+                    Finding::new(&META, *span, format!("`{id}` is not a k8s-lint rule"))
+                        .label("unknown rule")
+                        .note("this suppression suppresses nothing")
+                        .help(help),
                 );
             }
         }

@@ -41,21 +41,29 @@ impl Rule for TailscaleBackendNotClusterip {
                 }
                 let (svc_id, svc) = services[0];
                 let svc_root = cx.root(svc_id);
-                let (what, field) = if is_external_name(svc) {
-                    ("is of type ExternalName", "spec.type")
+                let (what, field, target) = if is_external_name(svc) {
+                    (
+                        "is of type ExternalName",
+                        "spec.type",
+                        format!("Service `{name}` of type ExternalName"),
+                    )
                 } else {
-                    ("is headless (clusterIP: None)", "spec.clusterIP")
+                    (
+                        "is headless (clusterIP: None)",
+                        "spec.clusterIP",
+                        format!("headless Service `{name}` (clusterIP: None)"),
+                    )
                 };
                 let path = http_path(root, &b.path);
                 out.push(
                     Finding::new(
                         &META,
                         span_at(root, &format!("{}.name", b.path)),
-                        format!(
-                            "{} routes path {path:?} to Service `{name}`, which {what}: the Tailscale operator proxies only to a ClusterIP and drops the path (event InvalidIngressBackend: backend for path {path:?} has invalid ClusterIP)",
-                            cx.describe(ts.id)
-                        ),
+                        format!("{} routes path {path:?} to {target}", cx.describe(ts.id)),
                     )
+                    .note(format!(
+                        "the Tailscale operator proxies only to a ClusterIP and drops the path (event InvalidIngressBackend: backend for path {path:?} has invalid ClusterIP)"
+                    ))
                     .label("no ClusterIP to proxy to")
                     .related(span_at(svc_root, field), format!("{} {what}", cx.describe(svc_id)))
                     .help("point the backend at a regular ClusterIP Service that selects the pods (for an external host, run a proxy in the cluster or use an egress Service)"),

@@ -51,10 +51,11 @@ impl Rule for TailscaleClassAnnotationOnly {
                     &META,
                     entry.value.span,
                     format!(
-                        "{} asks for the Tailscale class only through the annotation `{CLASS_ANNOTATION}: {class}`: the Tailscale operator selects Ingresses by spec.ingressClassName alone, so it ignores this one",
+                        "{} asks for the Tailscale class only through the annotation `{CLASS_ANNOTATION}: {class}`",
                         cx.describe(id)
                     ),
                 )
+                .note("the Tailscale operator selects Ingresses by spec.ingressClassName alone, so it ignores this one")
                 .label("ignored by the Tailscale operator")
                 .help(format!(
                     "replace the annotation with `spec.ingressClassName: {class}` (the API server also warns: annotation \"{CLASS_ANNOTATION}\" is deprecated, please use 'spec.ingressClassName' instead)"

@@ -82,19 +82,29 @@ fn ingress(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Finding {
         );
     }
     let usable = usable_backends(cx, ts);
-    let message = if urls.is_empty() || (!ts.ha && !usable.valid && !usable.unknown) {
-        format!(
-            "{} serves nothing, as it has no valid backend; once fixed it serves {base}/ {ports}; <tailnet> is your tailnet's MagicDNS domain",
-            cx.describe(ts.id)
+    let f = if urls.is_empty() || (!ts.ha && !usable.valid && !usable.unknown) {
+        Finding::new(
+            &META,
+            spec_key(cx, ts.id),
+            format!(
+                "{} serves nothing, as it has no valid backend",
+                cx.describe(ts.id)
+            ),
         )
+        .note(format!("once fixed it serves {base}/ {ports}"))
     } else {
-        format!(
-            "{} serves {} {ports}; <tailnet> is your tailnet's MagicDNS domain",
-            cx.describe(ts.id),
-            urls.join(", ")
+        Finding::new(
+            &META,
+            spec_key(cx, ts.id),
+            format!(
+                "{} is served on the tailnet as `{host}`",
+                cx.describe(ts.id)
+            ),
         )
+        .note(format!("it serves {} {ports}", urls.join(", ")))
     };
-    Finding::new(&META, spec_key(cx, ts.id), message).label("tailnet endpoint")
+    f.note("<tailnet> is your tailnet's MagicDNS domain")
+        .label("tailnet endpoint")
 }
 
 fn service(cx: &Ctx<'_, '_>, id: InstId, svc: &Service, at: crate::Span) -> Option<Finding> {
@@ -116,20 +126,19 @@ fn service(cx: &Ctx<'_, '_>, id: InstId, svc: &Service, at: crate::Span) -> Opti
             format!("{shown} at {url}")
         })
         .collect();
-    let listed = if ports.is_empty() {
-        String::new()
-    } else {
-        format!("; its ports: {}", ports.join(", "))
-    };
-    Some(
-        Finding::new(
-            &META,
-            at,
-            format!(
-                "{} is a tailnet device named `{name}` (MagicDNS: {name}, {name}.<tailnet>.ts.net): the proxy forwards every port and protocol {target} (L3, no TLS added){listed}",
-                cx.describe(id)
-            ),
-        )
-        .label("tailnet endpoint"),
+    let mut f = Finding::new(
+        &META,
+        at,
+        format!("{} is a tailnet device named `{name}`", cx.describe(id)),
     )
+    .note(format!(
+        "its MagicDNS names: {name}, {name}.<tailnet>.ts.net"
+    ))
+    .note(format!(
+        "the proxy forwards every port and protocol {target} (L3, no TLS added)"
+    ));
+    if !ports.is_empty() {
+        f = f.note(format!("its ports: {}", ports.join(", ")));
+    }
+    Some(f.label("tailnet endpoint"))
 }

@@ -46,10 +46,13 @@ impl Rule for TailscaleExactPathType {
                             &META,
                             span_at(root, &format!("spec.rules[{i}].http.paths[{j}].pathType")),
                             format!(
-                                "{} uses pathType Exact for path {path:?}, which the Tailscale operator routes as Prefix: {path:?} also matches the paths below it (event UnsupportedPathTypeExact)",
+                                "{}: the Tailscale operator routes path {path:?} (pathType Exact) as Prefix",
                                 cx.describe(ts.id)
                             ),
                         )
+                        .note(format!(
+                            "{path:?} also matches the paths below it (event UnsupportedPathTypeExact)"
+                        ))
                         .label("routed as Prefix")
                         .help("use `pathType: Prefix`, which is what the operator does; its documentation lists Prefix as the only supported path type"),
                     );

@@ -41,10 +41,11 @@ impl Rule for TailscaleExposeNotTrue {
                     &META,
                     entry.value.span,
                     format!(
-                        "{} sets `{EXPOSE}: {value:?}`, but the Tailscale operator exposes a Service only when the value is exactly \"true\", so this Service is not exposed",
+                        "{} sets `{EXPOSE}: {value:?}` instead of \"true\"",
                         cx.describe(id)
                     ),
                 )
+                .note("the Tailscale operator exposes a Service only when the value is exactly \"true\", so this Service is not exposed")
                 .label("not \"true\"")
                 .help(format!(
                     "write `{EXPOSE}: \"true\"` (quoted, lowercase) to expose the Service, or remove the annotation"

@@ -131,21 +131,30 @@ fn finding(cx: &Ctx<'_, '_>, space: &Space, claims: &[Claim]) -> Finding {
             "the operator rejects the second ProxyGroup Ingress (\"found duplicate Ingress ... for hostname \\\"{name}\\\" - multiple Ingresses for the same hostname in the same cluster are not allowed\")"
         ),
     };
-    let others = match claims.len() - 2 {
-        0 => String::new(),
-        1 => " (and 1 more object)".to_string(),
-        n => format!(" (and {n} more objects)"),
+    let claimants = match claims.len() - 2 {
+        0 => format!(
+            "{} and {} both ask",
+            cx.describe(later.id),
+            cx.describe(first.id)
+        ),
+        n => format!(
+            "{}, {} and {n} more object{} ask",
+            cx.describe(later.id),
+            cx.describe(first.id),
+            if n == 1 { "" } else { "s" }
+        ),
     };
     let mut f = Finding::new(
         &META,
         later.name.span,
-        format!(
-            "{} asks for the tailnet name `{name}` (from {}), which {}{others} also asks for: {effect}",
-            cx.describe(later.id),
-            origin(&later.name),
-            cx.describe(first.id)
-        ),
+        format!("{claimants} for the tailnet name `{name}`"),
     )
+    .note(format!(
+        "{} takes the name from {}",
+        cx.describe(later.id),
+        origin(&later.name)
+    ))
+    .note(effect)
     .label("tailnet name already taken");
     let shown = std::iter::once(first).chain(claims.iter().skip(2));
     for e in shown.take(SHOWN_CLAIMANTS) {

@@ -55,11 +55,14 @@ impl Rule for TailscaleHostnameInvalid {
                     &META,
                     name.span,
                     format!(
-                        "{} would be exposed on the tailnet as `{}`, which is not a valid DNS label: the operator records event INVALIDSERVICE (\"{quoted}\") and provisions no proxy",
+                        "{} would get the tailnet name `{}`, which is not a valid DNS label",
                         cx.describe(id),
                         name.name
                     ),
                 )
+                .note(format!(
+                    "the operator records event INVALIDSERVICE (\"{quoted}\") and provisions no proxy"
+                ))
                 .label("not a valid tailnet name")
                 .help(help(&name)),
             );
@@ -91,11 +94,12 @@ impl Rule for TailscaleHostnameInvalid {
                     &META,
                     name.span,
                     format!(
-                        "{} would be exposed on the tailnet as `{}`, which is not a valid DNS label: {effect}",
+                        "{} would get the tailnet name `{}`, which is not a valid DNS label",
                         cx.describe(ts.id),
                         name.name
                     ),
                 )
+                .note(effect)
                 .severity(severity)
                 .label("not a valid tailnet name")
                 .help(help(&name)),

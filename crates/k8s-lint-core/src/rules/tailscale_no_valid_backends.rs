@@ -47,11 +47,12 @@ impl Rule for TailscaleNoValidBackends {
                 &META,
                 spec_key(cx, ts.id),
                 format!(
-                    "{} leaves the Tailscale operator no valid backend ({}): it records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing",
-                    cx.describe(ts.id),
-                    why.join("; ")
+                    "{} leaves the Tailscale operator no valid backend",
+                    cx.describe(ts.id)
                 ),
             )
+            .note(why.join("; "))
+            .note("the operator records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing")
             .label("no valid backend");
             for d in &usable.dropped {
                 f = f.related(d.span, format!("dropped: {}", d.why));

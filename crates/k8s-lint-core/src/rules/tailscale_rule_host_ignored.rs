@@ -73,10 +73,13 @@ fn finding(
         &META,
         span_at(root, &format!("spec.rules[{i}].host")),
         format!(
-            "{}: the Tailscale operator ignores spec.rules[{i}] because its host {host:?} is {wanted}, so its paths are dropped",
+            "{}: the Tailscale operator ignores spec.rules[{i}] for its host {host:?}",
             cx.describe(ts.id)
         ),
     )
+    .note(format!(
+        "the host is {wanted}, so the rule's paths are dropped"
+    ))
     .label("ignored by the Tailscale operator");
     if tls_host(ts.ingress).is_some() && !ts.ha {
         f = f.related(

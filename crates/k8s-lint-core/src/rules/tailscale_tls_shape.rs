@@ -63,8 +63,9 @@ fn finding(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>, path: &str, what: &str) -> Find
     Finding::new(
         &META,
         span_at(root, path),
-        format!("{} has {what}: {effect}", cx.describe(ts.id)),
+        format!("{} has {what}", cx.describe(ts.id)),
     )
+    .note(effect)
     .severity(severity)
     .label("not used by the Tailscale operator")
     .help("keep a single spec.tls entry with a single host: its first DNS label is the Ingress's tailnet name, and the certificate is always the MagicDNS one")

@@ -48,12 +48,13 @@ impl Rule for WorkloadSelectorMismatch {
                     &META,
                     span,
                     format!(
-                        "the selector of {} requires `{}`, which its own pod template labels do not satisfy: the API server rejects it with \"spec.template.metadata.labels: Invalid value: ...: `selector` does not match template `labels`\"",
+                        "the selector of {} requires `{}`, unmet by its own pod template labels",
                         cx.describe(id),
                         missing.join(", ")
                     ),
                 )
                 .label("not satisfied by the pod template labels")
+                .note("the API server rejects it with \"spec.template.metadata.labels: Invalid value: ...: `selector` does not match template `labels`\"")
                 .related(
                     template_labels_span(cx, id, path),
                     format!("the pod template has {}", show_labels(have)),

@@ -39,20 +39,23 @@ impl Rule for YamlDuplicateKey {
                     continue;
                 };
                 let line = file.position(first.start as usize).line;
-                let (message, help) = if is_kustomization(file, &cx.parsed[i]) {
+                let (message, note, help) = if is_kustomization(file, &cx.parsed[i]) {
                     (
-                        format!("key `{key}` is repeated in this kustomization: kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
+                        format!("key `{key}` is repeated in this kustomization"),
+                        format!("kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
                         "merge the two entries into one",
                     )
                 } else {
                     (
-                        format!("key `{key}` is repeated in this mapping: kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"),
+                        format!("key `{key}` is repeated in this mapping"),
+                        format!("kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"),
                         "keep one of the two entries; kubectl would silently use one of them",
                     )
                 };
                 out.push(
                     Finding::new(&META, *second, message)
                         .label("repeated key")
+                        .note(note)
                         .related(*first, "first defined here")
                         .help(help),
                 );

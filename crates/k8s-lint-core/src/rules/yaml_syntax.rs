@@ -31,12 +31,14 @@ impl Rule for YamlSyntax {
                         &META,
                         *span,
                         format!(
-                            "{} is not valid UTF-8 at byte {}: a binary file or another encoding; it is not checked",
+                            "{} is not valid UTF-8 at byte {}",
                             cx.file(*file).display,
                             span.start
                         ),
                     )
                     .label("invalid UTF-8")
+                    .note("it is a binary file, or text in another encoding")
+                    .note("it is not checked")
                     .help("save the file as UTF-8, or move binary files out of the manifest tree"),
                 );
             }
@@ -51,32 +53,57 @@ impl Rule for YamlSyntax {
             // YAML: it is rendered before anything reads it.
             let template = looks_templated(&file.text);
             for problem in &parsed.problems {
-                let (span, message, label) = match problem {
+                let unchecked = "this document is not checked".to_string();
+                let (span, message, notes, label) = match problem {
                     Problem::Syntax { .. } if template => continue,
-                    Problem::Syntax { message, span } => (
-                        *span,
-                        format!("YAML syntax error: {message}"),
-                        "here",
-                    ),
+                    Problem::Syntax { message, span } => {
+                        let (problem, context) = split_context(message);
+                        (
+                            *span,
+                            format!("YAML syntax error: {problem}"),
+                            context.map(String::from).into_iter().collect(),
+                            "here",
+                        )
+                    }
                     Problem::AliasBudget { span } => (
                         *span,
-                        format!("aliases expand to more than {ALIAS_NODE_BUDGET} nodes (an alias bomb?); this document is not checked"),
+                        format!("aliases expand to more than {ALIAS_NODE_BUDGET} nodes (an alias bomb?)"),
+                        vec![unchecked],
                         "alias expansion stopped here",
                     ),
                     Problem::TooDeep { span } => (
                         *span,
-                        format!("aliases nest deeper than {MAX_DEPTH} levels; this document is not checked"),
+                        format!("aliases nest deeper than {MAX_DEPTH} levels"),
+                        vec![unchecked],
                         "too deep",
                     ),
                     Problem::DuplicateKey { .. } => continue,
                 };
                 out.push(
-                    Finding::new(&META, span, message)
-                        .label(label)
-                        .help("fix the YAML; kustomize, Argo CD and Flux reject the whole file"),
+                    Finding {
+                        notes,
+                        ..Finding::new(&META, span, message)
+                    }
+                    .label(label)
+                    .help("fix the YAML; kustomize, Argo CD and Flux reject the whole file"),
                 );
             }
         }
+    }
+}
+
+/// A long parser message, "while scanning an anchor or alias, did not find expected ...", as
+/// its problem for the headline and its context for a note; a short one whole.
+fn split_context(message: &str) -> (&str, Option<&str>) {
+    const SHORT: usize = 70;
+    if message.len() <= SHORT {
+        return (message, None);
+    }
+    match message.split_once(", ") {
+        Some((context, problem)) if context.starts_with("while ") && !problem.is_empty() => {
+            (problem, Some(context))
+        }
+        _ => (message, None),
     }
 }
 
@@ -86,4 +113,29 @@ fn looks_templated(text: &str) -> bool {
     ["{%", "{#", "{{ .", "{{.", "{{-", "-}}"]
         .iter()
         .any(|m| text.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_context;
+
+    #[test]
+    fn long_parser_messages_keep_their_problem() {
+        assert_eq!(
+            split_context("while parsing a flow mapping, did not find expected ',' or '}'"),
+            (
+                "while parsing a flow mapping, did not find expected ',' or '}'",
+                None
+            )
+        );
+        assert_eq!(
+            split_context(
+                "while scanning an anchor or alias, did not find expected alphabetic or numeric character"
+            ),
+            (
+                "did not find expected alphabetic or numeric character",
+                Some("while scanning an anchor or alias")
+            )
+        );
+    }
 }
