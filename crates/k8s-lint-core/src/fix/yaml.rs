@@ -1,0 +1,311 @@
+//! Edits of YAML text made from spans: remove a list item or a mapping entry, add a list
+//! item, each in the style the text already uses (block or flow, indentation, quoting, line
+//! breaks). Where the text is not in a shape these edits know for sure (an item that shares
+//! its line with something else, a key inside a flow mapping), they give no edit: a fix that
+//! might break the file is no fix.
+
+use super::Edit;
+use crate::source::{FileId, Span};
+use crate::yaml::{Node, Resolved, Scalar, Style, TagHint, Value};
+
+/// Where the line holding `offset` starts.
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Just past the line break of the line holding `offset` (the end of the text on the last
+/// line).
+fn line_end(text: &str, offset: usize) -> usize {
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1)
+}
+
+/// The rest of the line after `offset` holds nothing but blanks or a comment.
+fn rest_is_blank(text: &str, offset: usize) -> bool {
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let rest = text[offset..end]
+        .trim_end_matches('\r')
+        .trim_start_matches([' ', '\t']);
+    rest.is_empty() || rest.starts_with('#')
+}
+
+/// Just past the line break that ends a node ending at `end`: a block scalar's span runs on
+/// to the next line's indentation, so blanks before `end` after a line break are not its own.
+/// `None` when the line holds more after the node than blanks or a comment.
+fn end_of_node_lines(text: &str, end: usize) -> Option<usize> {
+    let trimmed = text[..end].trim_end_matches([' ', '\t']);
+    if trimmed.ends_with('\n') {
+        return Some(trimmed.len());
+    }
+    rest_is_blank(text, end).then(|| line_end(text, end))
+}
+
+/// The line break the file uses.
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+fn is_flow(text: &str, node: &Node<'_>) -> bool {
+    matches!(
+        text.as_bytes().get(node.span.start as usize),
+        Some(b'[' | b'{')
+    )
+}
+
+/// What precedes a block sequence item on its line: indentation and `- ` (`"  - "`), when
+/// that is all that precedes it.
+fn item_prefix<'t>(text: &'t str, item: &Node<'_>) -> Option<&'t str> {
+    let start = item.span.start as usize;
+    let prefix = &text[line_start(text, start)..start];
+    let dash = prefix.trim_start_matches([' ', '\t']);
+    (dash.starts_with('-') && dash[1..].chars().all(|c| c == ' ' || c == '\t') && dash.len() > 1)
+        .then_some(prefix)
+}
+
+/// Remove item `index` of a sequence: the whole line(s) of a block item (with its comment),
+/// or the item and one comma of a flow sequence.
+pub fn remove_item(file: FileId, text: &str, seq: &Node<'_>, index: usize) -> Option<Edit> {
+    let items = seq.as_seq()?;
+    let item = items.get(index)?;
+    let (start, end) = (item.span.start as usize, item.span.end as usize);
+    if is_flow(text, seq) {
+        // `[a, b, c]`: take `b, ` (or `, c` for the last item, or all of `a`).
+        let (from, to) = match (items.get(index + 1), index.checked_sub(1)) {
+            (Some(next), _) => (start, next.span.start as usize),
+            (None, Some(prev)) => (items[prev].span.end as usize, end),
+            (None, None) => (start, end),
+        };
+        let between = text.get(from..to)?;
+        if !between.is_char_boundary(0) || text[start..end].contains('\n') {
+            return None;
+        }
+        return Some(Edit::delete(Span::new(file, from, to)));
+    }
+    item_prefix(text, item)?;
+    let to = end_of_node_lines(text, end)?;
+    Some(Edit::delete(Span::new(file, line_start(text, start), to)))
+}
+
+/// Remove entry `index` of a block mapping: from its key's line through its value's last
+/// line. A key that does not start its line (`- key: v`, a flow mapping) gives no edit.
+pub fn remove_entry(file: FileId, text: &str, map: &Node<'_>, index: usize) -> Option<Edit> {
+    let entry = map.as_map()?.get(index)?;
+    if is_flow(text, map) {
+        return None;
+    }
+    let key = entry.key.span.start as usize;
+    let from = line_start(text, key);
+    if !text[from..key].chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let end = (entry.value.span.end as usize).max(entry.key.span.end as usize);
+    let to = end_of_node_lines(text, end)?;
+    Some(Edit::delete(Span::new(file, from, to)))
+}
+
+/// `value` as a YAML scalar written like `like` (its quotes, if it has them), or plain when
+/// that reads back as the same string.
+fn scalar_like(text: &str, like: Option<&Node<'_>>, value: &str) -> String {
+    let quote = like.and_then(|n| match text.as_bytes().get(n.span.start as usize) {
+        Some(b'"') => Some('"'),
+        Some(b'\'') => Some('\''),
+        _ => None,
+    });
+    let plain_ok = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._/-+@~".contains(c))
+        && !value.starts_with(['-', '@', '~'])
+        && reads_as_string(value);
+    match quote {
+        Some('\'') => format!("'{}'", value.replace('\'', "''")),
+        Some(_) => double_quoted(value),
+        None if plain_ok => value.to_string(),
+        None => double_quoted(value),
+    }
+}
+
+/// A plain scalar that every YAML reader takes for this string: the 1.2 core schema (what
+/// kustomize reads) and 1.1 (`yes`, `on`, `n` are booleans there).
+fn reads_as_string(value: &str) -> bool {
+    let scalar = Scalar {
+        text: std::borrow::Cow::Borrowed(value),
+        style: Style::Plain,
+        tag: TagHint::None,
+    };
+    let yaml_1_1 = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
+    matches!(scalar.resolve(), Resolved::Str(_)) && !yaml_1_1.contains(&value)
+}
+
+fn double_quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Add the string `value` to a sequence of strings, in its style: in sorted position when its
+/// items are sorted, else after the last one.
+pub fn add_item(file: FileId, text: &str, seq: &Node<'_>, value: &str) -> Option<Edit> {
+    let items = seq.as_seq()?;
+    let texts: Vec<&str> = items.iter().filter_map(|i| i.as_str()).collect();
+    let sorted = texts.len() == items.len() && texts.len() > 1 && texts.is_sorted();
+    let before = if sorted {
+        texts.iter().position(|t| *t > value)
+    } else {
+        None
+    };
+    let like = items.last();
+    let scalar = scalar_like(text, like, value);
+    if is_flow(text, seq) {
+        return Some(match (before, items.last()) {
+            (Some(i), _) => Edit::insert(file, items[i].span.start as usize, format!("{scalar}, ")),
+            (None, Some(last)) => Edit::insert(file, last.span.end as usize, format!(", {scalar}")),
+            // `[]`: just inside the bracket.
+            (None, None) => Edit::insert(file, seq.span.start as usize + 1, scalar),
+        });
+    }
+    let nl = newline(text);
+    match before {
+        Some(i) => {
+            let item = &items[i];
+            let prefix = item_prefix(text, item)?;
+            let at = line_start(text, item.span.start as usize);
+            Some(Edit::insert(file, at, format!("{prefix}{scalar}{nl}")))
+        }
+        None => {
+            let last = items.last()?;
+            let prefix = item_prefix(text, last)?;
+            let at = end_of_node_lines(text, last.span.end as usize)?;
+            // The last line may lack its line break.
+            let lead = if text[..at].ends_with('\n') { "" } else { nl };
+            Some(Edit::insert(
+                file,
+                at,
+                format!("{lead}{prefix}{scalar}{nl}"),
+            ))
+        }
+    }
+}
+
+/// The value of a map's `key`, with the entry's index.
+pub fn entry_index(map: &Node<'_>, key: &str) -> Option<usize> {
+    match &map.value {
+        Value::Map(entries) => entries.iter().position(|e| e.key.as_str() == Some(key)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::apply;
+
+    const F: FileId = FileId(0);
+
+    fn root(text: &str) -> Node<'_> {
+        crate::yaml::parse(F, text).docs.remove(0).root.unwrap()
+    }
+
+    fn edited(text: &str, edit: Option<Edit>) -> String {
+        apply(text, &[edit.expect("an edit")]).unwrap()
+    }
+
+    #[test]
+    fn block_items_go_with_their_line_and_comment() {
+        let text = "resources:\r\n  - a.yaml  # first\r\n  - b.yaml\r\n";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, remove_item(F, text, seq, 0)),
+            "resources:\r\n  - b.yaml\r\n"
+        );
+        assert_eq!(
+            edited(text, remove_item(F, text, seq, 1)),
+            "resources:\r\n  - a.yaml  # first\r\n"
+        );
+    }
+
+    #[test]
+    fn flow_items_go_with_one_comma() {
+        let text = "resources: [a.yaml, b.yaml, c.yaml]\n";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, remove_item(F, text, seq, 0)),
+            "resources: [b.yaml, c.yaml]\n"
+        );
+        assert_eq!(
+            edited(text, remove_item(F, text, seq, 2)),
+            "resources: [a.yaml, b.yaml]\n"
+        );
+    }
+
+    #[test]
+    fn items_are_added_in_the_list_style() {
+        let text = "resources:\n\t# tabs in a comment\n  - \"a.yaml\"\n  - \"c.yaml\"\n";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, add_item(F, text, seq, "b.yaml")),
+            "resources:\n\t# tabs in a comment\n  - \"a.yaml\"\n  - \"b.yaml\"\n  - \"c.yaml\"\n"
+        );
+        let text = "resources:\n- z.yaml\n- a.yaml";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, add_item(F, text, seq, "b.yaml")),
+            "resources:\n- z.yaml\n- a.yaml\n- b.yaml\n"
+        );
+        let text = "resources: [a.yaml]\n";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, add_item(F, text, seq, "b.yaml")),
+            "resources: [a.yaml, b.yaml]\n"
+        );
+        let text = "resources: []\n";
+        let doc = root(text);
+        let seq = doc.get("resources").unwrap();
+        assert_eq!(
+            edited(text, add_item(F, text, seq, "yes")),
+            "resources: [\"yes\"]\n"
+        );
+    }
+
+    #[test]
+    fn entries_go_with_their_lines() {
+        let text =
+            "metadata:\n  annotations:\n    a: \"1\"\n    b: |\n      two\n      lines\n    c: 3\n";
+        let doc = root(text);
+        let map = doc.at("metadata.annotations").unwrap();
+        assert_eq!(
+            edited(text, remove_entry(F, text, map, 1)),
+            "metadata:\n  annotations:\n    a: \"1\"\n    c: 3\n"
+        );
+        let text = "items:\n  - a: 1\n    b: 2\n";
+        let doc = root(text);
+        let map = doc.get("items").unwrap().idx(0).unwrap();
+        assert_eq!(
+            remove_entry(F, text, map, 0),
+            None,
+            "shares its line with `- `"
+        );
+        assert!(remove_entry(F, text, map, 1).is_some());
+    }
+}
