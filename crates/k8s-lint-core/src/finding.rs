@@ -100,9 +100,10 @@ impl Finding {
         self
     }
 
-    /// A way to repair it; the first one given is the one `--fix` applies.
-    pub fn fix(mut self, fix: Fix) -> Finding {
-        self.fixes.push(fix);
+    /// A way to repair it (none when the edit could not be made safely); the first one
+    /// given is the one `--fix` applies.
+    pub fn fix(mut self, fix: impl Into<Option<Fix>>) -> Finding {
+        self.fixes.extend(fix.into());
         self
     }
 

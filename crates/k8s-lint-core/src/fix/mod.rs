@@ -195,7 +195,8 @@ pub struct Fixed {
 /// [`MAX_PASSES`]). Nothing is written: the fixed texts are an overlay the next pass reads
 /// instead of the disk, and the caller decides whether to write them (`--fix`) or show them
 /// (`--diff`). A file reached through a symbolic link is never fixed, and neither is one whose
-/// text is not the whole file (not UTF-8, over the size limit): its edits are left out.
+/// text is not the whole file (not UTF-8, over the size limit): its edits are left out. A
+/// file the caller's overlay holds is fixed from that text.
 pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
     let mut options = options.clone();
     let mut texts: HashMap<PathBuf, String> = HashMap::new();
@@ -219,7 +220,9 @@ pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadEr
             .into_iter()
             .filter(|id| {
                 let f = report.file(*id);
-                originals.contains_key(&f.path) || is_whole_regular_file(&f.path, &f.text)
+                originals.contains_key(&f.path)
+                    || options.overlay.get(&f.path).is_some()
+                    || is_whole_regular_file(&f.path, &f.text)
             })
             .collect();
         let plan = plan(&report.findings, unsafe_fixes, |id| fixable.contains(&id));

@@ -6,7 +6,7 @@
 
 use super::Edit;
 use crate::source::{FileId, Span};
-use crate::yaml::{Node, Resolved, Scalar, Style, TagHint, Value};
+use crate::yaml::{Node, Resolved, Scalar, Style, TagHint};
 
 /// Where the line holding `offset` starts.
 fn line_start(text: &str, offset: usize) -> usize {
@@ -61,10 +61,14 @@ fn is_flow(text: &str, node: &Node<'_>) -> bool {
 /// that is all that precedes it.
 fn item_prefix<'t>(text: &'t str, item: &Node<'_>) -> Option<&'t str> {
     let start = item.span.start as usize;
-    let prefix = &text[line_start(text, start)..start];
+    item_prefix_ends_at(text, start).then(|| &text[line_start(text, start)..start])
+}
+
+/// What precedes `offset` on its line is indentation and a `- `.
+fn item_prefix_ends_at(text: &str, offset: usize) -> bool {
+    let prefix = &text[line_start(text, offset)..offset];
     let dash = prefix.trim_start_matches([' ', '\t']);
-    (dash.starts_with('-') && dash[1..].chars().all(|c| c == ' ' || c == '\t') && dash.len() > 1)
-        .then_some(prefix)
+    dash.len() > 1 && dash.starts_with('-') && dash[1..].chars().all(|c| c == ' ' || c == '\t')
 }
 
 /// Remove item `index` of a sequence: the whole line(s) of a block item (with its comment),
@@ -72,6 +76,9 @@ fn item_prefix<'t>(text: &'t str, item: &Node<'_>) -> Option<&'t str> {
 pub fn remove_item(file: FileId, text: &str, seq: &Node<'_>, index: usize) -> Option<Edit> {
     let items = seq.as_seq()?;
     let item = items.get(index)?;
+    if items.iter().any(|i| i.span.file != file) || seq.span.file != file {
+        return None;
+    }
     let (start, end) = (item.span.start as usize, item.span.end as usize);
     if is_flow(text, seq) {
         // `[a, b, c]`: take `b, ` (or `, c` for the last item, or all of `a`).
@@ -95,17 +102,42 @@ pub fn remove_item(file: FileId, text: &str, seq: &Node<'_>, index: usize) -> Op
 /// line. A key that does not start its line (`- key: v`, a flow mapping) gives no edit.
 pub fn remove_entry(file: FileId, text: &str, map: &Node<'_>, index: usize) -> Option<Edit> {
     let entry = map.as_map()?.get(index)?;
-    if is_flow(text, map) {
+    // A kustomize build merges trees from several files: edit only where all of it is written.
+    let written_here = [map.span, entry.key.span, entry.value.span]
+        .iter()
+        .all(|s| s.file == file);
+    if !written_here || is_flow(text, map) {
         return None;
     }
     let key = entry.key.span.start as usize;
-    let from = line_start(text, key);
-    if !text[from..key].chars().all(|c| c == ' ' || c == '\t') {
+    if !starts_line(text, key) {
+        // `- host: x` then `  http: ...`: the next key moves up behind the dash, when nothing
+        // (no comment) lies between.
+        let next = map.as_map()?.get(index + 1)?.key.span;
+        let between = text.get(key..next.start as usize)?;
+        let after_dash = item_prefix_ends_at(text, key);
+        return (after_dash && next.file == file && !between.contains('#'))
+            .then(|| Edit::delete(Span::new(file, key, next.start as usize)));
+    }
+    remove_key_lines(file, text, entry.key.span, entry.value.span)
+}
+
+/// Only indentation precedes `offset` on its line.
+fn starts_line(text: &str, offset: usize) -> bool {
+    text[line_start(text, offset)..offset]
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+}
+
+/// Remove the lines of a block mapping entry, from its key's line through its value's last
+/// one, when the key starts its line and nothing follows the value on its last.
+pub fn remove_key_lines(file: FileId, text: &str, key: Span, value: Span) -> Option<Edit> {
+    let start = key.start as usize;
+    if key.file != file || value.file != file || !starts_line(text, start) {
         return None;
     }
-    let end = (entry.value.span.end as usize).max(entry.key.span.end as usize);
-    let to = end_of_node_lines(text, end)?;
-    Some(Edit::delete(Span::new(file, from, to)))
+    let to = end_of_node_lines(text, (value.end as usize).max(key.end as usize))?;
+    Some(Edit::delete(Span::new(file, line_start(text, start), to)))
 }
 
 /// `value` as a YAML scalar written like `like` (its quotes, if it has them), or plain when
@@ -203,12 +235,52 @@ pub fn add_item(file: FileId, text: &str, seq: &Node<'_>, value: &str) -> Option
     }
 }
 
-/// The value of a map's `key`, with the entry's index.
-pub fn entry_index(map: &Node<'_>, key: &str) -> Option<usize> {
-    match &map.value {
-        Value::Map(entries) => entries.iter().position(|e| e.key.as_str() == Some(key)),
-        _ => None,
+/// Add `key:` with a one-item list holding the string `value` after the last entry of a block
+/// mapping, at its entries' indentation.
+pub fn add_entry(file: FileId, text: &str, map: &Node<'_>, key: &str, value: &str) -> Option<Edit> {
+    let entries = map.as_map()?;
+    if is_flow(text, map) {
+        return None;
     }
+    let (first, last) = (entries.first()?, entries.last()?);
+    let key_at = first.key.span.start as usize;
+    let indent = &text[line_start(text, key_at)..key_at];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let end = (last.value.span.end as usize).max(last.key.span.end as usize);
+    let at = end_of_node_lines(text, end)?;
+    let nl = newline(text);
+    let lead = if text[..at].ends_with('\n') { "" } else { nl };
+    let scalar = scalar_like(text, None, value);
+    Some(Edit::insert(
+        file,
+        at,
+        format!("{lead}{indent}{key}:{nl}{indent}- {scalar}{nl}"),
+    ))
+}
+
+/// Remove an annotation (`entry`, of `object`'s `metadata.annotations`), and the
+/// `annotations:` key with it when it was the only one.
+pub fn remove_annotation(
+    file: FileId,
+    text: &str,
+    object: &Node<'_>,
+    entry: &crate::yaml::Entry<'_>,
+) -> Option<Edit> {
+    let metadata = object.get("metadata")?;
+    let annotations = metadata.get("annotations")?;
+    if annotations.as_map()?.len() == 1 {
+        let key = metadata.entry("annotations")?.key.span;
+        return remove_entry_at(file, text, metadata, key);
+    }
+    remove_entry_at(file, text, annotations, entry.key.span)
+}
+
+/// Remove the entry of `map` whose key is at `key` (see [`remove_entry`]).
+pub fn remove_entry_at(file: FileId, text: &str, map: &Node<'_>, key: Span) -> Option<Edit> {
+    let index = map.as_map()?.iter().position(|e| e.key.span == key)?;
+    remove_entry(file, text, map, index)
 }
 
 #[cfg(test)]
@@ -289,6 +361,16 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_list_is_added_after_the_last_entry() {
+        let text = "kind: Kustomization\r\nnamespace: shop # here";
+        let doc = root(text);
+        assert_eq!(
+            edited(text, add_entry(F, text, &doc, "resources", "ingress.yaml")),
+            "kind: Kustomization\r\nnamespace: shop # here\r\nresources:\r\n- ingress.yaml\r\n"
+        );
+    }
+
+    #[test]
     fn entries_go_with_their_lines() {
         let text =
             "metadata:\n  annotations:\n    a: \"1\"\n    b: |\n      two\n      lines\n    c: 3\n";
@@ -302,10 +384,17 @@ mod tests {
         let doc = root(text);
         let map = doc.get("items").unwrap().idx(0).unwrap();
         assert_eq!(
-            remove_entry(F, text, map, 0),
-            None,
-            "shares its line with `- `"
+            edited(text, remove_entry(F, text, map, 0)),
+            "items:\n  - b: 2\n",
+            "the next key moves up behind the dash"
         );
         assert!(remove_entry(F, text, map, 1).is_some());
+        let text = "items:\n  - a: 1\n    # about b\n    b: 2\n  - c: 3\n";
+        let doc = root(text);
+        let items = doc.get("items").unwrap();
+        let first = items.idx(0).unwrap();
+        assert_eq!(remove_entry(F, text, first, 0), None, "a comment between");
+        let only = items.idx(1).unwrap();
+        assert_eq!(remove_entry(F, text, only, 0), None, "the only key");
     }
 }

@@ -3,6 +3,7 @@
 //! Docs: `rules/ingress-class-both-set.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
@@ -56,8 +57,16 @@ impl Rule for IngressClassBothSet {
             } else {
                 ""
             };
-            out.push(
-                Finding::new(
+            let file = entry.key.span.file;
+            let removal = fix::yaml::remove_annotation(file, &cx.file(file).text, root, entry);
+            let fix = removal.map(|edit| {
+                // Safe: the class field names the same class, and selects the controller alone.
+                Fix::safe(
+                    format!("remove the `{INGRESS_CLASS_ANNOTATION}` annotation"),
+                    vec![edit],
+                )
+            });
+            let finding = Finding::new(
                     &META,
                     entry.value.span,
                     format!(
@@ -70,8 +79,8 @@ impl Rule for IngressClassBothSet {
                 .related(span_at(root, "spec.ingressClassName"), "the class field")
                 .help(format!(
                     "remove the `{INGRESS_CLASS_ANNOTATION}` annotation: spec.ingressClassName alone selects the controller (updates are not checked, so the failure shows on a fresh create: a new cluster or namespace, a first GitOps sync)"
-                )),
-            );
+                ));
+            out.push(finding.fix(fix));
         }
     }
 }
