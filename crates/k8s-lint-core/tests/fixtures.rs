@@ -4,29 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use k8s_lint_core::RULES;
 
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    if dir.join("expected.txt").is_file() {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.is_symlink())
-        .collect();
-    entries.sort();
-    for e in entries {
-        cases(&e, out);
-    }
-}
-
 fn all_cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    cases(&common::fixtures(), &mut out);
+    common::fixture_cases(&common::fixtures(), &mut out);
     out
 }
 

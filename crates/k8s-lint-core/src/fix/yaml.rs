@@ -220,19 +220,80 @@ pub fn add_item(file: FileId, text: &str, seq: &Node<'_>, value: &str) -> Option
             let at = line_start(text, item.span.start as usize);
             Some(Edit::insert(file, at, format!("{prefix}{scalar}{nl}")))
         }
-        None => {
-            let last = items.last()?;
-            let prefix = item_prefix(text, last)?;
-            let at = end_of_node_lines(text, last.span.end as usize)?;
-            // The last line may lack its line break.
-            let lead = if text[..at].ends_with('\n') { "" } else { nl };
-            Some(Edit::insert(
-                file,
-                at,
-                format!("{lead}{prefix}{scalar}{nl}"),
-            ))
+        None => insert_items(file, text, seq, false, &[scalar]),
+    }
+}
+
+/// Add items (each one line of YAML: `a.yaml`, `path: p.yaml`) to a block sequence, before
+/// its first item or after its last, written as it writes its items.
+pub fn insert_items(
+    file: FileId,
+    text: &str,
+    seq: &Node<'_>,
+    first: bool,
+    bodies: &[String],
+) -> Option<Edit> {
+    let items = seq.as_seq()?;
+    let next_to = if first { items.first()? } else { items.last()? };
+    if next_to.span.file != file {
+        return None;
+    }
+    let prefix = item_prefix(text, next_to)?;
+    let nl = newline(text);
+    let lines: String = bodies.iter().map(|b| format!("{prefix}{b}{nl}")).collect();
+    if first {
+        let at = line_start(text, next_to.span.start as usize);
+        return Some(Edit::insert(file, at, lines));
+    }
+    let at = end_of_node_lines(text, next_to.span.end as usize)?;
+    // The last line may lack its line break.
+    let lead = if text[..at].ends_with('\n') { "" } else { nl };
+    Some(Edit::insert(file, at, format!("{lead}{lines}")))
+}
+
+/// Indent every line a node covers by `by` more (all of its lines but the one it starts on,
+/// which holds its key), for moving a block node one level down.
+pub fn indent_lines(file: FileId, text: &str, node: &Node<'_>, by: &str) -> Option<Vec<Edit>> {
+    if node.span.file != file || is_flow(text, node) {
+        return None;
+    }
+    let (start, end) = (node.span.start as usize, node.span.end as usize);
+    let end = end_of_node_lines(text, end)?;
+    let mut edits = vec![Edit::insert(file, line_start(text, start), by)];
+    let mut at = start;
+    while let Some(i) = text[at..end].find('\n') {
+        at += i + 1;
+        if at < end {
+            edits.push(Edit::insert(file, at, by));
         }
     }
+    Some(edits)
+}
+
+/// Add `key: value` (a string) as the first entry of a block mapping, at its indentation.
+pub fn add_first_key(
+    file: FileId,
+    text: &str,
+    map: &Node<'_>,
+    key: &str,
+    value: &str,
+) -> Option<Edit> {
+    let first = map.as_map()?.first()?.key.span;
+    if first.file != file || map.span.file != file || is_flow(text, map) {
+        return None;
+    }
+    let at = first.start as usize;
+    let scalar = scalar_like(text, None, value);
+    if starts_line(text, at) {
+        let line = line_start(text, at);
+        let indent = &text[line..at];
+        return Some(Edit::insert(
+            file,
+            line,
+            format!("{indent}{key}: {scalar}{}", newline(text)),
+        ));
+    }
+    None
 }
 
 /// Add `key:` with a one-item list holding the string `value` after the last entry of a block
@@ -357,6 +418,26 @@ mod tests {
         assert_eq!(
             edited(text, add_item(F, text, seq, "yes")),
             "resources: [\"yes\"]\n"
+        );
+    }
+
+    #[test]
+    fn a_key_is_added_first_at_the_mapping_indentation() {
+        let text = "spec:\r\n    rules: []\r\n";
+        let doc = root(text);
+        let spec = doc.get("spec").unwrap();
+        assert_eq!(
+            edited(
+                text,
+                add_first_key(F, text, spec, "ingressClassName", "tailscale")
+            ),
+            "spec:\r\n    ingressClassName: tailscale\r\n    rules: []\r\n"
+        );
+        let text = "spec: {rules: []}\n";
+        let doc = root(text);
+        assert_eq!(
+            add_first_key(F, text, doc.get("spec").unwrap(), "a", "b"),
+            None
         );
     }
 

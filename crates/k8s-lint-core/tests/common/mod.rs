@@ -12,6 +12,23 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
+/// Every fixture case below `dir`: a directory with an `expected.txt`.
+pub fn fixture_cases(dir: &Path, out: &mut Vec<PathBuf>) {
+    if dir.join("expected.txt").is_file() {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.is_symlink())
+        .collect();
+    entries.sort();
+    for e in entries {
+        fixture_cases(&e, out);
+    }
+}
+
 /// Lint `dir` with paths shown relative to it, with its `.k8s-lint.yaml` if it has one.
 pub fn lint_dir(dir: &Path) -> Report {
     lint(&fixture_options(dir)).expect("fixture root exists")
