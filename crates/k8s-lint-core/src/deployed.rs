@@ -195,6 +195,7 @@ impl Unreached {
                 related,
                 notes: vec![format!("{count} not reported: {}", list.join(", "))],
                 help: Some(help.into()),
+                fixes: Vec::new(),
                 suppressed: None,
             });
         }

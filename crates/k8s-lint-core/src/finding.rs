@@ -1,5 +1,7 @@
-//! What a rule reports: a message, the most specific span, related spans in any file, a fix.
+//! What a rule reports: a headline, the most specific span, related spans in any file, notes,
+//! help, and fixes.
 
+use crate::fix::Fix;
 use crate::rule::RuleMeta;
 use crate::source::Span;
 
@@ -48,6 +50,9 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Edits that repair it: the first is applied by `--fix`, the others are alternatives
+    /// offered to a human (editors' code actions, SARIF).
+    pub fixes: Vec<Fix>,
     /// Set when a suppression covers the finding: its reason (empty when none was given).
     pub suppressed: Option<String>,
 }
@@ -65,6 +70,7 @@ impl Finding {
             related: Vec::new(),
             notes: Vec::new(),
             help: None,
+            fixes: Vec::new(),
             suppressed: None,
         }
     }
@@ -91,6 +97,13 @@ impl Finding {
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
+        self
+    }
+
+    /// A way to repair it (none when the edit could not be made safely); the first one
+    /// given is the one `--fix` applies.
+    pub fn fix(mut self, fix: impl Into<Option<Fix>>) -> Finding {
+        self.fixes.extend(fix.into());
         self
     }
 

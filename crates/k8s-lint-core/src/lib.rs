@@ -16,6 +16,7 @@ pub mod de;
 pub mod deployed;
 pub mod fence;
 pub mod finding;
+pub mod fix;
 pub mod git_index;
 pub mod gitops;
 pub mod index;
@@ -86,6 +87,8 @@ pub struct Options {
     pub repo_top: Option<PathBuf>,
     /// The most findings the report holds (see [`MAX_FINDINGS`]).
     pub max_findings: usize,
+    /// Texts read instead of the files on disk (fixes not yet written, unsaved buffers).
+    pub overlay: load::Overlay,
 }
 
 impl Options {
@@ -106,6 +109,7 @@ impl Options {
             globs_base: None,
             repo_top: None,
             max_findings: MAX_FINDINGS,
+            overlay: load::Overlay::default(),
         }
     }
 }
@@ -173,7 +177,10 @@ fn load_files(options: &Options) -> Result<load::Loaded, LoadError> {
     load::load(
         &options.roots,
         &base,
-        options.max_file_size,
+        &load::Reading {
+            max_size: options.max_file_size,
+            overlay: &options.overlay,
+        },
         &filter,
         options.repo_top.as_deref(),
     )

@@ -157,7 +157,7 @@ fn gitignore_like(pattern: &str) -> Vec<String> {
 pub fn load(
     roots: &[PathBuf],
     cwd: &Path,
-    max_size: u64,
+    read: &Reading<'_>,
     filter: &PathFilter,
     repo_top: Option<&Path>,
 ) -> Result<Loaded, LoadError> {
@@ -212,7 +212,7 @@ pub fn load(
         candidates.into_iter().partition(|c| c.script);
     let scripts: Vec<SourceFile> = scripts
         .into_par_iter()
-        .filter_map(|c| match read_one(FileId(0), c, cwd, max_size) {
+        .filter_map(|c| match read_one(FileId(0), c, cwd, read) {
             (file, None, false) => Some(file),
             _ => None,
         })
@@ -221,7 +221,7 @@ pub fn load(
     let read: Vec<(SourceFile, Option<FileProblem>, bool)> = candidates
         .into_par_iter()
         .enumerate()
-        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, max_size))
+        .map(|(i, c)| read_one(FileId(i as u32), c, cwd, read))
         .collect();
     let mut files = Vec::with_capacity(read.len());
     let mut problems = Vec::new();
@@ -756,12 +756,45 @@ fn walk_error_message(err: &ignore::Error, cwd: &Path) -> String {
     }
 }
 
+/// How files are read: the size limit, and the texts that stand in for what is on disk.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading<'a> {
+    pub max_size: u64,
+    pub overlay: &'a Overlay,
+}
+
+/// File texts that replace what is on disk, by absolute path: fixes not written yet (`--diff`,
+/// the passes of `--fix`), an editor's unsaved buffers. Only files the walk finds are looked
+/// up: an overlay never adds a file, and the fence and filters apply as to any other.
+#[derive(Clone, Debug, Default)]
+pub struct Overlay(std::sync::Arc<std::collections::HashMap<PathBuf, String>>);
+
+impl Overlay {
+    pub fn new(texts: std::collections::HashMap<PathBuf, String>) -> Overlay {
+        Overlay(std::sync::Arc::new(
+            texts
+                .into_iter()
+                .map(|(path, text)| (normalize(&path), text))
+                .collect(),
+        ))
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        self.0.get(path).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 fn read_one(
     id: FileId,
     c: Candidate,
     cwd: &Path,
-    max_size: u64,
+    read: &Reading<'_>,
 ) -> (SourceFile, Option<FileProblem>, bool) {
+    let max_size = read.max_size;
     let abs = normalize(&cwd.join(&c.path));
     let display = display_path(&abs, &c.path, cwd);
     let empty = |p: FileProblem| {
@@ -780,8 +813,13 @@ fn read_one(
             "not a regular file; not read".into(),
         ));
     }
-    // A symlinked candidate was located through the fence by the walk: read where it leads.
-    let bytes = match read_capped(c.real.as_deref().unwrap_or(&c.path), max_size) {
+    let found = match read.overlay.get(&abs) {
+        Some(text) if text.len() as u64 > max_size => Ok(Err(text.len() as u64)),
+        Some(text) => Ok(Ok(text.as_bytes().to_vec())),
+        // A symlinked candidate was located through the fence by the walk: read where it leads.
+        None => read_capped(c.real.as_deref().unwrap_or(&c.path), max_size),
+    };
+    let bytes = match found {
         Ok(Ok(b)) => b,
         Ok(Err(size)) => {
             return empty(FileProblem::TooLarge {

@@ -326,6 +326,7 @@ mod tests {
             related: Vec::new(),
             notes: Vec::new(),
             help: None,
+            fixes: Vec::new(),
             suppressed: None,
         };
         let mut findings = vec![finding(0), finding(text.find("b:").unwrap())];

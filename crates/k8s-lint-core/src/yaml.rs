@@ -346,10 +346,14 @@ pub enum Problem {
         message: String,
         span: Span,
     },
+    /// A key repeated in one mapping: both keys, and both values (the first is dropped from
+    /// the tree).
     DuplicateKey {
         key: String,
         first: Span,
         second: Span,
+        first_value: Span,
+        second_value: Span,
     },
     AliasBudget {
         span: Span,
@@ -797,6 +801,8 @@ fn insert_entry<'s>(
                 key: text.map(Cow::into_owned).unwrap_or_default(),
                 first: entries[i].key.span,
                 second: entry.key.span,
+                first_value: entries[i].value.span,
+                second_value: entry.value.span,
             });
             let old = std::mem::replace(&mut entries[i], entry);
             (i, Some(old.value))
@@ -960,7 +966,9 @@ mod tests {
             vec![Problem::DuplicateKey {
                 key: "a".into(),
                 first: Span::new(F, 0, 1),
-                second: Span::new(F, 10, 11)
+                second: Span::new(F, 10, 11),
+                first_value: Span::new(F, 3, 4),
+                second_value: Span::new(F, 13, 14),
             }]
         );
     }

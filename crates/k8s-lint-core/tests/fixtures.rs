@@ -4,29 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use k8s_lint_core::RULES;
 
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    if dir.join("expected.txt").is_file() {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.is_symlink())
-        .collect();
-    entries.sort();
-    for e in entries {
-        cases(&e, out);
-    }
-}
-
 fn all_cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    cases(&common::fixtures(), &mut out);
+    common::fixture_cases(&common::fixtures(), &mut out);
     out
 }
 
@@ -114,6 +98,68 @@ fn headline_length_counts_names_as_words() {
         8 + 8 + 7
     );
     assert_eq!(headline_length("class \"nginx\" differs"), 6 + 8 + 8);
+}
+
+/// Fixes, case by case: `--fix --unsafe-fixes` must make exactly the files of `fixed.txt`
+/// (none when it is absent), the fixed files must parse, no fix may be left to make, and a
+/// second run over the fixed texts must change nothing.
+#[test]
+fn fixes_make_the_expected_text() {
+    let bless = std::env::var_os("K8S_LINT_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in all_cases() {
+        let mut options = common::fixture_options(&case);
+        let fixed = k8s_lint_core::fix::lint_fixed(&options, true).expect("fixture root exists");
+        let actual = common::render_fixed(&fixed);
+        let path = case.join("fixed.txt");
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        if actual != expected {
+            if bless && actual.is_empty() {
+                std::fs::remove_file(&path).unwrap();
+            } else if bless {
+                std::fs::write(&path, &actual).unwrap();
+            } else {
+                failures.push(format!(
+                    "--- {}\n--- expected\n{expected}--- actual\n{actual}",
+                    path.display()
+                ));
+            }
+        }
+        if fixed.files.is_empty() {
+            continue;
+        }
+        let left: Vec<String> = fixed
+            .report
+            .findings
+            .iter()
+            .filter(|f| {
+                let path = &fixed.report.file(f.primary.span.file).path;
+                let changed = fixed.files.iter().any(|x| &x.path == path);
+                !f.fixes.is_empty() || (changed && f.rule == "yaml-syntax")
+            })
+            .map(|f| format!("{} {}", f.rule, f.message))
+            .collect();
+        if !left.is_empty() {
+            failures.push(format!("{}: left after fixing: {left:?}", case.display()));
+        }
+        options.overlay = k8s_lint_core::load::Overlay::new(
+            fixed
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.fixed.clone()))
+                .collect(),
+        );
+        let again = k8s_lint_core::fix::lint_fixed(&options, true).unwrap();
+        if !again.files.is_empty() {
+            failures.push(format!("{}: a second run fixes again", case.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) fix wrongly:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every rule has a `fixtures/<id>/` with cases that fire it and cases where it stays silent;

@@ -3,4 +3,5 @@
 
 pub mod baseline;
 pub mod docs;
+pub mod fixes;
 pub mod output;

@@ -75,6 +75,21 @@ struct LintArgs {
     #[arg(long, short)]
     quiet: bool,
 
+    /// Apply the safe fixes (they keep what is deployed as the author evidently meant), lint
+    /// again, and report what remains.
+    #[arg(long)]
+    fix: bool,
+
+    /// With --fix or --diff, also apply the unsafe fixes: they change what is deployed, or
+    /// make one of several choices.
+    #[arg(long)]
+    unsafe_fixes: bool,
+
+    /// Print a unified diff of what --fix would change, and write nothing; exit 1 when there
+    /// is a diff.
+    #[arg(long)]
+    diff: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -352,6 +367,11 @@ fn run(args: &LintArgs) -> ExitCode {
     }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut report = if stdin {
+        if args.fix || args.diff {
+            let message = "--fix and --diff change files; standard input has none";
+            eprintln!("error: {message}");
+            return stop(args, output::errors::RunError::plain(message));
+        }
         if args.paths.len() > 1 {
             let message = "`-` (standard input) cannot be combined with other paths";
             eprintln!("error: {message}");
@@ -364,6 +384,28 @@ fn run(args: &LintArgs) -> ExitCode {
                 return stop(args, output::errors::RunError::plain(message));
             }
         }
+    } else if args.fix || args.diff {
+        let fixed = match k8s_lint_core::fix::lint_fixed(&options, args.unsafe_fixes) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {}", output::escape::text(&e.to_string()));
+                return stop(args, output::errors::RunError::plain(e.to_string()));
+            }
+        };
+        if args.diff {
+            return show_diff(args, &fixed);
+        }
+        for file in &fixed.files {
+            if let Err(message) = k8s_lint::fixes::write(file) {
+                // What is on disk is no longer what the report below describes.
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        }
+        if !args.quiet {
+            eprintln!("{}", fix_summary(&fixed, args.unsafe_fixes, "fixed"));
+        }
+        fixed.report
     } else {
         match lint(&options) {
             Ok(r) => r,
@@ -493,6 +535,45 @@ fn run(args: &LintArgs) -> ExitCode {
             .any(|f| f.severity >= t && f.suppressed.is_none())
     });
     ExitCode::from(u8::from(failed))
+}
+
+/// `--diff`: the diff on stdout (or `--output`), what it would fix on stderr; exit 1 when
+/// there is a diff, as `git diff --exit-code` does.
+fn show_diff(args: &LintArgs, fixed: &k8s_lint_core::fix::Fixed) -> ExitCode {
+    let code = emit(&k8s_lint::fixes::diff(&fixed.files), args.output.as_deref());
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    if !args.quiet {
+        eprintln!("{}", fix_summary(fixed, args.unsafe_fixes, "would fix"));
+    }
+    ExitCode::from(u8::from(!fixed.files.is_empty()))
+}
+
+/// `k8s-lint: fixed 3 findings in 2 files; 1 more fix with --unsafe-fixes`.
+fn fix_summary(fixed: &k8s_lint_core::fix::Fixed, unsafe_fixes: bool, verb: &str) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "k8s-lint: {verb} {} in {}",
+        plural(fixed.applied, "finding"),
+        plural(fixed.files.len(), "file")
+    );
+    let waiting = fixed
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .filter_map(|f| f.fixes.first())
+        .filter(|fix| fix.applicability == k8s_lint_core::fix::Applicability::Unsafe)
+        .count();
+    if !unsafe_fixes && waiting > 0 {
+        let more = match waiting {
+            1 => "1 more fix".to_string(),
+            n => format!("{n} more fixes"),
+        };
+        line.push_str(&format!("; {more} with --unsafe-fixes"));
+    }
+    line
 }
 
 /// Stop the run with exit code 2. Human and compact output said it on stderr already; the

@@ -536,3 +536,35 @@ fn step_summary_is_escaped_and_capped() {
         "escaped"
     );
 }
+
+/// Fixes reach code scanning as SARIF `fixes`: the kustomization edit of the orphan finding,
+/// relative to the repository root, with its applicability (and the log still validates).
+#[test]
+fn sarif_carries_fixes() {
+    let dir = sample();
+    let log = sarif(dir.path());
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let orphan = results
+        .iter()
+        .find(|r| r["ruleId"] == "kustomize-orphan-manifest" && r["level"] == "warning")
+        .expect("the orphan finding");
+    let fix = &orphan["fixes"][0];
+    assert_eq!(
+        fix["description"]["text"],
+        "add `ingress.yaml` to `resources` in orphan/k8s/kustomization.yaml"
+    );
+    assert_eq!(fix["properties"]["applicability"], "unsafe");
+    let change = &fix["artifactChanges"][0];
+    assert_eq!(
+        change["artifactLocation"]["uri"],
+        "orphan/k8s/kustomization.yaml"
+    );
+    assert_eq!(
+        change["replacements"][0],
+        serde_json::json!({
+            "deletedRegion": {"startLine": 5, "startColumn": 1, "endLine": 5, "endColumn": 1},
+            "insertedContent": {"text": "  - ingress.yaml\n"}
+        })
+    );
+}

@@ -191,6 +191,7 @@ fn json_has_the_documented_shape() {
             "file": "k8s/service.yaml",
             "line": 15, "column": 19, "end_line": 15, "end_column": 22,
             "notes": ["the Service gets no endpoints for this port"],
+            "fix": null,
             "help": "use a declared container port name or number as targetPort (8080 (http)), or name a container port `web`",
             "related": [{
                 "file": "k8s/deployment.yaml",

@@ -3,6 +3,7 @@
 //! Docs: `rules/ingress-class-both-set.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
@@ -57,6 +58,15 @@ impl Rule for IngressClassBothSet {
                     ],
                 ),
             };
+            let file = entry.key.span.file;
+            let removal = fix::yaml::remove_annotation(file, &cx.file(file).text, root, entry);
+            let fix = removal.map(|edit| {
+                // Safe: the class field names the same class, and selects the controller alone.
+                Fix::safe(
+                    format!("remove the `{INGRESS_CLASS_ANNOTATION}` annotation"),
+                    vec![edit],
+                )
+            });
             let mut f = Finding::new(
                 &META,
                 entry.value.span,
@@ -71,15 +81,14 @@ impl Rule for IngressClassBothSet {
             if tailscale_class == Some(&class_name.to_string()) {
                 f = f.note("the Tailscale operator ignores the annotation anyway");
             }
-            out.push(
-                f
+            let finding = f
                 .severity(severity)
                 .label("also set in spec.ingressClassName")
                 .related(span_at(root, "spec.ingressClassName"), "the class field")
                 .help(format!(
                     "remove the `{INGRESS_CLASS_ANNOTATION}` annotation: spec.ingressClassName alone selects the controller (updates are not checked, so the failure shows on a fresh create: a new cluster or namespace, a first GitOps sync)"
-                )),
-            );
+                ));
+            out.push(finding.fix(fix));
         }
     }
 }

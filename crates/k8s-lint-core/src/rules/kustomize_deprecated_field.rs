@@ -3,7 +3,10 @@
 //! Docs: `rules/kustomize-deprecated-field.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Edit, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::source::FileId;
+use crate::yaml::{Entry, Node};
 
 pub struct KustomizeDeprecatedField;
 
@@ -42,16 +45,112 @@ impl Rule for KustomizeDeprecatedField {
                 let Some(entry) = root.entry(field).filter(|e| !e.value.is_null()) else {
                     continue;
                 };
+                let file = &cx.file(k.file).text;
+                // Safe: `kustomize edit fix` writes the same, and the build does not change.
+                let fix = modernise(k.file, file, root, entry, field)
+                    .map(|edits| Fix::safe(format!("replace `{field}` with `{instead}`"), edits));
                 out.push(
                     Finding::new(&META, entry.key.span, format!("`{field}` is deprecated"))
                     .label(format!("use `{instead}`"))
                     .note(format!(
                         "kustomize prints `# Warning: '{field}' is deprecated. Please use '{instead}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically.`"
                     ))
-                    .help(help(field)),
+                    .help(help(field))
+                    .fix(fix),
                 );
             }
         }
+    }
+}
+
+/// What `kustomize edit fix` makes of the entry, as edits of the text, where the new field
+/// is not there yet (merging into an existing list is left to a human) and the old one is
+/// written in a shape the edits know: a renamed key; for `patchesStrategicMerge`, `path: `
+/// before each file name; for `commonLabels`, `labels` with `includeSelectors: true` and the
+/// pairs one level down. `vars` has no mechanical replacement.
+fn modernise(
+    file: FileId,
+    text: &str,
+    root: &Node<'_>,
+    entry: &Entry<'_>,
+    field: &str,
+) -> Option<Vec<Edit>> {
+    let absent = |key: &str| root.get(key).is_none();
+    let key = entry.key.span;
+    if key.file != file
+        || !root
+            .as_map()
+            .is_some_and(|m| m.iter().all(|e| e.key.span.file == file))
+    {
+        return None;
+    }
+    match field {
+        "bases" if absent("resources") => Some(vec![Edit::replace(key, "resources")]),
+        "imageTags" if absent("images") => Some(vec![Edit::replace(key, "images")]),
+        // Both become `patches`: the JSON patches move first, the others wait for a list to
+        // join (no fix then).
+        "patchesJson6902" if absent("patches") => Some(vec![Edit::replace(key, "patches")]),
+        "patchesStrategicMerge" => {
+            let items = entry.value.as_seq()?;
+            // File names only, not inline patches written as strings.
+            let names: Vec<&Node<'_>> = items
+                .iter()
+                .filter(|i| {
+                    i.as_str()
+                        .is_some_and(|s| !s.is_empty() && !s.contains('\n'))
+                })
+                .collect();
+            if names.len() != items.len() || items.iter().any(|i| i.span.file != file) {
+                return None;
+            }
+            match root.get("patches") {
+                None if absent("patchesJson6902") => {
+                    let mut edits = vec![Edit::replace(key, "patches")];
+                    edits.extend(
+                        names
+                            .iter()
+                            .map(|i| Edit::insert(file, i.span.start as usize, "path: ")),
+                    );
+                    Some(edits)
+                }
+                None => None,
+                // Join the list: each file as `path: <as written>`, before its first item, as
+                // kustomize applies strategic merge patches before the others.
+                Some(patches) => {
+                    let index = root.as_map()?.iter().position(|e| e.key.span == key)?;
+                    let bodies = names
+                        .iter()
+                        .map(|i| text.get(i.span.range()).map(|t| format!("path: {t}")))
+                        .collect::<Option<Vec<String>>>()?;
+                    Some(vec![
+                        fix::yaml::remove_entry(file, text, root, index)?,
+                        fix::yaml::insert_items(file, text, patches, true, &bodies)?,
+                    ])
+                }
+            }
+        }
+        "commonLabels" if absent("labels") => {
+            let pairs = entry.value.as_map()?;
+            if pairs.is_empty() {
+                return None;
+            }
+            let indent = &text
+                [text[..key.start as usize].rfind('\n').map_or(0, |i| i + 1)..key.start as usize];
+            if !indent.chars().all(|c| c == ' ') {
+                return None;
+            }
+            let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+            let mut edits = vec![Edit::replace(
+                key,
+                format!("labels:{nl}{indent}- includeSelectors: true{nl}{indent}  pairs"),
+            )];
+            let flow = text.as_bytes().get(entry.value.span.start as usize) == Some(&b'{');
+            if !flow {
+                edits.extend(fix::yaml::indent_lines(file, text, &entry.value, "  ")?);
+            }
+            Some(edits)
+        }
+        _ => None,
     }
 }
 

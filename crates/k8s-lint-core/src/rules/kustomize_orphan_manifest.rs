@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Edit, Fix};
 use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
 use crate::resolve::mentions;
@@ -153,13 +154,33 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         .root(cx.parsed)
         .and_then(|r| r.entry("resources"))
         .map_or(line_from(kust.file, &kfile.text, 0), |e| e.key.span);
-    f.related(resources, format!("`{rel}` is missing from this list"))
+    let f = f
+        .related(resources, format!("`{rel}` is missing from this list"))
         .related(wire_span, wire)
         .note("kustomize, Argo CD and Flux will not deploy it")
         .help(format!(
             "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
             kfile.display
-        ))
+        ));
+    // Unsafe: listing it deploys its objects.
+    let fix = add_resource(kust.file, &kfile.text, kust.root(cx.parsed), &rel).map(|edit| {
+        Fix::unsafe_(
+            format!("add `{rel}` to `resources` in {}", kfile.display),
+            vec![edit],
+        )
+    });
+    f.fix(fix)
+}
+
+/// The entry `rel` added to the kustomization's `resources`, in that list's style; a new
+/// `resources` list at the end when there is none.
+fn add_resource(file: FileId, text: &str, root: Option<&Node<'_>>, rel: &str) -> Option<Edit> {
+    let root = root?;
+    match root.get("resources") {
+        Some(list) => fix::yaml::add_item(file, text, list, rel),
+        None if root.as_map().is_some() => fix::yaml::add_entry(file, text, root, "resources", rel),
+        None => None,
+    }
 }
 
 /// A deployed object the file's objects are wired to, with a label for the related span.

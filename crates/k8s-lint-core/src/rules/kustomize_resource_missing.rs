@@ -7,6 +7,7 @@ use std::path::Path;
 use ignore::gitignore::GitignoreBuilder;
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Edit, Fix};
 use crate::kustomize::{Kustomization, PathEntry, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
@@ -80,7 +81,10 @@ impl Rule for KustomizeResourceMissing {
                     }
                     _ => continue,
                 };
-                let f = Finding::new(&META, e.span, message).label(label).help(help);
+                let f = Finding {
+                    notes,
+                    ..Finding::new(&META, e.span, message).label(label).help(help)
+                };
                 // A missing file that `.gitignore` matches is made at build or sync time (a
                 // script, a CI step, an Argo CD plugin): it is not in Git on purpose.
                 let written = matches!(e.target, Target::Missing)
@@ -108,11 +112,22 @@ impl Rule for KustomizeResourceMissing {
                         ..f
                     }
                     .severity(Severity::Info),
-                    _ => Finding { notes, ..f },
+                    // Unsafe: the author may have meant another path (the help's guess).
+                    Target::Missing => f.fix(removal(cx, k, e).map(|edit| {
+                        Fix::unsafe_(format!("remove the `{field}` entry `{text}`"), vec![edit])
+                    })),
+                    _ => f,
                 });
             }
         }
     }
+}
+
+/// The edit that removes entry `e` from its list.
+fn removal(cx: &Ctx<'_, '_>, k: &Kustomization, e: &PathEntry) -> Option<Edit> {
+    let list = k.root(cx.parsed)?.get(e.role.field())?;
+    let index = list.as_seq()?.iter().position(|item| item.span == e.span)?;
+    fix::yaml::remove_item(k.file, &cx.file(k.file).text, list, index)
 }
 
 /// A walked file or kustomization directory next to the missing path with a similar name.

@@ -3,6 +3,7 @@
 //! Docs: `rules/tailscale-class-annotation-only.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Fix};
 use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
@@ -46,6 +47,21 @@ impl Rule for TailscaleClassAnnotationOnly {
             if entry.value.as_str() != Some(class.as_str()) {
                 continue;
             }
+            let file = entry.key.span.file;
+            let text = &cx.file(file).text;
+            let root = cx.root(id);
+            let edits = fix::yaml::remove_annotation(file, text, root, entry).zip(
+                root.get("spec").and_then(|spec| {
+                    fix::yaml::add_first_key(file, text, spec, "ingressClassName", class)
+                }),
+            );
+            // Safe: the operator then serves the Ingress the author evidently asked it to.
+            let fix = edits.map(|(remove, add)| {
+                Fix::safe(
+                    format!("replace the annotation with `spec.ingressClassName: {class}`"),
+                    vec![remove, add],
+                )
+            });
             out.push(
                 Finding::new(
                     &META,
@@ -59,7 +75,8 @@ impl Rule for TailscaleClassAnnotationOnly {
                 .label("ignored by the Tailscale operator")
                 .help(format!(
                     "replace the annotation with `spec.ingressClassName: {class}` (the API server also warns: annotation \"{CLASS_ANNOTATION}\" is deprecated, please use 'spec.ingressClassName' instead)"
-                )),
+                ))
+                .fix(fix),
             );
         }
     }

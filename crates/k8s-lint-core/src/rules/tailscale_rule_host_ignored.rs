@@ -3,6 +3,7 @@
 //! Docs: `rules/tailscale-rule-host-ignored.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
@@ -87,5 +88,19 @@ fn finding(
             "the only host the operator serves",
         );
     }
-    f.help(host_fix_help(cx, ts))
+    // Option (1) of the help; the others need a name only a human can choose. Unsafe: the
+    // Ingress is then served under another name.
+    let rule = root.at(&format!("spec.rules[{i}]"));
+    let removal = rule
+        .zip(rule.and_then(|r| r.entry("host")))
+        .and_then(|(rule, host)| {
+            let file = host.key.span.file;
+            fix::yaml::remove_entry_at(file, &cx.file(file).text, rule, host.key.span)
+        });
+    f.help(host_fix_help(cx, ts)).fix(removal.map(|edit| {
+        Fix::unsafe_(
+            format!("remove `host` from spec.rules[{i}], so the rule applies"),
+            vec![edit],
+        )
+    }))
 }

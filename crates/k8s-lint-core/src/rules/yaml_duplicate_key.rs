@@ -3,6 +3,7 @@
 //! Docs: `rules/yaml-duplicate-key.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{self, Fix};
 use crate::kustomize::is_kustomization;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
@@ -35,7 +36,14 @@ impl Rule for YamlDuplicateKey {
                 continue;
             }
             for problem in &parsed.problems {
-                let Problem::DuplicateKey { key, first, second } = problem else {
+                let Problem::DuplicateKey {
+                    key,
+                    first,
+                    second,
+                    first_value,
+                    second_value,
+                } = problem
+                else {
                     continue;
                 };
                 let line = file.position(first.start as usize).line;
@@ -52,12 +60,24 @@ impl Rule for YamlDuplicateKey {
                         "keep one of the two entries; kubectl would silently use one of them",
                     )
                 };
+                // Safe when both say the same: dropping the first changes nothing anyone reads.
+                let value = |s: &crate::source::Span| file.text.get(s.range()).map(str::trim_end);
+                let fix = (value(first_value) == value(second_value))
+                    .then(|| fix::yaml::remove_key_lines(id, &file.text, *first, *first_value))
+                    .flatten()
+                    .map(|edit| {
+                        Fix::safe(
+                            format!("remove the first `{key}`, which says the same"),
+                            vec![edit],
+                        )
+                    });
                 out.push(
                     Finding::new(&META, *second, message)
                         .label("repeated key")
                         .note(note)
                         .related(*first, "first defined here")
-                        .help(help),
+                        .help(help)
+                        .fix(fix),
                 );
             }
         }

@@ -12,8 +12,30 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
+/// Every fixture case below `dir`: a directory with an `expected.txt`.
+pub fn fixture_cases(dir: &Path, out: &mut Vec<PathBuf>) {
+    if dir.join("expected.txt").is_file() {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.is_symlink())
+        .collect();
+    entries.sort();
+    for e in entries {
+        fixture_cases(&e, out);
+    }
+}
+
 /// Lint `dir` with paths shown relative to it, with its `.k8s-lint.yaml` if it has one.
 pub fn lint_dir(dir: &Path) -> Report {
+    lint(&fixture_options(dir)).expect("fixture root exists")
+}
+
+/// The options `lint_dir` lints a fixture with.
+pub fn fixture_options(dir: &Path) -> Options {
     let mut options = Options::new(vec![dir.to_path_buf()]);
     let config = dir.join(k8s_lint_core::config::CONFIG_FILE_NAME);
     if config.is_file() {
@@ -30,7 +52,20 @@ pub fn lint_dir(dir: &Path) -> Report {
     if !dir.join("subtree.txt").is_file() {
         options.repo_top = Some(dir.to_path_buf());
     }
-    lint(&options).expect("fixture root exists")
+    options
+}
+
+/// What `--fix --unsafe-fixes` makes of each file it changes: `=== path` and the whole fixed
+/// text, for every changed file.
+pub fn render_fixed(fixed: &k8s_lint_core::fix::Fixed) -> String {
+    let mut out = String::new();
+    for f in &fixed.files {
+        let _ = write!(out, "=== {}\n{}", f.display, f.fixed);
+        if !f.fixed.ends_with('\n') {
+            out.push_str("\n=== (no newline at end of file)\n");
+        }
+    }
+    out
 }
 
 /// Lint `dir` with only the given rules (all default ones when `None`).

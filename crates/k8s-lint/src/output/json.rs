@@ -1,7 +1,7 @@
 //! `--format json`: schema version 1, stable field names, 1-based line and character columns,
 //! exclusive end positions.
 
-use k8s_lint_core::{Label, Report, Severity};
+use k8s_lint_core::{Report, Severity, Span};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -24,6 +24,40 @@ struct JsonFinding<'a> {
     related: Vec<Related<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<Suppressed<'a>>,
+    /// The fix `--fix` applies (`null` when there is none); `alternatives` are the others.
+    fix: Option<JsonFix<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alternatives: Vec<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    applicability: &'static str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Replace the text from `line:column` to `end_line:end_column` (equal for an insertion).
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    #[serde(flatten)]
+    at: Place<'a>,
+    text: &'a str,
+}
+
+fn fix<'a>(report: &'a Report, fix: &'a k8s_lint_core::fix::Fix) -> JsonFix<'a> {
+    JsonFix {
+        title: &fix.title,
+        applicability: fix.applicability.as_str(),
+        edits: fix
+            .edits
+            .iter()
+            .map(|e| JsonEdit {
+                at: place(report, e.span),
+                text: &e.text,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -63,9 +97,9 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-fn place<'a>(report: &'a Report, label: &Label) -> Place<'a> {
-    let file = report.file(label.span.file);
-    let loc = file.location(label.span);
+fn place(report: &Report, span: Span) -> Place<'_> {
+    let file = report.file(span.file);
+    let loc = file.location(span);
     Place {
         file: &file.display,
         line: loc.start.line,
@@ -85,18 +119,20 @@ pub fn render(report: &Report) -> String {
                 rule: f.rule,
                 severity: f.severity.as_str(),
                 message: &f.message,
-                at: place(report, &f.primary),
+                at: place(report, f.primary.span),
                 notes: &f.notes,
                 help: f.help.as_deref(),
                 related: f
                     .related
                     .iter()
                     .map(|r| Related {
-                        at: place(report, r),
+                        at: place(report, r.span),
                         message: &r.message,
                     })
                     .collect(),
                 suppressed: f.suppressed.as_deref().map(|reason| Suppressed { reason }),
+                fix: f.fixes.first().map(|x| fix(report, x)),
+                alternatives: f.fixes.iter().skip(1).map(|x| fix(report, x)).collect(),
             })
             .collect(),
         summary: Summary {

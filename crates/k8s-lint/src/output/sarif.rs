@@ -95,6 +95,38 @@ struct SarifResult {
     partial_fingerprints: HashMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<SarifSuppression>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix>,
+}
+
+/// A fix as SARIF writes one: per file, the regions to replace and their new text.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix {
+    description: Text,
+    artifact_changes: Vec<ArtifactChange>,
+    properties: FixProperties,
+}
+
+#[derive(Serialize)]
+struct FixProperties {
+    /// `safe` (`--fix` applies it) or `unsafe` (`--unsafe-fixes`).
+    applicability: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    /// Empty (start = end) for an insertion.
+    deleted_region: Region,
+    inserted_content: Text,
 }
 
 #[derive(Serialize)]
@@ -229,6 +261,56 @@ fn link_text(s: &str) -> String {
         .replace(']', "\\]")
 }
 
+fn region(report: &Report, span: k8s_lint_core::Span) -> Region {
+    let loc = report.file(span.file).location(span);
+    Region {
+        start_line: loc.start.line,
+        start_column: loc.start.column,
+        end_line: loc.end.line,
+        end_column: loc.end.column,
+    }
+}
+
+fn fixes(report: &Report, f: &k8s_lint_core::Finding) -> Vec<SarifFix> {
+    f.fixes
+        .iter()
+        .map(|fix| {
+            let mut changes: Vec<ArtifactChange> = Vec::new();
+            let mut files: Vec<k8s_lint_core::FileId> =
+                fix.edits.iter().map(|e| e.span.file).collect();
+            files.dedup();
+            for file in files {
+                changes.push(ArtifactChange {
+                    artifact_location: ArtifactLocation {
+                        uri: uri_encode(&report.repo_path(file)),
+                        uri_base_id: Some("%SRCROOT%"),
+                    },
+                    replacements: fix
+                        .edits
+                        .iter()
+                        .filter(|e| e.span.file == file)
+                        .map(|e| Replacement {
+                            deleted_region: region(report, e.span),
+                            inserted_content: Text {
+                                text: e.text.clone(),
+                            },
+                        })
+                        .collect(),
+                });
+            }
+            SarifFix {
+                description: Text {
+                    text: fix.title.clone(),
+                },
+                artifact_changes: changes,
+                properties: FixProperties {
+                    applicability: fix.applicability.as_str(),
+                },
+            }
+        })
+        .collect()
+}
+
 fn location(report: &Report, label: &Label, id: Option<usize>) -> Location {
     let file = report.file(label.span.file);
     let loc = file.location(label.span);
@@ -298,6 +380,7 @@ pub fn render(report: &Report) -> String {
                     justification: reason.clone(),
                 })
                 .collect(),
+            fixes: fixes(report, f),
         })
         .collect();
     // Paths are relative to the repository top, wherever the run was started from.

@@ -1,0 +1,104 @@
+//! Fixes against kustomize itself (`kubectl kustomize`, skipped with a message where it is
+//! absent): on every fixture with fixes, safe fixes of kustomizations leave each build exactly
+//! as it was, and no fix, safe or unsafe, breaks a build that worked.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn kubectl_available() -> bool {
+    Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The build's output, or `None` when kustomize refuses it.
+fn build(dir: &Path) -> Option<String> {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn kustomization_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() && !path.is_symlink() {
+            kustomization_dirs(&path, out);
+        } else if k8s_lint_core::load::is_kustomization_file(&path) {
+            out.push(dir.to_path_buf());
+        }
+    }
+}
+
+/// A copy of the fixture with the fixes made (safe ones only, or all), and whether they
+/// changed only kustomizations.
+fn fixed_copy(case: &Path, unsafe_fixes: bool) -> (tempfile::TempDir, bool) {
+    let fixed = k8s_lint_core::fix::lint_fixed(&common::fixture_options(case), unsafe_fixes)
+        .expect("fixture root exists");
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_tree(case, copy.path());
+    for f in &fixed.files {
+        let rel = f
+            .path
+            .strip_prefix(case)
+            .expect("fixed files are in the fixture");
+        std::fs::write(copy.path().join(rel), &f.fixed).unwrap();
+    }
+    let only_kustomizations = !fixed.files.is_empty()
+        && fixed
+            .files
+            .iter()
+            .all(|f| k8s_lint_core::load::is_kustomization_file(&f.path));
+    (copy, only_kustomizations)
+}
+
+#[test]
+fn fixes_keep_or_repair_kustomize_builds() {
+    if !kubectl_available() {
+        eprintln!("skipped: kubectl is not installed");
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut cases = Vec::new();
+    common::fixture_cases(&common::fixtures(), &mut cases);
+    for case in cases.iter().filter(|c| c.join("fixed.txt").is_file()) {
+        // Fixed files are named by absolute, normalised paths.
+        let case = &case.canonicalize().unwrap();
+        let mut dirs = Vec::new();
+        kustomization_dirs(case, &mut dirs);
+        dirs.sort();
+        dirs.dedup();
+        let (safe, safe_in_kustomizations) = fixed_copy(case, false);
+        let (all, _) = fixed_copy(case, true);
+        for dir in &dirs {
+            let rel = dir.strip_prefix(case).unwrap();
+            let Some(before) = build(dir) else {
+                continue;
+            };
+            // A safe fix of a kustomization rewrites how it says something, not what.
+            if safe_in_kustomizations && build(&safe.path().join(rel)).as_ref() != Some(&before) {
+                failures.push(format!("{}: safe fixes change the build", dir.display()));
+            }
+            if build(&all.path().join(rel)).is_none() {
+                failures.push(format!("{}: the fixes break the build", dir.display()));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 5,
+        "fixtures with fixes and kustomizations were found"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
