@@ -61,7 +61,7 @@ fn founding_fixture_default_rules_find_the_tailscale_mistakes() {
     assert_eq!(
         heads,
         [
-            "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` sets class \"tailscale\" in both the annotation and spec.ingressClassName",
+            "k8s/ingress.yaml:7:34: warning[ingress-class-both-set]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` sets class \"tailscale\" in both `kubernetes.io/ingress.class` and spec.ingressClassName",
             "k8s/ingress.yaml:8:1: error[tailscale-no-valid-backends]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy` leaves the Tailscale operator no valid backend",
             "k8s/ingress.yaml:11:13: error[tailscale-rule-host-ignored]: Ingress `anthropic-oauth-proxy/anthropic-oauth-proxy`: the Tailscale operator ignores spec.rules[0] for its host \"anthropic-oauth-proxy\"",
         ]
@@ -76,7 +76,8 @@ fn founding_fixture_default_rules_find_the_tailscale_mistakes() {
             "Kubernetes 1.26 and older reject the create: annotations.kubernetes.io/ingress.class: Invalid value: \"tailscale\": can not be set when the class field is also set",
             "Kubernetes 1.27 and newer accept it",
             "the Tailscale operator ignores the annotation anyway",
-            "no defaultBackend; spec.rules[0] is ignored for its host \"anthropic-oauth-proxy\"",
+            "it has no defaultBackend",
+            "spec.rules[0] is ignored for its host \"anthropic-oauth-proxy\"",
             "the operator records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing",
             "the host is neither empty nor equal to spec.tls[0].hosts[0] (no spec.tls is set), so the rule's paths are dropped",
         ]
@@ -134,7 +135,7 @@ fn target_port_named_web() {
     let out = variant(|k| replace(k, "service.yaml", "targetPort: 8080", "targetPort: web"));
     assert_eq!(
         first_line(&out),
-        "k8s/service.yaml:15:19: error[service-target-port-unresolved]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, which no selected pod declares as a TCP port"
+        "k8s/service.yaml:15:19: error[service-target-port-unresolved]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no selected pod declares a TCP port named `web`"
     );
     assert!(out.contains("    related k8s/deployment.yaml:22:11: container `proxy` of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` declares 8080 (http)"));
 }
@@ -151,7 +152,7 @@ fn selector_typo() {
     });
     assert_eq!(
         first_line(&out),
-        "k8s/service.yaml:11:10: error[service-selector-unmatched]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` selects `app=anthropic-oauth-prxy`, matching no pod template in namespace `anthropic-oauth-proxy`"
+        "k8s/service.yaml:11:10: error[service-selector-unmatched]: Service `anthropic-oauth-proxy/anthropic-oauth-proxy` selects `app=anthropic-oauth-prxy`, matching no pod template here in namespace `anthropic-oauth-proxy`"
     );
     assert!(out.contains("    related k8s/deployment.yaml:15:7: pod template of Deployment `anthropic-oauth-proxy/anthropic-oauth-proxy` has app=anthropic-oauth-proxy"));
 }

@@ -65,7 +65,7 @@ fn invalid_utf8_is_reported_at_its_byte() {
         b"apiVersion: v1\nkind: Service\nmetadata:\n  name: w\xffb\n",
     )]);
     assert!(
-        out.contains("svc.yaml:4:10: error[yaml-syntax]: svc.yaml is not valid UTF-8 at byte 48"),
+        out.contains("svc.yaml:4:10: error[yaml-syntax]: `svc.yaml` is not valid UTF-8 at byte 48"),
         "{out}"
     );
 }
@@ -129,7 +129,7 @@ fn fifo_named_yaml_is_not_opened() {
     let out = common::render(&common::lint_dir(dir.path()));
     assert!(
         out.contains(
-            "x.yaml:1:1: error[file-unreadable]: cannot read `x.yaml`: not a regular file\n    note: not read"
+            "x.yaml:1:1: error[file-unreadable]: cannot read `x.yaml`: not a regular file"
         ),
         "{out}"
     );
@@ -205,7 +205,7 @@ fn symlinks_out_of_the_tree_are_not_followed() {
     let report = common::lint_dir(dir.path());
     let out = common::render(&report);
     assert!(out.contains("elsewhere:1:1: info[file-unreadable]: not following `elsewhere`: a symlink leading outside the repository"), "{out}");
-    assert!(out.contains("leak.yaml:1:1: error[file-unreadable]: cannot read `leak.yaml`: symlink to a file outside the repository\n    note: not read"), "{out}");
+    assert!(out.contains("leak.yaml:1:1: error[file-unreadable]: cannot read `leak.yaml`: symlink to a file outside the repository"), "{out}");
     assert!(out.contains("canary.yaml:6:21"));
     assert!(
         report.files.iter().all(|f| !f.text.contains("hunter2")),
@@ -224,7 +224,7 @@ fn a_200_megabyte_file_is_not_read() {
     let report = common::lint_dir(dir.path());
     assert!(start.elapsed() < Duration::from_secs(10));
     let out = common::render(&report);
-    assert!(out.contains("huge.yaml:1:1: error[file-unreadable]: cannot read `huge.yaml`: 209715200 bytes exceeds the 16777216-byte limit\n    note: not read"), "{out}");
+    assert!(out.contains("huge.yaml:1:1: error[file-unreadable]: cannot read `huge.yaml`: 209715200 bytes exceeds the 16777216-byte limit"), "{out}");
     assert!(out.contains("canary.yaml:6:21"));
 }
 

@@ -113,6 +113,10 @@ fn blocks(text: &str, heading: &str) -> Vec<(String, String)> {
 }
 
 fn fires(id: &str, files: &[(String, String)]) -> Vec<String> {
+    findings(id, files).into_iter().map(|f| f.message).collect()
+}
+
+fn findings(id: &str, files: &[(String, String)]) -> Vec<k8s_lint_core::Finding> {
     let dir = tempfile::tempdir().unwrap();
     for (name, body) in files {
         let path = dir.path().join(name);
@@ -133,7 +137,6 @@ fn fires(id: &str, files: &[(String, String)]) -> Vec<String> {
         .findings
         .into_iter()
         .filter(|f| f.rule == id)
-        .map(|f| f.message)
         .collect()
 }
 
@@ -180,4 +183,41 @@ fn readme_lists_every_rule() {
             "README.md's rule table lacks `{id}` (or its severity changed)"
         );
     }
+}
+
+/// A page that quotes its rule's output quotes what the rule says today: each quoted
+/// `severity[id]: headline` of the page's own rule is a headline its Example produces, and the
+/// `note:` lines under it are that finding's notes.
+#[test]
+fn quoted_output_is_current() {
+    let mut stale = Vec::new();
+    for rule in RULES {
+        let id = rule.meta().id;
+        let text = doc(id);
+        let example = blocks(&text, "## Example");
+        if example.is_empty() {
+            continue;
+        }
+        let produced = findings(id, &example);
+        let marker = format!("[{id}]: ");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((_, headline)) = line.split_once(&marker) else {
+                continue;
+            };
+            let Some(f) = produced.iter().find(|f| f.message == headline) else {
+                stale.push(format!("rules/{id}.md: {headline}"));
+                continue;
+            };
+            let notes: Vec<&str> = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("    "))
+                .filter_map(|l| l.strip_prefix("    note: "))
+                .collect();
+            if !notes.is_empty() && notes != f.notes {
+                stale.push(format!("rules/{id}.md: notes of {headline}: {:?}", f.notes));
+            }
+        }
+    }
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }

@@ -148,7 +148,7 @@ fn names_that_are_not_utf8_are_reported() {
     let out = common::render(&report);
     assert_eq!(
         out.trim_end(),
-        "bad\u{fffd}.yaml:1:1: error[file-unreadable]: cannot read `bad\u{fffd}.yaml`: its name is not valid UTF-8\n    note: not read\n    help: fix the file, or exclude it with .gitignore or .k8slintignore"
+        "bad\u{fffd}.yaml:1:1: error[file-unreadable]: cannot read `bad\u{fffd}.yaml`: its name is not valid UTF-8\n    help: fix the file, or exclude it with .gitignore or .k8slintignore"
     );
 }
 

@@ -187,7 +187,7 @@ fn json_has_the_documented_shape() {
         "findings": [{
             "rule": "service-target-port-unresolved",
             "severity": "error",
-            "message": "Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, which no selected pod declares as a TCP port",
+            "message": "Service `anthropic-oauth-proxy/anthropic-oauth-proxy` port 80 targets `web`, but no selected pod declares a TCP port named `web`",
             "file": "k8s/service.yaml",
             "line": 15, "column": 19, "end_line": 15, "end_column": 22,
             "notes": ["the Service gets no endpoints for this port"],

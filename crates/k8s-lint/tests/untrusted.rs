@@ -148,7 +148,7 @@ fn repository_text_is_escaped_in_text_formats() {
     }
     let compact = stdout(&run(dir.path(), &["--format", "compact"]));
     assert!(
-        compact.lines().any(|l| l == "a\\n::error file=x::forged\\u{1b}[31m.yaml:5:19: error[service-selector-unmatched]: Service `a/w\\u{1b}[2J\\u{202e}b` selects `app=\\u{1b}]0;x\\u{7}\\u{9b}\\u{2028}n\\u{2066}`, matching no pod template in namespace `a`"),
+        compact.lines().any(|l| l == "a\\n::error file=x::forged\\u{1b}[31m.yaml:5:19: error[service-selector-unmatched]: Service `a/w\\u{1b}[2J\\u{202e}b` selects `app=\\u{1b}]0;x\\u{7}\\u{9b}\\u{2028}n\\u{2066}`, matching no pod template here in namespace `a`"),
         "{compact}"
     );
     let human = stdout(&run(dir.path(), &["--color", "never"]));
@@ -403,7 +403,7 @@ fn path_arguments_leading_out_of_the_repository_are_refused() {
     let o = run(&repo, &["--format", "compact"]);
     assert_eq!(
         stdout(&o),
-        "prod.yaml:1:1: error[file-unreadable]: cannot read `prod.yaml`: symlink to a file outside the repository\nservice.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects `app=nothing`, matching no pod template in namespace `a`\nshared:1:1: info[file-unreadable]: not following `shared`: a symlink leading outside the repository\n"
+        "prod.yaml:1:1: error[file-unreadable]: cannot read `prod.yaml`: symlink to a file outside the repository\nservice.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects `app=nothing`, matching no pod template here in namespace `a`\nshared:1:1: info[file-unreadable]: not following `shared`: a symlink leading outside the repository\n"
     );
     nothing_from_outside(&o);
 }
@@ -432,7 +432,7 @@ fn entries_and_ignore_files_stay_inside_the_repository() {
     let out = stdout(&o);
     assert_eq!(
         out,
-        "repo/ext:1:1: info[file-unreadable]: not following `repo/ext`: a symlink leading outside the repository\nrepo/kustomization.yaml:4:3: error[kustomize-resource-missing]: `resources` entry `ext/secret.yaml` leads outside the repository through a symlink\nrepo/service.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects `app=nothing`, matching no pod template in namespace `a`\n",
+        "repo/ext:1:1: info[file-unreadable]: not following `repo/ext`: a symlink leading outside the repository\nrepo/kustomization.yaml:4:3: error[kustomize-resource-missing]: `resources` entry `ext/secret.yaml` leads outside the repository through a symlink\nrepo/service.yaml:5:19: error[service-selector-unmatched]: Service `a/lost` selects `app=nothing`, matching no pod template here in namespace `a`\n",
         "{}",
         stderr(&o)
     );

@@ -52,19 +52,17 @@ impl Rule for FileUnreadable {
                 FileProblem::NotUtf8 { .. } => continue,
             };
             // The loader's reasons end in what it did about it ("; not read"): a note.
-            let (cause, done) = match reason.rsplit_once("; ") {
-                Some((cause, done)) if done.starts_with("not ") => (cause, Some(done)),
-                _ => (reason.as_str(), None),
+            // "...; not read": the headline says so already.
+            let cause = match reason.rsplit_once("; ") {
+                Some((cause, done)) if done.starts_with("not ") => cause,
+                _ => reason.as_str(),
             };
-            let mut f = Finding::new(
+            let f = Finding::new(
                 &META,
                 Span::new(*file, 0, 0),
                 format!("cannot read `{}`: {cause}", cx.file(*file).display),
             )
             .help("fix the file, or exclude it with .gitignore or .k8slintignore");
-            if let Some(done) = done {
-                f = f.note(done);
-            }
             out.push(f);
         }
         // A chain of kustomizations deeper than any real tree: what is below is not read.

@@ -53,13 +53,11 @@ impl Rule for HpaTargetMissing {
 
 /// What the repository shows, for the certain finding and the info alike.
 fn headline(cx: &Ctx<'_, '_>, id: InstId, kind: &str, name: &str) -> String {
-    let where_ = match cx.index.namespace(id) {
-        Some(_) => in_namespace(cx, id),
-        None => " here".into(),
-    };
+    // "here": the repository shows its own manifests only (the info says what else may).
     format!(
-        "{} scales {kind} `{name}`, not defined{where_}",
-        cx.describe(id)
+        "{} scales {kind} `{name}`, not defined here{}",
+        cx.describe(id),
+        in_namespace(cx, id)
     )
 }
 

@@ -71,7 +71,7 @@ impl Rule for IngressClassBothSet {
                 &META,
                 entry.value.span,
                 format!(
-                    "{} sets class {class_name:?} in both the annotation and spec.ingressClassName",
+                    "{} sets class {class_name:?} in both `{INGRESS_CLASS_ANNOTATION}` and spec.ingressClassName",
                     cx.describe(id)
                 ),
             );

@@ -44,7 +44,7 @@ impl Rule for IngressClassMismatch {
                     &META,
                     entry.value.span,
                     format!(
-                        "{} sets class {value:?} in the annotation but {class_name:?} in spec.ingressClassName",
+                        "{} sets class {value:?} in `{INGRESS_CLASS_ANNOTATION}` but {class_name:?} in spec.ingressClassName",
                         cx.describe(id)
                     ),
                 )

@@ -59,7 +59,7 @@ impl Rule for IngressSpecInvalid {
                     Finding::new(
                         &META,
                         p.span,
-                        format!("{} is invalid: {}: {}", cx.describe(id), p.field, p.short),
+                        format!("{} is invalid: `{}`: {}", cx.describe(id), p.field, p.short),
                     )
                     .note(format!("the API server rejects the create: {}", p.error))
                     .label(p.label)
@@ -108,7 +108,7 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
         out.push(Problem {
             span,
             field: "spec".into(),
-            short: "neither rules nor defaultBackend is set".into(),
+            short: "no rules and no defaultBackend".into(),
             error: invalid(
                 "spec",
                 value,
@@ -322,7 +322,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
                 out.push(Problem {
                     span: n.span,
                     field: format!("{path}.service.port.name"),
-                    short: port_name_short(detail, text).into(),
+                    short: port_name_short(detail, text),
                     error: invalid(&format!("{path}.service.port.name"), &format!("{text:?}"), detail),
                     help: "use the `name` of one of the Service's ports (lowercase letters, digits and `-`, at most 15 characters)",
                     label: REJECTED,
@@ -332,7 +332,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
         (None, Some((n, i))) if !(1..=65535).contains(&i) => out.push(Problem {
             span: n.span,
             field: format!("{path}.service.port.number"),
-            short: "out of range".into(),
+            short: format!("{i} is not between 1 and 65535"),
             error: invalid(
                 &format!("{path}.service.port.number"),
                 &i.to_string(),
@@ -454,14 +454,13 @@ fn port_name_problems(name: &str) -> Vec<&'static str> {
 }
 
 /// A port name's problem in a few words: the field path leaves little room in the headline.
-fn port_name_short(detail: &str, name: &str) -> &'static str {
+fn port_name_short(detail: &str, name: &str) -> String {
     match detail {
-        PORT_TOO_LONG => "too long",
-        PORT_CHARACTERS => "bad characters",
-        PORT_LETTER => "no letter",
-        PORT_HYPHENS => "double hyphen",
-        _ if name.starts_with('-') => "leading hyphen",
-        _ => "trailing hyphen",
+        PORT_TOO_LONG => format!("{name:?} is longer than 15 characters"),
+        PORT_CHARACTERS => format!("{name:?} has characters other than a-z, 0-9 and -"),
+        PORT_LETTER => format!("{name:?} has no lowercase letter"),
+        PORT_HYPHENS => format!("{name:?} has consecutive hyphens"),
+        _ => format!("{name:?} begins or ends with a hyphen"),
     }
 }
 

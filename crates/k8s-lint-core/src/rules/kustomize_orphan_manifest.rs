@@ -500,7 +500,7 @@ fn unreferenced_dir(cx: &Ctx<'_, '_>, dir: &Path, files: &[FileId]) -> Finding {
     }
     if let Some(k) = cx.model.enclosing(dir) {
         f = f.note(format!(
-            "the nearest kustomization is {}",
+            "the nearest kustomization is `{}`",
             cx.file(cx.model.get(k).file).display
         ));
     }

@@ -36,7 +36,7 @@ impl Rule for KustomizeResourceMissing {
                 let field = e.role.field();
                 let text = &e.text;
                 let fails = "`kustomize build` fails".to_string();
-                let outside = "neither CI nor Argo CD or Flux can read outside the checkout";
+                let outside = "neither CI nor Argo CD nor Flux can read outside the checkout";
                 let (message, notes, label, help) = match e.target {
                     Target::Missing => (
                         format!("`{field}` entry `{text}` does not exist"),

@@ -35,7 +35,7 @@ impl Rule for NetworkPolicySelectorUnmatched {
                 continue;
             }
             let absence = format!(
-                "{} selects `{selector}`, matching no pod template{}",
+                "{} selects `{selector}`, matching no pod template here{}",
                 cx.describe(id),
                 super::in_namespace(cx, id)
             );
@@ -45,9 +45,8 @@ impl Rule for NetworkPolicySelectorUnmatched {
                 &selector,
                 node,
                 "spec.podSelector",
-                Finding::new(&META, node.span, absence.clone()).note(
-                    "it applies to no pods, so it neither isolates nor admits traffic for any pod",
-                ),
+                Finding::new(&META, node.span, absence.clone())
+                    .note("it neither isolates nor admits traffic for any pod"),
             );
             let f = f.help(
                 "make `podSelector` match the pod template labels of the pods this policy is for",

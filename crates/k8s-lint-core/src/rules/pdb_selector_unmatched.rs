@@ -39,12 +39,12 @@ impl Rule for PdbSelectorUnmatched {
                 continue;
             }
             let absence = format!(
-                "{} selects `{selector}`, matching no pod template{}",
+                "{} selects `{selector}`, matching no pod template here{}",
                 cx.describe(id),
                 super::in_namespace(cx, id)
             );
             let certain = Finding::new(&META, node.span, absence.clone())
-                .note("it selects no pods, so it limits no eviction: node drains may take down every pod it was meant to protect")
+                .note("it limits no eviction: node drains may take down every pod it was meant to protect")
                 .note("the disruption controller records `NoPods` (`No matching pods found`)");
             let f = unmatched_selector(cx, id, &selector, node, "spec.selector", certain);
             let f = f.help(

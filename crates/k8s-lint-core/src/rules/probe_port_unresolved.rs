@@ -201,7 +201,7 @@ fn numbered(
         .severity(Severity::Info)
         .label("not a declared container port")
         .note(format!(
-            "no container of the pod declares port {n}, but the probe still works if the process listens on {n}, since `containerPort` is informational"
+            "the probe still works if the process listens on {n}, since `containerPort` is informational"
         ))
         .related(at, what)
         .help("check that the process listens on this port; probe a declared port, or declare this one under `ports`"),

@@ -62,13 +62,11 @@ impl Rule for ServiceAccountMissing {
 
 /// What the repository shows, for the certain finding and the info alike.
 fn headline(cx: &Ctx<'_, '_>, id: InstId, name: &str) -> String {
-    let where_ = match cx.index.namespace(id) {
-        Some(_) => super::in_namespace(cx, id),
-        None => " here".into(),
-    };
+    // "here": the repository shows its own manifests only (the info says what else may).
     format!(
-        "{} runs as ServiceAccount `{name}`, not defined{where_}",
-        cx.describe(id)
+        "{} runs as ServiceAccount `{name}`, not defined here{}",
+        cx.describe(id),
+        super::in_namespace(cx, id)
     )
 }
 
@@ -105,7 +103,7 @@ fn finding(
     ));
     if !names.is_empty() {
         f = f.note(format!(
-            "the ServiceAccounts defined in namespace `{shown_ns}` are {}",
+            "the repository defines these ServiceAccounts in namespace `{shown_ns}`: {}",
             super::some_of(&names)
         ));
     }

@@ -43,7 +43,7 @@ impl Rule for ServiceSelectorUnmatched {
             }
             let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let absence = format!(
-                "{} selects `{}`, matching no pod template{}",
+                "{} selects `{}`, matching no pod template here{}",
                 cx.describe(id),
                 wanted.join(", "),
                 super::in_namespace(cx, id)
@@ -84,9 +84,7 @@ fn finding(
             "selects nothing",
         ),
     };
-    let mut f = Finding::new(&META, span, headline)
-        .label(label)
-        .note("it selects no pods");
+    let mut f = Finding::new(&META, span, headline).label(label);
     let help = match best {
         Some(t) => {
             let (template, path) = cx.index.template(t).expect("nearest is a template");

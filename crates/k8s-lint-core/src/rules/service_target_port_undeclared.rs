@@ -79,16 +79,11 @@ impl Rule for ServiceTargetPortUndeclared {
                     span_at(root, &format!("spec.ports[{i}].port"))
                 };
                 let list: Vec<String> = declared.iter().map(i32::to_string).collect();
-                let what = if explicit {
-                    "targetPort"
-                } else {
-                    "defaulted targetPort"
-                };
                 let finding = Finding::new(
                     &META,
                     span,
                     format!(
-                        "{} port {} sends to {what} {n}, which no selected pod declares",
+                        "{} port {} sends to targetPort {n}, which no selected pod declares",
                         cx.describe(id),
                         port.port
                     ),
@@ -97,13 +92,15 @@ impl Rule for ServiceTargetPortUndeclared {
                     finding
                 } else {
                     finding.note(format!(
-                        "targetPort is not set, so it defaults to port {}",
+                        "targetPort is not set, so it defaults to `port` ({})",
                         port.port
                     ))
                 };
                 let finding = finding
                     .note(format!("the selected pods declare {}", list.join(", ")))
-                    .note(format!("this still works if the process listens on {n}"));
+                    .note(format!(
+                        "the Service still works if the process listens on {n}"
+                    ));
                 let finding = if explicit {
                     finding.severity(Severity::Info)
                 } else {
@@ -150,7 +147,9 @@ fn undeclared_everywhere(
         )
         .severity(Severity::Info)
         .label("not checked")
-        .note(format!("k8s-lint cannot check that they listen on {n}"));
+        .note(format!(
+            "k8s-lint cannot check that the selected pods listen on {n}"
+        ));
         if let Some(&t) = pods.first() {
             f = f.related(
                 cx.root(t).span,

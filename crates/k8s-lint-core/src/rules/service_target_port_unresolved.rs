@@ -105,7 +105,7 @@ impl Rule for ServiceTargetPortUnresolved {
                         cx.describe(id)
                     ),
                     None => format!(
-                        "{} port {shown} targets `{name}`, which no selected pod declares as a {proto} port",
+                        "{} port {shown} targets `{name}`, but no selected pod declares a {proto} port named `{name}`",
                         cx.describe(id)
                     ),
                 };

@@ -91,7 +91,7 @@ fn ingress(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Finding {
                 cx.describe(ts.id)
             ),
         )
-        .note(format!("once fixed it serves {base}/ {ports}"))
+        .note(format!("once fixed, it serves {base}/ {ports}"))
     } else {
         Finding::new(
             &META,
@@ -132,13 +132,13 @@ fn service(cx: &Ctx<'_, '_>, id: InstId, svc: &Service, at: crate::Span) -> Opti
         format!("{} is a tailnet device named `{name}`", cx.describe(id)),
     )
     .note(format!(
-        "its MagicDNS names: {name}, {name}.<tailnet>.ts.net"
+        "its MagicDNS names are {name} and {name}.<tailnet>.ts.net"
     ))
     .note(format!(
         "the proxy forwards every port and protocol {target} (L3, no TLS added)"
     ));
     if !ports.is_empty() {
-        f = f.note(format!("its ports: {}", ports.join(", ")));
+        f = f.note(format!("its ports are {}", ports.join(", ")));
     }
     Some(f.label("tailnet endpoint"))
 }

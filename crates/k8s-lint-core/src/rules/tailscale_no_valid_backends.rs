@@ -40,7 +40,7 @@ impl Rule for TailscaleNoValidBackends {
             }
             let mut why: Vec<String> = Vec::new();
             if spec.default_backend.is_none() {
-                why.push("no defaultBackend".into());
+                why.push("it has no defaultBackend".into());
             }
             why.extend(usable.dropped.iter().map(|d| d.why.clone()));
             let mut f = Finding::new(
@@ -50,8 +50,11 @@ impl Rule for TailscaleNoValidBackends {
                     "{} leaves the Tailscale operator no valid backend",
                     cx.describe(ts.id)
                 ),
-            )
-            .note(why.join("; "))
+            );
+            for reason in why {
+                f = f.note(reason);
+            }
+            let mut f = f
             .note("the operator records event NoValidBackends and provisions no proxy (operator ≥ v1.60), so this Ingress exposes nothing")
             .label("no valid backend");
             for d in &usable.dropped {

@@ -31,7 +31,7 @@ impl Rule for YamlSyntax {
                         &META,
                         *span,
                         format!(
-                            "{} is not valid UTF-8 at byte {}",
+                            "`{}` is not valid UTF-8 at byte {}",
                             cx.file(*file).display,
                             span.start
                         ),
@@ -61,7 +61,10 @@ impl Rule for YamlSyntax {
                         (
                             *span,
                             format!("YAML syntax error: {problem}"),
-                            context.map(String::from).into_iter().collect(),
+                            context
+                                .map(|c| format!("the parser stopped {c}"))
+                                .into_iter()
+                                .collect(),
                             "here",
                         )
                     }
