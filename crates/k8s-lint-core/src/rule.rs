@@ -24,6 +24,9 @@ pub struct RuleMeta {
     pub default_enabled: bool,
     /// What a finding of the rule depends on.
     pub scope: Scope,
+    /// The kind of fix its findings may carry (`None`: the rule offers no fix). Rule pages
+    /// say it, and the fixture tests hold every fix to it.
+    pub fix: Option<crate::fix::Applicability>,
 }
 
 /// What a rule's findings depend on: one file, or what other files (anywhere in the

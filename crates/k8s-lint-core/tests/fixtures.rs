@@ -110,6 +110,20 @@ fn fixes_make_the_expected_text() {
     for case in all_cases() {
         let mut options = common::fixture_options(&case);
         let fixed = k8s_lint_core::fix::lint_fixed(&options, true).expect("fixture root exists");
+        // A rule's fixes are of the kind its metadata (and so its page) declares.
+        for f in &common::lint_dir(&case).findings {
+            let declared = k8s_lint_core::rules::by_id(f.rule).and_then(|r| r.meta().fix);
+            for fix in &f.fixes {
+                if declared != Some(fix.applicability) {
+                    failures.push(format!(
+                        "{}: {} offers a {} fix, but declares {declared:?}",
+                        case.display(),
+                        f.rule,
+                        fix.applicability.as_str()
+                    ));
+                }
+            }
+        }
         let actual = common::render_fixed(&fixed);
         let path = case.join("fixed.txt");
         let expected = std::fs::read_to_string(&path).unwrap_or_default();

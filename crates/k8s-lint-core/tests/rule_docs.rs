@@ -66,6 +66,20 @@ fn pages_have_the_fixed_shape_and_match_the_code() {
             "rules/{}.md: severity line",
             meta.id
         );
+        let fix_line = match meta.fix {
+            Some(k8s_lint_core::fix::Applicability::Safe) => {
+                "Fix: **safe** (`k8s-lint --fix` applies it)."
+            }
+            Some(k8s_lint_core::fix::Applicability::Unsafe) => {
+                "Fix: **unsafe** (`k8s-lint --fix --unsafe-fixes` applies it; review the diff with `--diff`)."
+            }
+            None => "Fix: none.",
+        };
+        assert!(
+            text.lines().any(|l| l == fix_line),
+            "rules/{}.md: the fix line must be `{fix_line}`",
+            meta.id
+        );
         let mut last = 0;
         for h in HEADINGS {
             let at = text

@@ -24,10 +24,15 @@ pub fn list() -> String {
         let m = rule.meta();
         let _ = writeln!(
             out,
-            "{:<width$}  {:<7}  {}{}",
+            "{:<width$}  {:<7}  {}{}{}",
             m.id,
             m.severity.as_str(),
             m.summary,
+            match m.fix {
+                Some(k8s_lint_core::fix::Applicability::Safe) => " [fix]",
+                Some(k8s_lint_core::fix::Applicability::Unsafe) => " [unsafe fix]",
+                None => "",
+            },
             if m.default_enabled {
                 ""
             } else {
@@ -49,6 +54,8 @@ pub fn list_json() -> String {
                 "severity": m.severity.as_str(),
                 "enabledByDefault": m.default_enabled,
                 "summary": m.summary,
+                // `safe`, `unsafe`, or null: the kind of fix the rule's findings may carry.
+                "fix": m.fix.map(|f| f.as_str()),
             })
         })
         .collect();

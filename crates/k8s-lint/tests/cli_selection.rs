@@ -165,6 +165,12 @@ fn rules_as_json_for_tools() {
         .unwrap();
     assert_eq!(endpoint["enabledByDefault"], false);
     assert_eq!(endpoint["severity"], "info");
+    assert_eq!(endpoint["fix"], serde_json::Value::Null);
+    let orphan = list
+        .iter()
+        .find(|r| r["id"] == "kustomize-orphan-manifest")
+        .unwrap();
+    assert_eq!(orphan["fix"], "unsafe");
 }
 
 #[test]

@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A pod template needs a ConfigMap or Secret that nothing in the repository makes.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 /// A required reference from a pod template, and where its name is written.

@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A manifest candidate could not be read: permissions, a symlink loop, a special file, or its size.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for FileUnreadable {

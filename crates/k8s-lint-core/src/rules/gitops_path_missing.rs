@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Flux Kustomization or Argo CD Application deploys a path of this repository that does not exist or holds nothing to deploy.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for GitopsPathMissing {

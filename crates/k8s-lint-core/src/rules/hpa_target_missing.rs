@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
         "A HorizontalPodAutoscaler scales a workload that no manifest defines in its namespace.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for HpaTargetMissing {

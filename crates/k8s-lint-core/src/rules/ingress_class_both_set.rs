@@ -3,7 +3,7 @@
 //! Docs: `rules/ingress-class-both-set.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Fix};
+use crate::fix::{self, Applicability, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary: "An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`, which Kubernetes 1.26 and older reject on create.",
     default_enabled: true,
     scope: Scope::File,
+    fix: Some(Applicability::Safe),
 };
 
 /// The first version that accepts equal values (kubernetes/kubernetes#115447).

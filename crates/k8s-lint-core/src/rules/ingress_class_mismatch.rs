@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     summary: "An Ingress sets the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName` to different classes, which the API server rejects.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for IngressClassMismatch {

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
         "An Ingress backend names a Service that no manifest defines in the Ingress's namespace.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for IngressServiceMissing {

@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     summary: "An Ingress backend port matches no port of the Service it names.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 enum Wanted<'a> {

@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
         "An Ingress spec breaks a rule the API server checks on create, so the Ingress is rejected.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 // apimachinery's messages (`k8s.io/apimachinery/pkg/util/validation`), verbatim.

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A kustomization lists a Kustomization under `components`, or a Component under `resources`.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for KustomizeComponentKind {

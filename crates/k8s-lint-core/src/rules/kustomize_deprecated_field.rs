@@ -3,7 +3,7 @@
 //! Docs: `rules/kustomize-deprecated-field.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Edit, Fix};
+use crate::fix::{self, Applicability, Edit, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
 use crate::yaml::{Entry, Node};
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A kustomization uses a field that kustomize has deprecated.",
     default_enabled: true,
     scope: Scope::File,
+    fix: Some(Applicability::Safe),
 };
 
 /// Deprecated field, its replacement, and what kustomize adds between the two sentences.

@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary: "One kustomize build accumulates two objects with the same kind, namespace and name.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 /// What kustomize compares: apiVersion, kind, namespace (`default` when unset, none for

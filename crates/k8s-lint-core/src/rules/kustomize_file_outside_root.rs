@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
         "A kustomization lists a file outside its own directory, which kustomize refuses to load.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for KustomizeFileOutsideRoot {

@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
         "A directory holds more than one kustomization file, which kustomize refuses to build.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for KustomizeMultipleFiles {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Edit, Fix};
+use crate::fix::{self, Applicability, Edit, Fix};
 use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
 use crate::resolve::mentions;
@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A manifest below a kustomization is not reached from any kustomization, so it is not deployed.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: Some(Applicability::Unsafe),
 };
 
 impl Rule for KustomizeOrphanManifest {

@@ -7,7 +7,7 @@ use std::path::Path;
 use ignore::gitignore::GitignoreBuilder;
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Edit, Fix};
+use crate::fix::{self, Applicability, Edit, Fix};
 use crate::kustomize::{Kustomization, PathEntry, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A path listed in a kustomization does not exist, or is not what its field needs.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: Some(Applicability::Unsafe),
 };
 
 impl Rule for KustomizeResourceMissing {

@@ -13,6 +13,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A field of a core Kubernetes object has the wrong type, so the API server rejects the object.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for ManifestFieldType {

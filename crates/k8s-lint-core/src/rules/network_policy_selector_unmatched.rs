@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A NetworkPolicy's `podSelector` selects no pod template in its namespace.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for NetworkPolicySelectorUnmatched {

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A probe names a port its container does not declare.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 /// A probe's target port and where it is written, relative to the container.

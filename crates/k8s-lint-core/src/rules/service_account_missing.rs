@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A pod template runs as a ServiceAccount that the repository does not define.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for ServiceAccountMissing {

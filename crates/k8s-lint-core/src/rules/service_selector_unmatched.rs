@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Service selector selects no pod template of any workload in its namespace.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for ServiceSelectorUnmatched {

@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
         "A numeric Service targetPort is not among the container ports the selected pods declare.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for ServiceTargetPortUndeclared {

@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A named Service targetPort matches no container port of the selected pods.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for ServiceTargetPortUnresolved {

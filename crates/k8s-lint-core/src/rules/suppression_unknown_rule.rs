@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A suppression names a rule id that does not exist, so it suppresses nothing.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for SuppressionUnknownRule {

@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Tailscale Ingress backend names an ExternalName or headless Service, which the operator cannot proxy to.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for TailscaleBackendNotClusterip {

@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-class-annotation-only.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Fix};
+use crate::fix::{self, Applicability, Fix};
 use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary: "An Ingress selects the Tailscale class only with the `kubernetes.io/ingress.class` annotation, which the operator ignores.",
     default_enabled: true,
     scope: Scope::File,
+    fix: Some(Applicability::Safe),
 };
 
 impl Rule for TailscaleClassAnnotationOnly {

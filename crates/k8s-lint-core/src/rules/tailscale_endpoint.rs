@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     summary: "Explains the tailnet URL each Tailscale-exposed Service and Ingress really serves (opt-in).",
     default_enabled: false,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for TailscaleEndpoint {

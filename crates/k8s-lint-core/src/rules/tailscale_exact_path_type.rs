@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
         "A Tailscale Ingress path uses `pathType: Exact`, which the operator treats as Prefix.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for TailscaleExactPathType {

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Service sets `tailscale.com/expose` to a value other than \"true\", so the operator does not expose it.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for TailscaleExposeNotTrue {

@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
         "Two Tailscale-exposed objects ask for the same tailnet name, so one of them gets another.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 /// An object that asks the tailnet for a name.

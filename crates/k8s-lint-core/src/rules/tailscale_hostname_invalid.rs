@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     summary: "The tailnet name of a Tailscale-exposed Service or Ingress is not a valid DNS label.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for TailscaleHostnameInvalid {

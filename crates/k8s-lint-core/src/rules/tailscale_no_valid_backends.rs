@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Tailscale Ingress has no backend the operator can use, so it provisions no proxy.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: None,
 };
 
 impl Rule for TailscaleNoValidBackends {

@@ -3,7 +3,7 @@
 //! Docs: `rules/tailscale-rule-host-ignored.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Fix};
+use crate::fix::{self, Applicability, Fix};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
         "A Tailscale Ingress rule has a `host` the operator ignores, so the rule's paths are dropped.",
     default_enabled: true,
     scope: Scope::Repository,
+    fix: Some(Applicability::Unsafe),
 };
 
 impl Rule for TailscaleRuleHostIgnored {

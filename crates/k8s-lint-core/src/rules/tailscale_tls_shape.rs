@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A Tailscale Ingress lists more than one TLS entry or host, but the operator uses only the first host.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for TailscaleTlsShape {

@@ -14,6 +14,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A suppression that matched no finding: stale exceptions hide the next real bug.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for UnusedSuppression {

@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A workload's `spec.selector` does not select its own pod template.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for WorkloadSelectorMismatch {

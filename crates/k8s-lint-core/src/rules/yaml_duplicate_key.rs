@@ -3,7 +3,7 @@
 //! Docs: `rules/yaml-duplicate-key.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Fix};
+use crate::fix::{self, Applicability, Fix};
 use crate::kustomize::is_kustomization;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A mapping repeats a key: kustomize rejects such a manifest, and keeps only the last value in a kustomization.",
     default_enabled: true,
     scope: Scope::File,
+    fix: Some(Applicability::Safe),
 };
 
 impl Rule for YamlDuplicateKey {

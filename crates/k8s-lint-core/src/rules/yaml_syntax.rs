@@ -16,6 +16,7 @@ static META: RuleMeta = RuleMeta {
         "A file does not parse as YAML (or is not UTF-8); its other documents are still linted.",
     default_enabled: true,
     scope: Scope::File,
+    fix: None,
 };
 
 impl Rule for YamlSyntax {
