@@ -1,6 +1,7 @@
 //! Fixes against kustomize itself (`kubectl kustomize`, skipped with a message where it is
 //! absent): on every fixture with fixes, safe fixes of kustomizations leave each build exactly
-//! as it was, and no fix, safe or unsafe, breaks a build that worked.
+//! as it was, no fix, safe or unsafe, breaks a build that worked, and an orphan's objects are
+//! in the build once the fix lists it.
 
 mod common;
 
@@ -62,6 +63,21 @@ fn fixed_copy(case: &Path, unsafe_fixes: bool) -> (tempfile::TempDir, bool) {
     (copy, only_kustomizations)
 }
 
+/// `(kind, metadata.name)` of each document.
+fn objects(text: &str) -> Vec<(String, String)> {
+    let parsed = k8s_lint_core::yaml::parse(k8s_lint_core::FileId(0), text);
+    parsed
+        .docs
+        .iter()
+        .filter_map(|d| {
+            let root = d.root.as_ref()?;
+            let kind = root.get("kind")?.as_str()?.to_string();
+            let name = root.at("metadata.name")?.as_str()?.to_string();
+            Some((kind, name))
+        })
+        .collect()
+}
+
 #[test]
 fn fixes_keep_or_repair_kustomize_builds() {
     if !kubectl_available() {
@@ -69,6 +85,7 @@ fn fixes_keep_or_repair_kustomize_builds() {
         return;
     }
     let mut checked = 0;
+    let mut listed = 0;
     let mut failures = Vec::new();
     let mut cases = Vec::new();
     common::fixture_cases(&common::fixtures(), &mut cases);
@@ -80,6 +97,30 @@ fn fixes_keep_or_repair_kustomize_builds() {
         dirs.sort();
         dirs.dedup();
         let (safe, safe_in_kustomizations) = fixed_copy(case, false);
+        // A listed orphan's objects are in its kustomization's build.
+        let report = common::lint_dir(case);
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "kustomize-orphan-manifest" && !f.fixes.is_empty())
+        {
+            let kustomization = &report.file(f.fixes[0].edits[0].span.file).path;
+            let dir = kustomization.parent().unwrap().strip_prefix(case).unwrap();
+            let orphan = report.file(f.primary.span.file);
+            let built = build(&fixed_copy(case, true).0.path().join(dir)).unwrap_or_default();
+            for (kind, name) in objects(&orphan.text) {
+                if !objects(&built)
+                    .iter()
+                    .any(|(k, n)| *k == kind && n.contains(&name))
+                {
+                    failures.push(format!(
+                        "{}: {kind} `{name}` is not in the build after listing it",
+                        orphan.display
+                    ));
+                }
+            }
+            listed += 1;
+        }
         let (all, _) = fixed_copy(case, true);
         for dir in &dirs {
             let rel = dir.strip_prefix(case).unwrap();
@@ -100,5 +141,6 @@ fn fixes_keep_or_repair_kustomize_builds() {
         checked > 5,
         "fixtures with fixes and kustomizations were found"
     );
+    assert!(listed > 0, "fixtures with orphans were found");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

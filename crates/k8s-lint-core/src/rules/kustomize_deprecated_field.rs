@@ -86,7 +86,29 @@ fn modernise(
         return None;
     }
     match field {
-        "bases" if absent("resources") => Some(vec![Edit::replace(key, "resources")]),
+        "bases" => match root.get("resources") {
+            None => Some(vec![Edit::replace(key, "resources")]),
+            // kustomize reads `bases` as more `resources`, after the others: join the list.
+            Some(resources) => {
+                let bases = entry.value.as_seq()?;
+                // Each item as written, with a comment after it on its line.
+                let bodies = bases
+                    .iter()
+                    .map(|b| {
+                        let line = crate::source::line_from(file, text, b.span.start as usize);
+                        let written = text.get(b.span.range())?;
+                        (!written.contains('\n')).then_some(())?;
+                        text.get(line.range()).map(str::trim_end)
+                    })
+                    .collect::<Option<Vec<&str>>>()?;
+                let index = root.as_map()?.iter().position(|e| e.key.span == key)?;
+                let bodies: Vec<String> = bodies.into_iter().map(String::from).collect();
+                Some(vec![
+                    fix::yaml::remove_entry(file, text, root, index)?,
+                    fix::yaml::insert_items(file, text, resources, false, &bodies)?,
+                ])
+            }
+        },
         "imageTags" if absent("images") => Some(vec![Edit::replace(key, "images")]),
         // Both become `patches`: the JSON patches move first, the others wait for a list to
         // join (no fix then).
