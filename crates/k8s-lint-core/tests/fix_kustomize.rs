@@ -8,13 +8,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The build's output, or `None` when kustomize refuses it.
 fn build(dir: &Path) -> Option<String> {
     let out = Command::new("kubectl")
@@ -80,7 +73,7 @@ fn objects(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn fixes_keep_or_repair_kustomize_builds() {
-    if !kubectl_available() {
+    if !common::kubectl_available() {
         eprintln!("skipped: kubectl is not installed");
         return;
     }

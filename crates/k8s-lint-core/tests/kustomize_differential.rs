@@ -12,13 +12,6 @@ use k8s_lint_core::source::FileId;
 use k8s_lint_core::yaml::{parse, Node};
 use k8s_lint_core::{inventory, DeployedId, Options};
 
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Build `dir` with kubectl; `None` when kustomize itself refuses (a fixture of a broken
 /// kustomization) or the build needs the network.
 fn kustomize(dir: &Path) -> Option<BTreeSet<DeployedId>> {
@@ -59,13 +52,15 @@ fn uses_network(dir: &Path) -> bool {
 
 #[test]
 fn model_matches_kubectl_kustomize() {
-    if !kubectl_available() {
+    if !common::kubectl_available() {
         eprintln!("SKIPPED: kubectl is not on PATH; the kustomize differential test did not run");
         return;
     }
     let mut compared = 0;
     let mut mismatches = Vec::new();
-    for entry in walk(&common::fixtures()) {
+    let mut cases = Vec::new();
+    common::fixture_cases(&common::fixtures(), &mut cases);
+    for entry in cases {
         let case = entry;
         let mut options = Options::new(vec![case.clone()]);
         options.base = case.clone();
@@ -99,30 +94,11 @@ fn model_matches_kubectl_kustomize() {
     eprintln!("compared {compared} kustomize builds with kubectl kustomize");
 }
 
-/// Fixture case directories (those with an expected.txt).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if dir.join("expected.txt").is_file() {
-        out.push(dir.to_path_buf());
-        return out;
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.is_symlink())
-        .collect();
-    entries.sort();
-    for e in entries {
-        out.extend(walk(&e));
-    }
-    out
-}
-
 /// Where k8s-lint says a kustomization cannot be built, kustomize fails with the error the
 /// finding quotes.
 #[test]
 fn build_errors_match_kubectl_kustomize() {
-    if !kubectl_available() {
+    if !common::kubectl_available() {
         eprintln!("SKIPPED: kubectl is not on PATH; the kustomize differential test did not run");
         return;
     }

@@ -12,6 +12,14 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
+/// `kubectl` is on PATH (the kustomize differential tests skip with a message otherwise).
+pub fn kubectl_available() -> bool {
+    std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// Every fixture case below `dir`: a directory with an `expected.txt`.
 pub fn fixture_cases(dir: &Path, out: &mut Vec<PathBuf>) {
     if dir.join("expected.txt").is_file() {
