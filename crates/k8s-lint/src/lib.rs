@@ -2,6 +2,8 @@
 //! the fuzz targets run every format on what they lint. Rule logic lives in `k8s-lint-core`.
 
 pub mod baseline;
+pub mod configure;
 pub mod docs;
 pub mod fixes;
+pub mod lsp;
 pub mod output;

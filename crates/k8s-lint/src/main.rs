@@ -48,6 +48,8 @@ enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff): `k8s-lint man > k8s-lint.1`.
     Man,
+    /// Run the language server on stdin/stdout (diagnostics across files, code actions).
+    Lsp,
 }
 
 #[derive(Args, Debug)]
@@ -260,49 +262,21 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some(Command::Lsp) => match k8s_lint::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: language server: {e}");
+                ExitCode::from(2)
+            }
+        },
         None => run(&cli.lint),
     }
 }
 
 /// The config file to use: `--config`, else the nearest one above the first path.
 fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
-    use k8s_lint_core::fence::Fence;
     let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let start = k8s_lint_core::source::normalize(
-        &std::path::absolute(first).unwrap_or_else(|_| first.to_path_buf()),
-    );
-    // Only the repository is read: discovery stops at its top, and a config that is a symlink
-    // leading out of it (to `/proc/self/environ`, a credentials file) is refused unread.
-    // The same top the lint fences (a file root stands for its directory).
-    let top = k8s_lint_core::gitops::repo_top_of_root(&start);
-    let fence = Fence::new(std::slice::from_ref(&top));
-    let dir = if fence.is_dir(&start) {
-        start
-    } else {
-        start.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    // Shown relative to the current directory, as findings are.
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let shown = |p: PathBuf| p.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(p);
-    match &args.config {
-        // Named by whoever runs the job: read where it is (`/dev/null` for none), unless it is
-        // a symlink, which then must stay inside the repository.
-        Some(p) => {
-            let abs = k8s_lint_core::source::normalize(
-                &std::path::absolute(p).unwrap_or_else(|_| p.clone()),
-            );
-            // Inside the repository, through the fence (a symlinked `ci/` leading out is
-            // refused); outside it, the operator's own file, read where it is.
-            if abs.starts_with(&top) {
-                k8s_lint_core::config::load(p, &fence).map(Some)
-            } else {
-                k8s_lint_core::config::load_named(p).map(Some)
-            }
-        }
-        None => k8s_lint_core::config::discover(&dir, &top, &fence)
-            .map(|p| k8s_lint_core::config::load(&shown(p), &fence))
-            .transpose(),
-    }
+    k8s_lint::configure::find(first, args.config.as_deref())
 }
 
 /// Options from the config file, then the command line on top.

@@ -1,0 +1,447 @@
+//! `k8s-lint lsp`: the Language Server Protocol over stdio. Built on rust-analyzer's
+//! `lsp-server` (a small synchronous transport, no async runtime to carry) and `lsp-types`.
+//!
+//! The server lints the workspace folder as the command line would (the same config
+//! discovery and fence) with the editor's unsaved buffers as an overlay over the disk, and
+//! publishes every file's findings: a change in `service.yaml` clears an Ingress finding in
+//! another file. Positions are UTF-16, as the protocol counts them. It never writes a file:
+//! fixes and suppressions are code actions the editor applies. Broken YAML mid-typing is
+//! reported like any other (the engine neither panics nor stops on it).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use k8s_lint_core::fix::Applicability;
+use k8s_lint_core::{Finding, Options, Report, Severity, SourceFile, Span};
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+type Failure = Box<dyn Error + Send + Sync>;
+
+/// Serve on stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> Result<(), Failure> {
+    let (connection, threads) = Connection::stdio();
+    serve(&connection)?;
+    drop(connection);
+    threads.join()?;
+    Ok(())
+}
+
+/// The server on a connection: the handshake, then the main loop.
+pub fn serve(connection: &Connection) -> Result<(), Failure> {
+    let capabilities = lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
+            lsp::TextDocumentSyncKind::FULL,
+        )),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        ..lsp::ServerCapabilities::default()
+    };
+    let params: lsp::InitializeParams =
+        serde_json::from_value(connection.initialize(serde_json::to_value(capabilities)?)?)?;
+    let mut server = Server::new(roots(&params));
+    server.lint(connection)?;
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request)? {
+                    return Ok(());
+                }
+                let response = server.request(request);
+                connection.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(n) => {
+                if server.notification(n) {
+                    server.lint(connection)?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The workspace folders, else the root URI, else the working directory.
+fn roots(params: &lsp::InitializeParams) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| path_of(&f.uri))
+        .collect();
+    if !folders.is_empty() {
+        return folders;
+    }
+    #[allow(deprecated)] // Older clients send only `rootUri`.
+    let root = params.root_uri.as_ref().and_then(path_of);
+    root.into_iter()
+        .chain(std::env::current_dir().ok())
+        .take(1)
+        .collect()
+}
+
+struct Server {
+    roots: Vec<PathBuf>,
+    /// Unsaved buffers, by absolute path.
+    open: HashMap<PathBuf, String>,
+    /// The last report, for code actions.
+    report: Option<Report>,
+    /// Files that have diagnostics on the client, to clear when they have none.
+    published: HashSet<PathBuf>,
+}
+
+impl Server {
+    fn new(roots: Vec<PathBuf>) -> Server {
+        Server {
+            roots,
+            open: HashMap::new(),
+            report: None,
+            published: HashSet::new(),
+        }
+    }
+
+    /// Keep the buffers up to date; whether the findings may have changed.
+    fn notification(&mut self, n: Notification) -> bool {
+        use lsp::notification::Notification as _;
+        match n.method.as_str() {
+            lsp::notification::DidOpenTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                self.buffer(&p.text_document.uri, Some(p.text_document.text))
+            }
+            lsp::notification::DidChangeTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                // Full sync: the last change holds the whole text.
+                let text = p.content_changes.into_iter().last().map(|c| c.text);
+                text.is_some() && self.buffer(&p.text_document.uri, text)
+            }
+            // Closed, or saved: the disk holds the text again.
+            lsp::notification::DidCloseTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
+                else {
+                    return false;
+                };
+                self.buffer(&p.text_document.uri, None)
+            }
+            lsp::notification::DidSaveTextDocument::METHOD
+            | lsp::notification::DidChangeWatchedFiles::METHOD => true,
+            _ => false,
+        }
+    }
+
+    fn buffer(&mut self, uri: &lsp::Uri, text: Option<String>) -> bool {
+        let Some(path) = path_of(uri) else {
+            return false;
+        };
+        match text {
+            Some(text) => self.open.insert(path, text),
+            None => self.open.remove(&path),
+        };
+        true
+    }
+
+    fn options(&self) -> Options {
+        let mut options = Options::new(self.roots.clone());
+        // The same config the command line would use at the first folder (a bad one: the
+        // defaults, and the command line reports it).
+        if let Some(first) = self.roots.first() {
+            if let Ok(Some(config)) = crate::configure::find(first, None) {
+                config.apply(&mut options);
+            }
+        }
+        options.overlay = k8s_lint_core::load::Overlay::new(self.open.clone());
+        options
+    }
+
+    /// Lint the workspace and publish every file's diagnostics (an empty list where the last
+    /// run had some and this one has none).
+    fn lint(&mut self, connection: &Connection) -> Result<(), Failure> {
+        let Ok(report) = k8s_lint_core::lint(&self.options()) else {
+            return Ok(());
+        };
+        let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
+            let file = report.file(f.primary.span.file);
+            by_file
+                .entry(file.path.clone())
+                .or_default()
+                .push(diagnostic(&report, f));
+        }
+        let stale: Vec<PathBuf> = self
+            .published
+            .iter()
+            .filter(|p| !by_file.contains_key(*p))
+            .cloned()
+            .collect();
+        for path in stale {
+            by_file.insert(path, Vec::new());
+        }
+        self.published = by_file
+            .iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(p, _)| p.clone())
+            .collect();
+        for (path, diagnostics) in by_file {
+            let Some(uri) = uri_of(&path) else {
+                continue;
+            };
+            let params = lsp::PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version: None,
+            };
+            connection
+                .sender
+                .send(Message::Notification(Notification::new(
+                <lsp::notification::PublishDiagnostics as lsp::notification::Notification>::METHOD
+                    .to_string(),
+                params,
+            )))?;
+        }
+        self.report = Some(report);
+        Ok(())
+    }
+
+    fn request(&self, request: Request) -> Response {
+        use lsp::request::Request as _;
+        if request.method != lsp::request::CodeActionRequest::METHOD {
+            return Response::new_err(
+                request.id,
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("k8s-lint does not handle {}", request.method),
+            );
+        }
+        let actions = serde_json::from_value::<lsp::CodeActionParams>(request.params)
+            .ok()
+            .map(|p| self.code_actions(&p))
+            .unwrap_or_default();
+        Response::new_ok(request.id, actions)
+    }
+
+    /// For each finding the range touches: its fixes, then "suppress with a reason".
+    // `WorkspaceEdit::changes` is keyed by `Uri`, whose lazily parsed parts clippy takes for
+    // interior mutability; nothing mutates a key here.
+    #[allow(clippy::mutable_key_type)]
+    fn code_actions(&self, params: &lsp::CodeActionParams) -> Vec<lsp::CodeActionOrCommand> {
+        let (Some(report), Some(path)) = (&self.report, path_of(&params.text_document.uri)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
+            let file = report.file(f.primary.span.file);
+            let range = range_of(file, f.primary.span);
+            if file.path != path || !touches(&range, &params.range) {
+                continue;
+            }
+            let diagnostics = Some(vec![diagnostic(report, f)]);
+            for (i, fix) in f.fixes.iter().enumerate() {
+                let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+                for e in &fix.edits {
+                    let target = report.file(e.span.file);
+                    if let Some(uri) = uri_of(&target.path) {
+                        changes.entry(uri).or_default().push(lsp::TextEdit {
+                            range: range_of(target, e.span),
+                            new_text: e.text.clone(),
+                        });
+                    }
+                }
+                let unsafe_note = match fix.applicability {
+                    Applicability::Safe => "",
+                    Applicability::Unsafe => " (changes what is deployed)",
+                };
+                out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: format!("{}{unsafe_note}", fix.title),
+                    kind: Some(lsp::CodeActionKind::QUICKFIX),
+                    diagnostics: diagnostics.clone(),
+                    edit: Some(lsp::WorkspaceEdit {
+                        changes: Some(changes),
+                        ..lsp::WorkspaceEdit::default()
+                    }),
+                    is_preferred: Some(i == 0 && fix.applicability == Applicability::Safe),
+                    ..lsp::CodeAction::default()
+                }));
+            }
+            if let Some(action) = suppress(file, f, &params.text_document.uri, diagnostics) {
+                out.push(action);
+            }
+        }
+        out
+    }
+}
+
+/// `# k8s-lint-ignore RULE -- ` on its own line above the finding's line, at its indentation:
+/// a comment alone on its line covers the next line holding content.
+#[allow(clippy::mutable_key_type)] // As in `code_actions`.
+fn suppress(
+    file: &SourceFile,
+    f: &Finding,
+    uri: &lsp::Uri,
+    diagnostics: Option<Vec<lsp::Diagnostic>>,
+) -> Option<lsp::CodeActionOrCommand> {
+    let start = f.primary.span.start as usize;
+    let line_start = file.text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = file.text[line_start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    // A BOM is not part of the first line's text in an editor.
+    let at = if line_start == 0 && file.text.starts_with('\u{feff}') {
+        3
+    } else {
+        line_start
+    };
+    let newline = if file.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let position = range_of(file, Span::new(f.primary.span.file, at, at)).start;
+    let edit = lsp::TextEdit {
+        range: lsp::Range::new(position, position),
+        new_text: format!("{indent}# k8s-lint-ignore {} -- {newline}", f.rule),
+    };
+    Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: format!("Suppress {} here, with a reason", f.rule),
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        diagnostics,
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+            ..lsp::WorkspaceEdit::default()
+        }),
+        ..lsp::CodeAction::default()
+    }))
+}
+
+fn touches(a: &lsp::Range, b: &lsp::Range) -> bool {
+    let key = |p: &lsp::Position| (p.line, p.character);
+    key(&a.start) <= key(&b.end) && key(&b.start) <= key(&a.end)
+}
+
+fn diagnostic(report: &Report, f: &Finding) -> lsp::Diagnostic {
+    let file = report.file(f.primary.span.file);
+    let mut message = f.message.clone();
+    for note in &f.notes {
+        message.push_str("\nnote: ");
+        message.push_str(note);
+    }
+    let related: Vec<lsp::DiagnosticRelatedInformation> = f
+        .related
+        .iter()
+        .filter_map(|r| {
+            let target = report.file(r.span.file);
+            Some(lsp::DiagnosticRelatedInformation {
+                location: lsp::Location::new(uri_of(&target.path)?, range_of(target, r.span)),
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: range_of(file, f.primary.span),
+        severity: Some(match f.severity {
+            Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(lsp::NumberOrString::String(f.rule.to_string())),
+        code_description: lsp::Uri::from_str(&format!(
+            "{}/blob/main/rules/{}.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            f.rule
+        ))
+        .ok()
+        .map(|href| lsp::CodeDescription { href }),
+        source: Some("k8s-lint".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: None,
+    }
+}
+
+/// A span as an LSP range: lines from 0, columns in UTF-16 code units of the line (a BOM on
+/// the first line is not counted: editors do not show it as text).
+fn range_of(file: &SourceFile, span: Span) -> lsp::Range {
+    lsp::Range::new(
+        position(file, span.start as usize),
+        position(file, span.end as usize),
+    )
+}
+
+fn position(file: &SourceFile, offset: usize) -> lsp::Position {
+    let text = &file.text;
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = before[start..]
+        .chars()
+        .filter(|c| *c != '\u{feff}' || start != 0)
+        .map(char::len_utf16)
+        .sum();
+    lsp::Position::new(
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(character).unwrap_or(u32::MAX),
+    )
+}
+
+/// Everything but unreserved characters and `/` is encoded in a file URI's path.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+fn uri_of(path: &Path) -> Option<lsp::Uri> {
+    let text = path.to_str()?;
+    lsp::Uri::from_str(&format!("file://{}", utf8_percent_encode(text, PATH))).ok()
+}
+
+fn path_of(uri: &lsp::Uri) -> Option<PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    let decoded = percent_decode_str(rest).decode_utf8().ok()?;
+    Some(k8s_lint_core::source::normalize(Path::new(
+        decoded.as_ref(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("/r/a.yaml".into(), "a.yaml".into(), text.into())
+    }
+
+    #[test]
+    fn positions_count_utf16_and_skip_the_bom() {
+        let f = file("\u{feff}a: é😀x\r\nb: 1\n");
+        let x = f.text.find('x').unwrap();
+        // `a: é` is 4 code units, the emoji 2.
+        assert_eq!(position(&f, x), lsp::Position::new(0, 6));
+        let b = f.text.find('b').unwrap();
+        assert_eq!(position(&f, b + 3), lsp::Position::new(1, 3));
+    }
+
+    #[test]
+    fn uris_round_trip_through_percent_encoding() {
+        let path = Path::new("/work/my repo/ä#1.yaml");
+        let uri = uri_of(path).unwrap();
+        assert_eq!(uri.as_str(), "file:///work/my%20repo/%C3%A4%231.yaml");
+        assert_eq!(path_of(&uri).unwrap(), path);
+    }
+
+    #[test]
+    fn ranges_touch_when_they_share_a_position() {
+        let r = |a, b, c, d| lsp::Range::new(lsp::Position::new(a, b), lsp::Position::new(c, d));
+        assert!(touches(&r(1, 2, 1, 5), &r(1, 5, 1, 5)));
+        assert!(!touches(&r(1, 2, 1, 5), &r(2, 0, 2, 1)));
+    }
+}
