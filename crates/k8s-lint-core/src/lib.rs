@@ -22,6 +22,7 @@ pub mod gitops;
 pub mod index;
 pub mod kustomize;
 pub mod load;
+pub mod navigate;
 pub mod object;
 pub mod placeholder;
 pub mod resolve;
@@ -89,6 +90,8 @@ pub struct Options {
     pub max_findings: usize,
     /// Texts read instead of the files on disk (fixes not yet written, unsaved buffers).
     pub overlay: load::Overlay,
+    /// Also record where references lead ([`Report::links`]), for editors.
+    pub links: bool,
 }
 
 impl Options {
@@ -110,6 +113,7 @@ impl Options {
             repo_top: None,
             max_findings: MAX_FINDINGS,
             overlay: load::Overlay::default(),
+            links: false,
         }
     }
 }
@@ -143,6 +147,8 @@ pub struct Report {
     /// The repository top (of the first path): what paths in fingerprints are relative to, so
     /// that they do not depend on the working directory.
     pub repo_top: PathBuf,
+    /// Where references lead, sorted by where they are written (only with `Options::links`).
+    pub links: Vec<navigate::Link>,
 }
 
 impl Report {
@@ -238,7 +244,7 @@ pub fn lint_sources(
 }
 
 fn report(loaded: load::Loaded, options: &Options) -> Report {
-    let (mut findings, objects) = check(&loaded, options);
+    let (mut findings, objects, links) = check(&loaded, options);
     let mut stats = Stats {
         files: loaded.files.len(),
         objects,
@@ -260,6 +266,7 @@ fn report(loaded: load::Loaded, options: &Options) -> Report {
         findings,
         stats,
         repo_top,
+        links,
     }
 }
 
@@ -442,8 +449,13 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
 }
 
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
-fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
+fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize, Vec<navigate::Link>) {
     let analysis = Analysis::new(loaded, options, true);
+    let links = if options.links {
+        navigate::links(&analysis.ctx(&[], &[]))
+    } else {
+        Vec::new()
+    };
     let (later, first): (Vec<_>, Vec<_>) = RULES
         .iter()
         .filter_map(|r| Some((*r, level_of(*r, options)?)))
@@ -479,7 +491,7 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize) {
     }
     let n = analysis.objects.len();
     analysis.drop_in_parallel();
-    (findings, n)
+    (findings, n, links)
 }
 
 /// Whether `rule` runs, and the severity that replaces its own (`Some(None)`: keep the rule's).

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use k8s_lint_core::fix::Applicability;
-use k8s_lint_core::{Finding, Options, Report, Severity, SourceFile, Span};
+use k8s_lint_core::navigate::Link;
+use k8s_lint_core::{FileId, Finding, Options, Report, Severity, SourceFile, Span};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -37,6 +38,8 @@ pub fn serve(connection: &Connection) -> Result<(), Failure> {
             lsp::TextDocumentSyncKind::FULL,
         )),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         ..lsp::ServerCapabilities::default()
     };
     let params: lsp::InitializeParams =
@@ -157,6 +160,7 @@ impl Server {
             }
         }
         options.overlay = k8s_lint_core::load::Overlay::new(self.open.clone());
+        options.links = true;
         options
     }
 
@@ -211,18 +215,93 @@ impl Server {
 
     fn request(&self, request: Request) -> Response {
         use lsp::request::Request as _;
-        if request.method != lsp::request::CodeActionRequest::METHOD {
-            return Response::new_err(
-                request.id,
+        let id = request.id;
+        match request.method.as_str() {
+            lsp::request::CodeActionRequest::METHOD => {
+                let actions = serde_json::from_value::<lsp::CodeActionParams>(request.params)
+                    .ok()
+                    .map(|p| self.code_actions(&p))
+                    .unwrap_or_default();
+                Response::new_ok(id, actions)
+            }
+            lsp::request::GotoDefinition::METHOD => {
+                let locations = serde_json::from_value::<lsp::GotoDefinitionParams>(request.params)
+                    .ok()
+                    .map(|p| self.definition(&p.text_document_position_params))
+                    .unwrap_or_default();
+                Response::new_ok(id, lsp::GotoDefinitionResponse::Array(locations))
+            }
+            lsp::request::HoverRequest::METHOD => {
+                let hover = serde_json::from_value::<lsp::HoverParams>(request.params)
+                    .ok()
+                    .and_then(|p| self.hover(&p.text_document_position_params));
+                Response::new_ok(id, hover)
+            }
+            other => Response::new_err(
+                id,
                 lsp_server::ErrorCode::MethodNotFound as i32,
-                format!("k8s-lint does not handle {}", request.method),
-            );
+                format!("k8s-lint does not handle {other}"),
+            ),
         }
-        let actions = serde_json::from_value::<lsp::CodeActionParams>(request.params)
-            .ok()
-            .map(|p| self.code_actions(&p))
-            .unwrap_or_default();
-        Response::new_ok(request.id, actions)
+    }
+
+    /// The file and byte offset a position points at, in the last report.
+    fn at(&self, p: &lsp::TextDocumentPositionParams) -> Option<(&Report, FileId, usize)> {
+        let report = self.report.as_ref()?;
+        let path = path_of(&p.text_document.uri)?;
+        let i = report.files.iter().position(|f| f.path == path)?;
+        let offset = offset_of(&report.files[i], p.position);
+        Some((report, FileId(u32::try_from(i).ok()?), offset))
+    }
+
+    fn link(&self, p: &lsp::TextDocumentPositionParams) -> Option<(&Report, &Link)> {
+        let (report, file, offset) = self.at(p)?;
+        let link = report.links.iter().find(|l| {
+            l.from.file == file && l.from.start as usize <= offset && offset <= l.from.end as usize
+        })?;
+        Some((report, link))
+    }
+
+    /// Where the reference under the cursor leads: the Service's `metadata.name`, the pod
+    /// templates' labels, the entry's file.
+    fn definition(&self, p: &lsp::TextDocumentPositionParams) -> Vec<lsp::Location> {
+        let Some((report, link)) = self.link(p) else {
+            return Vec::new();
+        };
+        link.to
+            .iter()
+            .filter_map(|span| {
+                let target = report.file(span.file);
+                Some(lsp::Location::new(
+                    uri_of(&target.path)?,
+                    range_of(target, *span),
+                ))
+            })
+            .collect()
+    }
+
+    /// What the reference under the cursor resolves to (or why it cannot be known); on a
+    /// finding, its rule's summary.
+    fn hover(&self, p: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
+        let text = match self.link(p) {
+            Some((_, link)) => link.hover.clone(),
+            None => {
+                let (report, file, offset) = self.at(p)?;
+                let f = report.findings.iter().find(|f| {
+                    let s = f.primary.span;
+                    s.file == file && s.start as usize <= offset && offset <= s.end as usize
+                })?;
+                let summary = k8s_lint_core::rules::by_id(f.rule)?.meta().summary;
+                format!("{}: {summary}", f.rule)
+            }
+        };
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::PlainText,
+                value: text,
+            }),
+            range: None,
+        })
     }
 
     /// For each finding the range touches: its fixes, then "suppress with a reason".
@@ -391,6 +470,30 @@ fn position(file: &SourceFile, offset: usize) -> lsp::Position {
     )
 }
 
+/// The byte offset of an LSP position (UTF-16 column; past the line's end: its end).
+fn offset_of(file: &SourceFile, position: lsp::Position) -> usize {
+    let text = &file.text;
+    let mut start = 0;
+    for _ in 0..position.line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        // A BOM is no text in the editor.
+        if c == '\u{feff}' && start == 0 && i == 0 {
+            continue;
+        }
+        if c == '\n' || c == '\r' || units >= position.character as usize {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
 /// Everything but unreserved characters and `/` is encoded in a file URI's path.
 const PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -428,6 +531,19 @@ mod tests {
         assert_eq!(position(&f, x), lsp::Position::new(0, 6));
         let b = f.text.find('b').unwrap();
         assert_eq!(position(&f, b + 3), lsp::Position::new(1, 3));
+    }
+
+    #[test]
+    fn offsets_and_positions_agree() {
+        let f = file("\u{feff}a: é😀x\r\nb: 1\n");
+        // Every character but the BOM and the `\n` of a `\r\n` (no position of its own).
+        for (offset, _) in f
+            .text
+            .char_indices()
+            .filter(|(i, c)| *c != '\u{feff}' && !(*c == '\n' && f.text[..*i].ends_with('\r')))
+        {
+            assert_eq!(offset_of(&f, position(&f, offset)), offset, "at {offset}");
+        }
     }
 
     #[test]

@@ -236,6 +236,38 @@ fn diagnostics_follow_unsaved_edits_across_files() {
         })
     );
 
+    // Go to definition from the backend's Service name: the Service's name in the buffer.
+    let on_name =
+        json!({"textDocument": {"uri": ingress}, "position": {"line": 9, "character": 13}});
+    let id = client.request("textDocument/definition", on_name.clone());
+    assert_eq!(
+        client.response(id)["result"],
+        json!([{"uri": service_uri, "range": {"start": {"line": 3, "character": 8}, "end": {"line": 3, "character": 11}}}])
+    );
+    let id = client.request("textDocument/hover", on_name);
+    assert_eq!(
+        client.response(id)["result"]["contents"]["value"],
+        "Service `shop/api`"
+    );
+    // From the kustomization entry to its file.
+    let kustomization = uri(&root.join("kustomization.yaml"));
+    let id = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": kustomization}, "position": {"line": 0, "character": 30}}),
+    );
+    assert_eq!(
+        client.response(id)["result"][0]["uri"],
+        service_uri.as_str()
+    );
+    // From the Service selector to the pod template.
+    let id = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": service_uri}, "position": {"line": 6, "character": 4}}),
+    );
+    let templates = client.response(id)["result"].clone();
+    assert_eq!(templates[0]["uri"], uri(&root.join("deployment.yaml")));
+    assert_eq!(templates[0]["range"]["start"]["line"], 10);
+
     // Fixed in the buffer: the Ingress in the other file is clean.
     client.notify(
         "textDocument/didChange",
