@@ -37,6 +37,7 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
                     let name = &b.service.name;
                     let from = span_at(root, &format!("{}.name", b.path));
                     out.push(named(cx, id, from, "", "Service", name));
+                    out.extend(backend_port(cx, id, &b));
                 }
             }
             View::Service(svc) => {
@@ -57,6 +58,7 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
                         Some(template_labels_span(cx, t, path))
                     })
                     .collect();
+                out.extend(target_ports(cx, id, svc, found.found()));
                 let hover = match &found {
                     Resolution::Found(ids) => format!(
                         "selects the pods of {}",
@@ -122,6 +124,90 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
     }
     out.sort_by_key(|l| (l.from.file, l.from.start, l.from.end));
     out.dedup();
+    out
+}
+
+/// An Ingress backend's port (name or number) to the Service ports it names.
+fn backend_port(cx: &Ctx<'_, '_>, id: InstId, b: &crate::rules::Backend<'_>) -> Option<Link> {
+    let port = b.service.port.as_ref()?;
+    let (field, wanted) = match (&port.name, port.number) {
+        (Some(n), _) => ("name", n.clone()),
+        (None, Some(n)) => ("number", n.to_string()),
+        _ => return None,
+    };
+    let root = cx.root(id);
+    let from = span_at(root, &format!("{}.port.{field}", b.path));
+    let mut to = Vec::new();
+    for &s in cx.find(id, "", "Service", &b.service.name).found() {
+        let svc_root = cx.root(s);
+        let ports = svc_root
+            .at("spec.ports")
+            .and_then(|p| p.as_seq())
+            .unwrap_or(&[]);
+        for (i, p) in ports.iter().enumerate() {
+            let key = if field == "name" { "name" } else { "port" };
+            if p.get(key).and_then(|v| v.scalar_text()) == Some(wanted.as_str()) {
+                to.push(span_at(svc_root, &format!("spec.ports[{i}]")));
+            }
+        }
+    }
+    let hover = if to.is_empty() {
+        format!("no port {wanted} of Service `{}` is here", b.service.name)
+    } else {
+        format!("port {wanted} of Service `{}`", b.service.name)
+    };
+    Some(Link { from, to, hover })
+}
+
+/// Each of a Service's `targetPort`s to the container ports of the selected pods it names
+/// (a number or a port name).
+fn target_ports(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    svc: &k8s_openapi::api::core::v1::Service,
+    pods: &[InstId],
+) -> Vec<Link> {
+    let root = cx.root(id);
+    let mut out = Vec::new();
+    let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
+    for (i, port) in ports.into_iter().flatten().enumerate() {
+        let Some(target) = &port.target_port else {
+            continue;
+        };
+        let wanted = match target {
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => n.to_string(),
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
+        };
+        let mut to = Vec::new();
+        for &t in pods {
+            let Some((template, path)) = cx.index.template(t) else {
+                continue;
+            };
+            let Some(spec) = &template.spec else {
+                continue;
+            };
+            let t_root = cx.root(t);
+            for (c, c_path) in crate::rules::serving_containers(spec, path) {
+                for (j, p) in c.ports.iter().flatten().enumerate() {
+                    let matches = p.container_port.to_string() == wanted
+                        || p.name.as_deref() == Some(wanted.as_str());
+                    if matches {
+                        to.push(span_at(t_root, &format!("{c_path}.ports[{j}]")));
+                    }
+                }
+            }
+        }
+        let hover = if to.is_empty() {
+            format!("no container port {wanted} of the selected pods is here")
+        } else {
+            format!("container port {wanted} of the selected pods")
+        };
+        out.push(Link {
+            from: span_at(root, &format!("spec.ports[{i}].targetPort")),
+            to,
+            hover,
+        });
+    }
     out
 }
 

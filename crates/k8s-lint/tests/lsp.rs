@@ -268,6 +268,16 @@ fn diagnostics_follow_unsaved_edits_across_files() {
     assert_eq!(templates[0]["uri"], uri(&root.join("deployment.yaml")));
     assert_eq!(templates[0]["range"]["start"]["line"], 10);
 
+    // From the targetPort to the container port it names.
+    let id = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": service_uri}, "position": {"line": 9, "character": 20}}),
+    );
+    assert_eq!(
+        client.response(id)["result"],
+        json!([{"uri": uri(&root.join("deployment.yaml")), "range": {"start": {"line": 15, "character": 18}, "end": {"line": 15, "character": 39}}}])
+    );
+
     // Fixed in the buffer: the Ingress in the other file is clean.
     client.notify(
         "textDocument/didChange",
