@@ -149,6 +149,8 @@ pub struct Report {
     pub repo_top: PathBuf,
     /// Where references lead, sorted by where they are written (only with `Options::links`).
     pub links: Vec<navigate::Link>,
+    /// Wall time of each phase of the run, in order.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Report {
@@ -198,8 +200,35 @@ fn base_dir(options: &Options) -> PathBuf {
 
 /// Lint every manifest under `options.roots`.
 pub fn lint(options: &Options) -> Result<Report, LoadError> {
+    let mut clock = Clock::start();
     let loaded = load_files(options)?;
-    Ok(report(loaded, options))
+    clock.mark("walk and read");
+    Ok(report(loaded, options, clock))
+}
+
+/// Wall time per phase of a run, for `--timings` and the speed work (see README "Speed").
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock {
+            phases: Vec::new(),
+            last: Some(std::time::Instant::now()),
+        }
+    }
+
+    /// Close the phase that ran since the last mark.
+    pub fn mark(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            self.phases.push((phase, now - last));
+        }
+        self.last = Some(now);
+    }
 }
 
 /// Lint files given in memory, `(path, text)` with absolute paths below `top`, as if they
@@ -240,11 +269,11 @@ pub fn lint_sources(
     };
     let mut options = options.clone();
     options.repo_top = Some(top.to_path_buf());
-    report(loaded, &options)
+    report(loaded, &options, Clock::start())
 }
 
-fn report(loaded: load::Loaded, options: &Options) -> Report {
-    let (mut findings, objects, links) = check(&loaded, options);
+fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
+    let (mut findings, objects, links) = check(&loaded, options, &mut clock);
     let mut stats = Stats {
         files: loaded.files.len(),
         objects,
@@ -253,6 +282,7 @@ fn report(loaded: load::Loaded, options: &Options) -> Report {
     };
     sort_findings(&mut findings, &loaded.files);
     stats.omitted = budget(&mut findings, &loaded.files, options.max_findings);
+    clock.mark("sort");
     let repo_top = loaded
         .fence
         .tops()
@@ -267,6 +297,7 @@ fn report(loaded: load::Loaded, options: &Options) -> Report {
         stats,
         repo_top,
         links,
+        timings: clock.phases,
     }
 }
 
@@ -290,9 +321,15 @@ where
     'a: 's,
 {
     /// `deploy`: apply what the GitOps tools add (their namespaces) on top of kustomize.
-    fn new(loaded: &'a load::Loaded, options: &'a Options, deploy: bool) -> Analysis<'a, 's> {
+    fn new(
+        loaded: &'a load::Loaded,
+        options: &'a Options,
+        deploy: bool,
+        clock: &mut Clock,
+    ) -> Analysis<'a, 's> {
         let files = &loaded.files;
         let parsed = load::parse_all(files);
+        clock.mark("parse");
         let mut objects: Vec<Object> = Vec::new();
         let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
         for (i, (file, p)) in files.iter().zip(&parsed).enumerate() {
@@ -305,6 +342,7 @@ where
         let top = options.repo_top.as_deref().map(|t| {
             source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
         });
+        clock.mark("objects");
         let model = Model::new(files, &parsed, &loaded.roots, top.as_deref(), &loaded.fence);
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
@@ -316,6 +354,7 @@ where
             by_file: &by_file,
         }
         .build_all(|i| model.in_kustomize_tree(files[i].dir(), &gitops));
+        clock.mark("kustomize model and builds");
         if deploy {
             let deploy = |instances: &mut [kustomize::build::Instance<'s>], gitops: &GitOps| {
                 apply_gitops_namespaces(instances, gitops, &model, files, &objects);
@@ -328,12 +367,15 @@ where
                 deploy(&mut built.instances, &gitops);
             }
         }
+        clock.mark("gitops");
         let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
+        clock.mark("index and typed views");
         let broken_files = broken_files(loaded, &parsed);
         // Scripts' file ids follow the manifests' (the report holds both, for related spans).
         let scripts = scripts::Scripts::new(&loaded.scripts, files.len() as u32, &model.repo_top);
         let sources =
             resolve::Sources::new(&index, &model, &gitops, &objects, files, &parsed, &scripts);
+        clock.mark("scripts and sources");
         Analysis {
             loaded,
             broken_files,
@@ -449,8 +491,12 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
 }
 
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
-fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize, Vec<navigate::Link>) {
-    let analysis = Analysis::new(loaded, options, true);
+fn check(
+    loaded: &load::Loaded,
+    options: &Options,
+    clock: &mut Clock,
+) -> (Vec<Finding>, usize, Vec<navigate::Link>) {
+    let analysis = Analysis::new(loaded, options, true, clock);
     let links = if options.links {
         navigate::links(&analysis.ctx(&[], &[]))
     } else {
@@ -460,13 +506,16 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize, Vec<
         .iter()
         .filter_map(|r| Some((*r, level_of(*r, options)?)))
         .partition(|(r, _)| r.after_suppressions());
+    clock.mark("links");
     let mut findings = run_rules(&first, &analysis.ctx(&[], &[]));
+    clock.mark("rules");
     if !options.no_suppressions {
         let mut suppressions =
             suppress::collect(&loaded.files, &analysis.parsed, &analysis.objects);
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
+        clock.mark("suppressions");
     }
     // Kustomize roots the repository evidently parks: not reached from GitOps entry points
     // that say what is deployed, or only mentioned in a commented-out entry.
@@ -489,8 +538,10 @@ fn check(loaded: &load::Loaded, options: &Options) -> (Vec<Finding>, usize, Vec<
     if !options.no_suppressions && !options.show_suppressed {
         findings.retain(|f| f.suppressed.is_none());
     }
+    clock.mark("fold parked roots");
     let n = analysis.objects.len();
     analysis.drop_in_parallel();
+    clock.mark("drop");
     (findings, n, links)
 }
 
@@ -538,7 +589,7 @@ pub fn inventory(
 {
     let loaded = load_files(options)?;
     // What `kustomize build` emits: without the namespaces Argo CD or Flux add afterwards.
-    let analysis = Analysis::new(&loaded, options, false);
+    let analysis = Analysis::new(&loaded, options, false, &mut Clock::start());
     let cx = analysis.ctx(&[], &[]);
     let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
     for (i, inst) in cx.index.instances.iter().enumerate() {

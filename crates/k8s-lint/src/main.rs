@@ -77,6 +77,10 @@ struct LintArgs {
     #[arg(long, short)]
     quiet: bool,
 
+    /// Print the wall time of each phase of the run on stderr (for speed work and bug reports).
+    #[arg(long)]
+    timings: bool,
+
     /// Apply the safe fixes (they keep what is deployed as the author evidently meant), lint
     /// again, and report what remains.
     #[arg(long)]
@@ -457,6 +461,7 @@ fn run(args: &LintArgs) -> ExitCode {
         Color::Never => false,
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
+    let rendering = std::time::Instant::now();
     let text = if args.statistics {
         statistics(&report)
     } else if args.quiet && args.format == Format::Human {
@@ -499,6 +504,9 @@ fn run(args: &LintArgs) -> ExitCode {
         }
     }
     let code = emit(&text, args.output.as_deref());
+    if args.timings {
+        eprint!("{}", timings(&report, rendering.elapsed()));
+    }
     if code != ExitCode::SUCCESS {
         return code;
     }
@@ -509,6 +517,23 @@ fn run(args: &LintArgs) -> ExitCode {
             .any(|f| f.severity >= t && f.suppressed.is_none())
     });
     ExitCode::from(u8::from(failed))
+}
+
+/// `--timings`: each phase's wall time and share of the run.
+fn timings(report: &Report, rendering: std::time::Duration) -> String {
+    let mut phases = report.timings.clone();
+    phases.push(("render and write", rendering));
+    let total: f64 = phases.iter().map(|(_, d)| d.as_secs_f64()).sum();
+    let mut out = String::from("phase                          seconds  share\n");
+    for (name, d) in &phases {
+        let s = d.as_secs_f64();
+        out.push_str(&format!(
+            "{name:<30} {s:>7.3} {:>5.1}%\n",
+            if total > 0.0 { 100.0 * s / total } else { 0.0 }
+        ));
+    }
+    out.push_str(&format!("{:<30} {total:>7.3}\n", "total"));
+    out
 }
 
 /// `--diff`: the diff on stdout (or `--output`), what it would fix on stderr; exit 1 when

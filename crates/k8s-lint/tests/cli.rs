@@ -294,3 +294,33 @@ fn version_names_the_commit() {
         "{out}"
     );
 }
+
+#[test]
+fn timings_list_every_phase_on_stderr() {
+    let o = run(
+        &fixtures().join("anthropic-oauth-proxy"),
+        &["--timings", "-q"],
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    // `name    0.012  3.4%`: the words before the numbers.
+    let phases: Vec<String> = err
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| w.trim_end_matches('%').parse::<f64>().is_err())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    for phase in [
+        "walk and read",
+        "parse",
+        "index and typed views",
+        "rules",
+        "render and write",
+        "total",
+    ] {
+        assert!(phases.iter().any(|p| p == phase), "{phase} missing:\n{err}");
+    }
+}
