@@ -1,6 +1,7 @@
 //! Where references lead, for editors: from an Ingress backend to its Service, from a
 //! Service selector to the pod templates it selects, from a kustomization entry to its file
-//! or directory, from an autoscaler to its workload. Each link is resolved by the one policy
+//! or directory, from an autoscaler to its workload, from a disruption budget or a network
+//! policy to its pods, from ports to the ports they name. Each link is resolved by the one policy
 //! the rules use ([`Ctx::find`], [`Ctx::find_pods`]), so go-to-definition never disagrees
 //! with a finding, and its hover says what the reference resolves to, or why the repository
 //! cannot know.
@@ -9,7 +10,7 @@ use crate::index::{InstId, View};
 use crate::kustomize::Target;
 use crate::resolve::Resolution;
 use crate::rule::Ctx;
-use crate::rules::{backends, key_span_at, span_at, template_labels_span};
+use crate::rules::{backends, key_span_at, pods_of, selector_at, span_at, template_labels_span};
 use crate::selector::Selector;
 use crate::source::Span;
 
@@ -50,28 +51,30 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
                 let root = cx.root(id);
                 let from = key_span_at(root, "spec.selector").unwrap_or(root.span);
                 let found = cx.find_pods(id, &Selector::from_labels(selector));
-                let to: Vec<Span> = found
-                    .found()
-                    .iter()
-                    .filter_map(|&t| {
-                        let (_, path) = cx.index.template(t)?;
-                        Some(template_labels_span(cx, t, path))
-                    })
-                    .collect();
                 out.extend(target_ports(cx, id, svc, found.found()));
-                let hover = match &found {
-                    Resolution::Found(ids) => format!(
-                        "selects the pods of {}",
-                        ids.iter()
-                            .map(|&t| cx.describe(t))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    other => unresolved(other, "no pod template here has these labels"),
-                };
-                out.push(Link { from, to, hover });
+                out.push(pods_link(cx, from, &found));
             }
             _ => {}
+        }
+    }
+    // The pods a disruption budget or a network policy selects.
+    for (group, kind, path) in [
+        ("policy", "PodDisruptionBudget", "spec.selector"),
+        ("networking.k8s.io", "NetworkPolicy", "spec.podSelector"),
+    ] {
+        for &id in cx.index.of_kind(group, kind) {
+            if cx.index.inst(id).opaque {
+                continue;
+            }
+            let Some((selector, _)) = selector_at(cx, id, path) else {
+                continue;
+            };
+            let Some(found) = pods_of(cx, id, &selector) else {
+                continue;
+            };
+            let root = cx.root(id);
+            let from = key_span_at(root, path).unwrap_or(root.span);
+            out.push(pods_link(cx, from, &found));
         }
     }
     // An autoscaler's workload.
@@ -125,6 +128,29 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
     out.sort_by_key(|l| (l.from.file, l.from.start, l.from.end));
     out.dedup();
     out
+}
+
+/// A selector to the labels of the pod templates it selects.
+fn pods_link(cx: &Ctx<'_, '_>, from: Span, found: &Resolution) -> Link {
+    let to: Vec<Span> = found
+        .found()
+        .iter()
+        .filter_map(|&t| {
+            let (_, path) = cx.index.template(t)?;
+            Some(template_labels_span(cx, t, path))
+        })
+        .collect();
+    let hover = match found {
+        Resolution::Found(ids) => format!(
+            "selects the pods of {}",
+            ids.iter()
+                .map(|&t| cx.describe(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => unresolved(other, "no pod template here has these labels"),
+    };
+    Link { from, to, hover }
 }
 
 /// An Ingress backend's port (name or number) to the Service ports it names.
