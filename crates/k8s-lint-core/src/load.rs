@@ -786,6 +786,11 @@ impl Overlay {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The texts, to build another overlay on top of this one.
+    pub fn texts(&self) -> std::collections::HashMap<PathBuf, String> {
+        self.0.as_ref().clone()
+    }
 }
 
 fn read_one(

@@ -86,6 +86,18 @@ impl<'a, 's> Ctx<'a, 's> {
         &self.objects[start..end]
     }
 
+    /// Every instance of this object is its file's own tree: no build patches, labels or
+    /// substitutes anything in it. A fix edits the file, so it is safe only then: an edit
+    /// decided on a patched tree would land in a base that other overlays deploy unpatched.
+    pub fn as_written(&self, id: InstId) -> bool {
+        let object = self.index.inst(id).object;
+        self.index
+            .instances
+            .iter()
+            .filter(|i| i.object == object)
+            .all(|i| i.patched.is_none() && !i.opaque)
+    }
+
     pub fn root(&self, id: InstId) -> &'a Node<'s> {
         self.index.inst(id).root(self.objects, self.parsed)
     }

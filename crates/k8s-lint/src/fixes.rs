@@ -41,11 +41,18 @@ pub fn diff(files: &[FixedFile]) -> String {
     out
 }
 
-/// Write a fixed file in place of the original: only when the file is still a regular file
-/// (never a symbolic link) holding exactly the text that was fixed, so an edit made since the
-/// lint read it is never lost; atomically (a new file beside it, renamed over it), with the
-/// original's permissions.
-pub fn write(file: &FixedFile) -> Result<(), String> {
+/// Write every fixed file, or none: each is checked first (see [`check`]), so one that
+/// changed since it was read stops the run before anything is written.
+pub fn write_all(files: &[FixedFile]) -> Result<(), String> {
+    for file in files {
+        check(file)?;
+    }
+    files.iter().try_for_each(write)
+}
+
+/// The file is still a regular file (never a symbolic link) holding exactly the text that was
+/// fixed, so an edit made since the lint read it is never lost.
+fn check(file: &FixedFile) -> Result<std::fs::Metadata, String> {
     let shown = escape::text(&file.display);
     let cannot = |e: std::io::Error| format!("cannot write {shown}: {e}");
     let meta = std::fs::symlink_metadata(&file.path).map_err(cannot)?;
@@ -58,6 +65,15 @@ pub fn write(file: &FixedFile) -> Result<(), String> {
             "not fixing {shown}: it changed on disk since it was read; run again"
         ));
     }
+    Ok(meta)
+}
+
+/// Write a fixed file in place of the original, after [`check`]: atomically (a new file
+/// beside it, renamed over it), with the original's permissions.
+pub fn write(file: &FixedFile) -> Result<(), String> {
+    let shown = escape::text(&file.display);
+    let cannot = |e: std::io::Error| format!("cannot write {shown}: {e}");
+    let meta = check(file)?;
     let dir = match file.path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),

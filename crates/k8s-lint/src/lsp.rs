@@ -167,8 +167,23 @@ impl Server {
     /// Lint the workspace and publish every file's diagnostics (an empty list where the last
     /// run had some and this one has none).
     fn lint(&mut self, connection: &Connection) -> Result<(), Failure> {
-        let Ok(report) = k8s_lint_core::lint(&self.options()) else {
-            return Ok(());
+        let report = match k8s_lint_core::lint(&self.options()) {
+            Ok(report) => report,
+            // A root that cannot be read: say so; the last diagnostics stay.
+            Err(e) => {
+                let params = lsp::ShowMessageParams {
+                    typ: lsp::MessageType::ERROR,
+                    message: format!("k8s-lint: {e}"),
+                };
+                connection
+                    .sender
+                    .send(Message::Notification(Notification::new(
+                        <lsp::notification::ShowMessage as lsp::notification::Notification>::METHOD
+                            .to_string(),
+                        params,
+                    )))?;
+                return Ok(());
+            }
         };
         let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
         for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
@@ -459,11 +474,16 @@ fn position(file: &SourceFile, offset: usize) -> lsp::Position {
     let before = text.get(..offset).unwrap_or("");
     let line = before.matches('\n').count();
     let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let character: usize = before[start..]
-        .chars()
-        .filter(|c| *c != '\u{feff}' || start != 0)
-        .map(char::len_utf16)
-        .sum();
+    // Only a BOM that starts the file is skipped.
+    let text_of_line = &before[start..];
+    let text_of_line = if start == 0 {
+        text_of_line
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text_of_line)
+    } else {
+        text_of_line
+    };
+    let character: usize = text_of_line.chars().map(char::len_utf16).sum();
     lsp::Position::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(character).unwrap_or(u32::MAX),

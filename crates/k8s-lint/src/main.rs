@@ -373,12 +373,10 @@ fn run(args: &LintArgs) -> ExitCode {
         if args.diff {
             return show_diff(args, &fixed);
         }
-        for file in &fixed.files {
-            if let Err(message) = k8s_lint::fixes::write(file) {
-                // What is on disk is no longer what the report below describes.
-                eprintln!("error: {message}");
-                return ExitCode::from(2);
-            }
+        if let Err(message) = k8s_lint::fixes::write_all(&fixed.files) {
+            // What is on disk is not what the report below describes.
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
         }
         if !args.quiet {
             eprintln!("{}", fix_summary(&fixed, args.unsafe_fixes, "fixed"));

@@ -207,3 +207,35 @@ fn standard_input_has_nothing_to_fix() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--fix and --diff change files"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_seen_through_a_symlinked_directory_is_fixed_once_at_its_real_path() {
+    let dir = founding();
+    std::fs::rename(dir.path().join("k8s"), dir.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real", dir.path().join("k8s")).unwrap();
+    let o = run(dir.path(), &[".", "--diff"]);
+    let diff = text(&o.stdout);
+    assert!(diff.starts_with("--- a/real/ingress.yaml\n"), "{diff}");
+    assert_eq!(diff.matches("--- a/").count(), 1, "{diff}");
+    let o = run(dir.path(), &[".", "--fix"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        !std::fs::read_to_string(dir.path().join("real/ingress.yaml"))
+            .unwrap()
+            .contains("kubernetes.io/ingress.class")
+    );
+}
+
+/// YAML reads a lone CR as a line break; the edits would not: such a file is left alone.
+#[test]
+fn a_file_with_bare_cr_line_breaks_is_not_fixed() {
+    let dir = founding();
+    let path = dir.path().join("k8s/ingress.yaml");
+    let cr = ingress(dir.path()).replace('\n', "\r");
+    std::fs::write(&path, &cr).unwrap();
+    let o = run(dir.path(), &["k8s", "--fix", "--unsafe-fixes", "--diff"]);
+    assert_eq!(text(&o.stdout), "");
+    run(dir.path(), &["k8s", "--fix", "--unsafe-fixes"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), cr);
+}

@@ -195,11 +195,14 @@ pub struct Fixed {
 /// [`MAX_PASSES`]). Nothing is written: the fixed texts are an overlay the next pass reads
 /// instead of the disk, and the caller decides whether to write them (`--fix`) or show them
 /// (`--diff`). A file reached through a symbolic link is never fixed, and neither is one whose
-/// text is not the whole file (not UTF-8, over the size limit): its edits are left out. A
-/// file the caller's overlay holds is fixed from that text.
+/// text is not the whole file (not UTF-8, over the size limit) or has bare CR line breaks:
+/// its edits are left out. A file the caller's overlay holds is fixed from that text, and
+/// the rest of that overlay stays in every pass.
 pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
     let mut options = options.clone();
-    let mut texts: HashMap<PathBuf, String> = HashMap::new();
+    let given = options.overlay.clone();
+    // Fixed texts go over the caller's (an editor's unsaved buffers stay in every pass).
+    let mut texts: HashMap<PathBuf, String> = given.texts();
     let mut originals: BTreeMap<PathBuf, (String, String)> = BTreeMap::new();
     let mut applied = 0;
     let mut pass = 0;
@@ -220,9 +223,10 @@ pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadEr
             .into_iter()
             .filter(|id| {
                 let f = report.file(*id);
-                originals.contains_key(&f.path)
-                    || options.overlay.get(&f.path).is_some()
-                    || is_whole_regular_file(&f.path, &f.text)
+                !has_bare_cr(&f.text)
+                    && (originals.contains_key(&f.path)
+                        || given.get(&f.path).is_some()
+                        || is_whole_regular_file(&f.path, &f.text, &report.repo_top))
             })
             .collect();
         let plan = plan(&report.findings, unsafe_fixes, |id| fixable.contains(&id));
@@ -266,10 +270,25 @@ pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadEr
     })
 }
 
-/// The file at `path` is a regular file (no symlink) whose bytes are `text`.
-fn is_whole_regular_file(path: &Path, text: &str) -> bool {
+/// The file at `path` is a regular file reached through no symbolic link inside the
+/// repository (neither it nor a directory between it and `top`: two paths to one file would
+/// be fixed twice) whose bytes are `text`. Links above the repository top do not matter.
+fn is_whole_regular_file(path: &Path, text: &str, top: &Path) -> bool {
     let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
-    regular && std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes())
+    let direct = match (path.strip_prefix(top), std::fs::canonicalize(top)) {
+        (Ok(rel), Ok(real_top)) => {
+            std::fs::canonicalize(path).is_ok_and(|real| real == real_top.join(rel))
+        }
+        _ => false,
+    };
+    regular && direct && std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes())
+}
+
+/// A carriage return that is not part of a CRLF: YAML reads it as a line break, the edits'
+/// line arithmetic does not, so such a file is not edited.
+fn has_bare_cr(text: &str) -> bool {
+    text.match_indices('\r')
+        .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
 }
 
 #[cfg(test)]

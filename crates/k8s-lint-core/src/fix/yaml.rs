@@ -41,6 +41,19 @@ fn end_of_node_lines(text: &str, end: usize) -> Option<usize> {
     rest_is_blank(text, end).then(|| line_end(text, end))
 }
 
+/// Delete `from..to`, unless it holds an anchor (`&name`): an alias elsewhere may use it, and
+/// the file would not parse without it.
+fn deletion(file: FileId, text: &str, from: usize, to: usize) -> Option<Edit> {
+    let deleted = text.get(from..to)?;
+    let anchor = deleted.match_indices('&').any(|(i, _)| {
+        deleted[i + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    });
+    (!anchor).then(|| Edit::delete(Span::new(file, from, to)))
+}
+
 /// The line break the file uses.
 fn newline(text: &str) -> &'static str {
     if text.contains("\r\n") {
@@ -91,11 +104,11 @@ pub fn remove_item(file: FileId, text: &str, seq: &Node<'_>, index: usize) -> Op
         if !between.is_char_boundary(0) || text[start..end].contains('\n') {
             return None;
         }
-        return Some(Edit::delete(Span::new(file, from, to)));
+        return deletion(file, text, from, to);
     }
     item_prefix(text, item)?;
     let to = end_of_node_lines(text, end)?;
-    Some(Edit::delete(Span::new(file, line_start(text, start), to)))
+    deletion(file, text, line_start(text, start), to)
 }
 
 /// Remove entry `index` of a block mapping: from its key's line through its value's last
@@ -117,7 +130,8 @@ pub fn remove_entry(file: FileId, text: &str, map: &Node<'_>, index: usize) -> O
         let between = text.get(key..next.start as usize)?;
         let after_dash = item_prefix_ends_at(text, key);
         return (after_dash && next.file == file && !between.contains('#'))
-            .then(|| Edit::delete(Span::new(file, key, next.start as usize)));
+            .then(|| deletion(file, text, key, next.start as usize))
+            .flatten();
     }
     remove_key_lines(file, text, entry.key.span, entry.value.span)
 }
@@ -137,7 +151,7 @@ pub fn remove_key_lines(file: FileId, text: &str, key: Span, value: Span) -> Opt
         return None;
     }
     let to = end_of_node_lines(text, (value.end as usize).max(key.end as usize))?;
-    Some(Edit::delete(Span::new(file, line_start(text, start), to)))
+    deletion(file, text, line_start(text, start), to)
 }
 
 /// `value` as a YAML scalar written like `like` (its quotes, if it has them), or plain when
@@ -357,6 +371,14 @@ mod tests {
 
     fn edited(text: &str, edit: Option<Edit>) -> String {
         apply(text, &[edit.expect("an edit")]).unwrap()
+    }
+
+    #[test]
+    fn an_anchor_is_never_deleted() {
+        let text = "x: &v hello\ny: *v\nz: 1\n";
+        let doc = root(text);
+        assert_eq!(remove_entry(F, text, &doc, 0), None);
+        assert!(remove_entry(F, text, &doc, 2).is_some());
     }
 
     #[test]

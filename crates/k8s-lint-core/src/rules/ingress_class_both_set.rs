@@ -60,7 +60,10 @@ impl Rule for IngressClassBothSet {
                 ),
             };
             let file = entry.key.span.file;
-            let removal = fix::yaml::remove_annotation(file, &cx.file(file).text, root, entry);
+            let removal = cx
+                .as_written(id)
+                .then(|| fix::yaml::remove_annotation(file, &cx.file(file).text, root, entry))
+                .flatten();
             let fix = removal.map(|edit| {
                 // Safe: the class field names the same class, and selects the controller alone.
                 Fix::safe(

@@ -4,8 +4,8 @@
 
 use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Edit, Fix};
+use crate::kustomize::{Kustomization, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
-use crate::source::FileId;
 use crate::yaml::{Entry, Node};
 
 pub struct KustomizeDeprecatedField;
@@ -48,7 +48,7 @@ impl Rule for KustomizeDeprecatedField {
                 };
                 let file = &cx.file(k.file).text;
                 // Safe: `kustomize edit fix` writes the same, and the build does not change.
-                let fix = modernise(k.file, file, root, entry, field)
+                let fix = modernise(k, file, root, entry, field)
                     .map(|edits| Fix::safe(format!("replace `{field}` with `{instead}`"), edits));
                 out.push(
                     Finding::new(&META, entry.key.span, format!("`{field}` is deprecated"))
@@ -70,12 +70,13 @@ impl Rule for KustomizeDeprecatedField {
 /// before each file name; for `commonLabels`, `labels` with `includeSelectors: true` and the
 /// pairs one level down. `vars` has no mechanical replacement.
 fn modernise(
-    file: FileId,
+    k: &Kustomization,
     text: &str,
     root: &Node<'_>,
     entry: &Entry<'_>,
     field: &str,
 ) -> Option<Vec<Edit>> {
+    let file = k.file;
     let absent = |key: &str| root.get(key).is_none();
     let key = entry.key.span;
     if key.file != file
@@ -91,6 +92,10 @@ fn modernise(
             // kustomize reads `bases` as more `resources`, after the others: join the list.
             Some(resources) => {
                 let bases = entry.value.as_seq()?;
+                // Block items only: a flow list's "rest of the line" is not one item.
+                if text.as_bytes().get(entry.value.span.start as usize) == Some(&b'[') {
+                    return None;
+                }
                 // Each item as written, with a comment after it on its line.
                 let bodies = bases
                     .iter()
@@ -111,8 +116,17 @@ fn modernise(
         },
         "imageTags" if absent("images") => Some(vec![Edit::replace(key, "images")]),
         // Both become `patches`: the JSON patches move first, the others wait for a list to
-        // join (no fix then).
-        "patchesJson6902" if absent("patches") => Some(vec![Edit::replace(key, "patches")]),
+        // join (no fix then). kustomize applies `patchesJson6902` after the namespace, name,
+        // label and annotation transformers and `patches` before them, and matches `patches`
+        // targets as (anchored) regular expressions: the same build only without those
+        // transformers and with literal targets.
+        "patchesJson6902"
+            if absent("patches")
+                && TRANSFORMERS_BETWEEN.iter().all(|t| absent(t))
+                && literal_targets(&entry.value) =>
+        {
+            Some(vec![Edit::replace(key, "patches")])
+        }
         "patchesStrategicMerge" => {
             let items = entry.value.as_seq()?;
             // File names only, not inline patches written as strings.
@@ -123,7 +137,15 @@ fn modernise(
                         .is_some_and(|s| !s.is_empty() && !s.contains('\n'))
                 })
                 .collect();
-            if names.len() != items.len() || items.iter().any(|i| i.span.file != file) {
+            // Files the model found, not a one-line inline patch.
+            let files = names.iter().all(|i| {
+                k.entries.iter().any(|e| {
+                    e.span == i.span
+                        && e.role.field() == "patchesStrategicMerge"
+                        && matches!(e.target, Target::File(_))
+                })
+            });
+            if !files || names.len() != items.len() || items.iter().any(|i| i.span.file != file) {
                 return None;
             }
             match root.get("patches") {
@@ -175,6 +197,36 @@ fn modernise(
         }
         _ => None,
     }
+}
+
+/// Fields whose transformers kustomize runs between `patches` and `patchesJson6902`.
+const TRANSFORMERS_BETWEEN: [&str; 6] = [
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+];
+
+/// Every `target` field of the patches is a plain name, so a regular expression matches just
+/// what the exact match did.
+fn literal_targets(patches: &Node<'_>) -> bool {
+    let plain = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_/".contains(c))
+    };
+    patches.as_seq().is_some_and(|items| {
+        items.iter().all(|item| {
+            item.get("target")
+                .and_then(|t| t.as_map())
+                .is_some_and(|fields| {
+                    fields
+                        .iter()
+                        .all(|f| f.value.scalar_text().is_some_and(plain))
+                })
+        })
+    })
 }
 
 fn help(field: &str) -> &'static str {

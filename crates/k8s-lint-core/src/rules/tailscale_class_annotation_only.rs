@@ -51,11 +51,14 @@ impl Rule for TailscaleClassAnnotationOnly {
             let file = entry.key.span.file;
             let text = &cx.file(file).text;
             let root = cx.root(id);
-            let edits = fix::yaml::remove_annotation(file, text, root, entry).zip(
-                root.get("spec").and_then(|spec| {
+            // Not where a build changed the tree, nor where the key is written (as null).
+            let spec = root
+                .get("spec")
+                .filter(|spec| cx.as_written(id) && spec.get("ingressClassName").is_none());
+            let edits =
+                fix::yaml::remove_annotation(file, text, root, entry).zip(spec.and_then(|spec| {
                     fix::yaml::add_first_key(file, text, spec, "ingressClassName", class)
-                }),
-            );
+                }));
             // Safe: the operator then serves the Ingress the author evidently asked it to.
             let fix = edits.map(|(remove, add)| {
                 Fix::safe(

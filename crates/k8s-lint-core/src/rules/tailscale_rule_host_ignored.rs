@@ -91,7 +91,9 @@ fn finding(
     }
     // Option (1) of the help; the others need a name only a human can choose. Unsafe: the
     // Ingress is then served under another name.
-    let rule = root.at(&format!("spec.rules[{i}]"));
+    let rule = root
+        .at(&format!("spec.rules[{i}]"))
+        .filter(|_| cx.as_written(ts.id));
     let removal = rule
         .zip(rule.and_then(|r| r.entry("host")))
         .and_then(|(rule, host)| {
