@@ -83,19 +83,9 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
             continue;
         }
         let root = cx.root(id);
-        let s = |p: &str| {
-            root.at(p)
-                .and_then(|n| n.as_str())
-                .filter(|v| !v.is_empty())
-        };
-        let (Some(api_version), Some(kind), Some(name)) = (
-            s("spec.scaleTargetRef.apiVersion"),
-            s("spec.scaleTargetRef.kind"),
-            s("spec.scaleTargetRef.name"),
-        ) else {
+        let Some((group, kind, name)) = crate::rules::hpa_target_missing::scale_target(root) else {
             continue;
         };
-        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let from = span_at(root, "spec.scaleTargetRef.name");
         out.push(named(cx, id, from, group, kind, name));
     }

@@ -175,14 +175,7 @@ impl Server {
                     typ: lsp::MessageType::ERROR,
                     message: format!("k8s-lint: {e}"),
                 };
-                connection
-                    .sender
-                    .send(Message::Notification(Notification::new(
-                        <lsp::notification::ShowMessage as lsp::notification::Notification>::METHOD
-                            .to_string(),
-                        params,
-                    )))?;
-                return Ok(());
+                return notify::<lsp::notification::ShowMessage>(connection, params);
             }
         };
         let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
@@ -216,13 +209,7 @@ impl Server {
                 diagnostics,
                 version: None,
             };
-            connection
-                .sender
-                .send(Message::Notification(Notification::new(
-                <lsp::notification::PublishDiagnostics as lsp::notification::Notification>::METHOD
-                    .to_string(),
-                params,
-            )))?;
+            notify::<lsp::notification::PublishDiagnostics>(connection, params)?;
         }
         self.report = Some(report);
         Ok(())
@@ -368,6 +355,16 @@ impl Server {
         }
         out
     }
+}
+
+/// Send a notification of kind `N`.
+fn notify<N: lsp::notification::Notification>(
+    connection: &Connection,
+    params: N::Params,
+) -> Result<(), Failure> {
+    let n = Notification::new(N::METHOD.to_string(), params);
+    connection.sender.send(Message::Notification(n))?;
+    Ok(())
 }
 
 /// `# k8s-lint-ignore RULE -- ` on its own line above the finding's line, at its indentation:

@@ -32,16 +32,9 @@ impl Rule for HpaTargetMissing {
             if cx.index.inst(id).opaque {
                 continue;
             }
-            let root = cx.root(id);
-            let s = |p: &str| root.at(p).and_then(Node::as_str).filter(|v| !v.is_empty());
-            let (Some(api_version), Some(kind), Some(name)) = (
-                s("spec.scaleTargetRef.apiVersion"),
-                s("spec.scaleTargetRef.kind"),
-                s("spec.scaleTargetRef.name"),
-            ) else {
+            let Some((group, kind, name)) = scale_target(cx.root(id)) else {
                 continue;
             };
-            let group = group_of(api_version);
             let found = cx.find(id, group, kind, name);
             if found.is_found() {
                 continue;
@@ -50,6 +43,16 @@ impl Rule for HpaTargetMissing {
             out.extend(found.judge(finding(cx, id, group, kind, name), &absence));
         }
     }
+}
+
+/// An autoscaler's `scaleTargetRef`: API group, kind and name, when all are written.
+pub(crate) fn scale_target<'n>(root: &'n Node<'_>) -> Option<(&'n str, &'n str, &'n str)> {
+    let s = |p: &str| root.at(p).and_then(Node::as_str).filter(|v| !v.is_empty());
+    Some((
+        group_of(s("spec.scaleTargetRef.apiVersion")?),
+        s("spec.scaleTargetRef.kind")?,
+        s("spec.scaleTargetRef.name")?,
+    ))
 }
 
 /// What the repository shows, for the certain finding and the info alike.

@@ -3,7 +3,7 @@
 mod config_ref_missing;
 mod file_unreadable;
 mod gitops_path_missing;
-mod hpa_target_missing;
+pub(crate) mod hpa_target_missing;
 mod ingress_class_both_set;
 mod ingress_class_mismatch;
 mod ingress_service_missing;
