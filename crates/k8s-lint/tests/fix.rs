@@ -239,3 +239,47 @@ fn a_file_with_bare_cr_line_breaks_is_not_fixed() {
     run(dir.path(), &["k8s", "--fix", "--unsafe-fixes"]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), cr);
 }
+
+/// The help's second option, for a human to choose: delete the Ingress (its file's only
+/// document, so also its kustomization entry). Offered as an alternative, never applied by
+/// `--fix`.
+#[test]
+fn deleting_the_ingress_is_offered_as_an_alternative() {
+    let dir = founding();
+    let o = run(dir.path(), &["k8s", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "tailscale-rule-host-ignored")
+        .unwrap();
+    assert_eq!(
+        finding["fix"]["title"],
+        "remove `host` from spec.rules[0], so the rule applies"
+    );
+    let alternative = &finding["alternatives"][0];
+    assert_eq!(
+        alternative["title"],
+        "delete this Ingress and keep using Service `anthropic-oauth-proxy/anthropic-oauth-proxy`, which is already exposed"
+    );
+    let edits: Vec<(&str, u64, u64)> = alternative["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap(),
+                e["line"].as_u64().unwrap(),
+                e["end_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        [
+            ("k8s/ingress.yaml", 1, 21),
+            ("k8s/kustomization.yaml", 9, 10)
+        ]
+    );
+}

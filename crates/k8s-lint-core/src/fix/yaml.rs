@@ -284,6 +284,50 @@ pub fn indent_lines(file: FileId, text: &str, node: &Node<'_>, by: &str) -> Opti
     Some(edits)
 }
 
+/// Delete document `index` of a multi-document text with the `---` line that opens it (or,
+/// for the first, the one that opens the next); the whole text when it is the only one. The
+/// result is parsed again and must hold the other documents, unchanged in number and free of
+/// new problems: a separator form these lines do not know (directives, `...`) gives no edit.
+pub fn remove_document(file: FileId, text: &str, index: usize) -> Option<Edit> {
+    let before = crate::yaml::parse(file, text);
+    let count = before.docs.len();
+    if index >= count || !before.problems.is_empty() {
+        return None;
+    }
+    if count == 1 {
+        return deletion(file, text, 0, text.len());
+    }
+    // Where each `---` line starts, and where the line after it starts.
+    let mut separators = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let end = line_end(text, at);
+        let line = text[at..end].trim_end_matches(['\n', '\r']);
+        if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
+            separators.push((at, end));
+        }
+        at = end;
+    }
+    // A leading `---` opens the first document; then separator i opens document i.
+    let leading = separators
+        .first()
+        .is_some_and(|(s, _)| text[..*s].trim().is_empty());
+    let opener = |i: usize| {
+        let n = if leading { Some(i) } else { i.checked_sub(1) };
+        n.and_then(|n| separators.get(n).copied())
+    };
+    let (from, to) = if index == 0 {
+        (0, opener(1)?.1)
+    } else {
+        let own = opener(index)?;
+        (own.0, opener(index + 1).map_or(text.len(), |n| n.0))
+    };
+    let edit = deletion(file, text, from, to)?;
+    let after = super::apply(text, std::slice::from_ref(&edit))?;
+    let parsed = crate::yaml::parse(file, &after);
+    (parsed.docs.len() == count - 1 && parsed.problems.is_empty()).then_some(edit)
+}
+
 /// Add `key: value` (a string) as the first entry of a block mapping, at its indentation.
 pub fn add_first_key(
     file: FileId,
@@ -371,6 +415,27 @@ mod tests {
 
     fn edited(text: &str, edit: Option<Edit>) -> String {
         apply(text, &[edit.expect("an edit")]).unwrap()
+    }
+
+    #[test]
+    fn documents_go_with_their_separator() {
+        let text = "a: 1\n---\nb: 2\n---\nc: 3\n";
+        assert_eq!(
+            edited(text, remove_document(F, text, 0)),
+            "b: 2\n---\nc: 3\n"
+        );
+        assert_eq!(
+            edited(text, remove_document(F, text, 1)),
+            "a: 1\n---\nc: 3\n"
+        );
+        assert_eq!(
+            edited(text, remove_document(F, text, 2)),
+            "a: 1\n---\nb: 2\n"
+        );
+        let text = "---\r\na: 1\r\n--- # two\r\nb: 2\r\n";
+        assert_eq!(edited(text, remove_document(F, text, 1)), "---\r\na: 1\r\n");
+        assert_eq!(edited("a: 1\n", remove_document(F, "a: 1\n", 0)), "");
+        assert_eq!(remove_document(F, "a: 1\n", 1), None);
     }
 
     #[test]

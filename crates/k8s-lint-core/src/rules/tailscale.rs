@@ -361,7 +361,7 @@ pub(crate) fn usable_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Usable {
 }
 
 /// Exposed Services among the Ingress's backends, with their tailnet names.
-fn exposed_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Vec<(InstId, TailnetName)> {
+pub(crate) fn exposed_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Vec<(InstId, TailnetName)> {
     let mut out: Vec<(InstId, TailnetName)> = Vec::new();
     for b in super::backends(ts.ingress) {
         for &s in cx.find(ts.id, "", "Service", &b.service.name).found() {

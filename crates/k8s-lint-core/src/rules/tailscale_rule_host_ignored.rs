@@ -3,13 +3,14 @@
 //! Docs: `rules/tailscale-rule-host-ignored.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::fix::{self, Applicability, Fix};
+use crate::fix::{self, Applicability, Edit, Fix};
+use crate::kustomize::Target;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::span_at;
 use super::tailscale::{
-    anything_left, host_fix_help, ingress_name, rule_ignored, tailscale_ingresses, tls_host,
-    TsIngress,
+    anything_left, exposed_backends, host_fix_help, ingress_name, rule_ignored,
+    tailscale_ingresses, tls_host, TsIngress,
 };
 
 pub struct TailscaleRuleHostIgnored;
@@ -89,8 +90,9 @@ fn finding(
             "the only host the operator serves",
         );
     }
-    // Option (1) of the help; the others need a name only a human can choose. Unsafe: the
-    // Ingress is then served under another name.
+    // Option (1) of the help, then (2) where a Service already exposes the backend; a new
+    // name (the tls route) is a human's to choose. Unsafe: the Ingress is then served under
+    // another name, or not at all.
     let rule = root
         .at(&format!("spec.rules[{i}]"))
         .filter(|_| cx.as_written(ts.id));
@@ -100,10 +102,45 @@ fn finding(
             let file = host.key.span.file;
             fix::yaml::remove_entry_at(file, &cx.file(file).text, rule, host.key.span)
         });
-    f.help(host_fix_help(cx, ts)).fix(removal.map(|edit| {
+    let f = f.help(host_fix_help(cx, ts)).fix(removal.map(|edit| {
         Fix::unsafe_(
             format!("remove `host` from spec.rules[{i}], so the rule applies"),
             vec![edit],
         )
-    }))
+    }));
+    let Some((service, _)) = exposed_backends(cx, ts).into_iter().next() else {
+        return f;
+    };
+    let title = format!(
+        "delete this Ingress and keep using {}, which is already exposed",
+        cx.describe(service)
+    );
+    f.fix(delete_ingress(cx, ts.id).map(|edits| Fix::unsafe_(title, edits)))
+}
+
+/// Edits that delete the Ingress: its document, and when that empties the file, the
+/// kustomization entries that list the file.
+fn delete_ingress(cx: &Ctx<'_, '_>, id: crate::index::InstId) -> Option<Vec<Edit>> {
+    let object = cx.object(id);
+    if object.item.is_some() || !cx.as_written(id) {
+        return None;
+    }
+    let file = object.file;
+    let text = &cx.file(file).text;
+    let mut edits = vec![fix::yaml::remove_document(file, text, object.doc as usize)?];
+    if cx.parsed[file.0 as usize].docs.len() == 1 {
+        for k in &cx.model.kusts {
+            for e in k.entries.iter().filter(|e| e.target == Target::File(file)) {
+                let list = k.root(cx.parsed)?.get(e.role.field())?;
+                let index = list.as_seq()?.iter().position(|i| i.span == e.span)?;
+                edits.push(fix::yaml::remove_item(
+                    k.file,
+                    &cx.file(k.file).text,
+                    list,
+                    index,
+                )?);
+            }
+        }
+    }
+    Some(edits)
 }
