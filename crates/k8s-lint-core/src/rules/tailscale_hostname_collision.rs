@@ -172,10 +172,10 @@ fn finding(cx: &Ctx<'_, '_>, space: &Space, claims: &[Claim]) -> Finding {
     if claims.len() - 1 > SHOWN_CLAIMANTS {
         f = f.related(
             claims[SHOWN_CLAIMANTS + 1].name.span,
-            format!(
-                "… {} more objects ask for `{name}`",
-                claims.len() - 1 - SHOWN_CLAIMANTS
-            ),
+            match claims.len() - 1 - SHOWN_CLAIMANTS {
+                1 => format!("… 1 more object asks for `{name}`"),
+                n => format!("… {n} more objects ask for `{name}`"),
+            },
         );
     }
     f.help("give one of them another name: `tailscale.com/hostname` on a Service, `spec.tls: [{hosts: [<name>]}]` on an Ingress")
