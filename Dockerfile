@@ -2,7 +2,8 @@
 #   docker build -t k8s-lint .
 #   docker run --rm -v "$PWD:/repo" -w /repo k8s-lint .
 FROM rust:1-alpine AS build
-RUN apk add --no-cache musl-dev git
+# gcc and make build jemalloc, the allocator of the binary.
+RUN apk add --no-cache musl-dev gcc make git
 WORKDIR /src
 COPY . .
 ARG K8S_LINT_COMMIT=""

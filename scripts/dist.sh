@@ -2,6 +2,7 @@
 # Build the distributed binary and check it: at most 10 MB, and for a musl target statically
 # linked (`file`). The release workflow runs this for each of its targets.
 #   scripts/dist.sh [TARGET]      (default: x86_64-unknown-linux-musl when installed, else host)
+# A musl target needs musl's C compiler for jemalloc (Debian/Ubuntu: apt-get install musl-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-}
@@ -11,6 +12,10 @@ if [ -z "$target" ]; then
   else
     echo "dist: the musl target is not installed (rustup target add x86_64-unknown-linux-musl); checking the host build" >&2
   fi
+fi
+if [[ "$target" == *-linux-musl ]] && ! command -v musl-gcc >/dev/null; then
+  echo "dist: $target needs musl-gcc to build jemalloc: apt-get install musl-tools" >&2
+  exit 2
 fi
 if [ -n "$target" ]; then
   cargo build --locked --profile dist --target "$target" -p k8s-lint >&2
