@@ -37,8 +37,9 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
                 for b in backends(ingress) {
                     let name = &b.service.name;
                     let from = span_at(root, &format!("{}.name", b.path));
-                    out.push(named(cx, id, from, "", "Service", name));
-                    out.extend(backend_port(cx, id, &b));
+                    let found = cx.find(id, "", "Service", name);
+                    out.extend(backend_port(cx, id, &b, found.found()));
+                    out.push(named(cx, from, "Service", name, found));
                 }
             }
             View::Service(svc) => {
@@ -87,7 +88,7 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
             continue;
         };
         let from = span_at(root, "spec.scaleTargetRef.name");
-        out.push(named(cx, id, from, group, kind, name));
+        out.push(named(cx, from, kind, name, cx.find(id, group, kind, name)));
     }
     for k in &cx.model.kusts {
         for e in &k.entries {
@@ -144,7 +145,12 @@ fn pods_link(cx: &Ctx<'_, '_>, from: Span, found: &Resolution) -> Link {
 }
 
 /// An Ingress backend's port (name or number) to the Service ports it names.
-fn backend_port(cx: &Ctx<'_, '_>, id: InstId, b: &crate::rules::Backend<'_>) -> Option<Link> {
+fn backend_port(
+    cx: &Ctx<'_, '_>,
+    id: InstId,
+    b: &crate::rules::Backend<'_>,
+    services: &[InstId],
+) -> Option<Link> {
     let port = b.service.port.as_ref()?;
     let (field, wanted) = match (&port.name, port.number) {
         (Some(n), _) => ("name", n.clone()),
@@ -154,7 +160,7 @@ fn backend_port(cx: &Ctx<'_, '_>, id: InstId, b: &crate::rules::Backend<'_>) -> 
     let root = cx.root(id);
     let from = span_at(root, &format!("{}.port.{field}", b.path));
     let mut to = Vec::new();
-    for &s in cx.find(id, "", "Service", &b.service.name).found() {
+    for &s in services {
         let svc_root = cx.root(s);
         let ports = svc_root
             .at("spec.ports")
@@ -228,8 +234,7 @@ fn target_ports(
 }
 
 /// A reference by kind and name (a backend's Service, an autoscaler's workload).
-fn named(cx: &Ctx<'_, '_>, id: InstId, from: Span, group: &str, kind: &str, name: &str) -> Link {
-    let found = cx.find(id, group, kind, name);
+fn named(cx: &Ctx<'_, '_>, from: Span, kind: &str, name: &str, found: Resolution) -> Link {
     let to: Vec<Span> = found
         .found()
         .iter()

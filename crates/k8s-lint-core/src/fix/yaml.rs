@@ -13,6 +13,13 @@ fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind('\n').map_or(0, |i| i + 1)
 }
 
+/// What precedes `offset` on its line, when that is indentation (spaces) only.
+pub(crate) fn indentation(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let indent = &before[line_start(text, offset)..];
+    indent.chars().all(|c| c == ' ').then_some(indent)
+}
+
 /// Just past the line break of the line holding `offset` (the end of the text on the last
 /// line).
 fn line_end(text: &str, offset: usize) -> usize {
@@ -55,7 +62,7 @@ fn deletion(file: FileId, text: &str, from: usize, to: usize) -> Option<Edit> {
 }
 
 /// The line break the file uses.
-fn newline(text: &str) -> &'static str {
+pub(crate) fn newline(text: &str) -> &'static str {
     if text.contains("\r\n") {
         "\r\n"
     } else {
@@ -63,7 +70,8 @@ fn newline(text: &str) -> &'static str {
     }
 }
 
-fn is_flow(text: &str, node: &Node<'_>) -> bool {
+/// The node is written in flow style (`[...]`, `{...}`).
+pub(crate) fn is_flow(text: &str, node: &Node<'_>) -> bool {
     matches!(
         text.as_bytes().get(node.span.start as usize),
         Some(b'[' | b'{')

@@ -93,7 +93,7 @@ fn modernise(
             Some(resources) => {
                 let bases = entry.value.as_seq()?;
                 // Block items only: a flow list's "rest of the line" is not one item.
-                if text.as_bytes().get(entry.value.span.start as usize) == Some(&b'[') {
+                if fix::yaml::is_flow(text, &entry.value) {
                     return None;
                 }
                 // Each item as written, with a comment after it on its line.
@@ -179,18 +179,13 @@ fn modernise(
             if pairs.is_empty() {
                 return None;
             }
-            let indent = &text
-                [text[..key.start as usize].rfind('\n').map_or(0, |i| i + 1)..key.start as usize];
-            if !indent.chars().all(|c| c == ' ') {
-                return None;
-            }
-            let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+            let indent = fix::yaml::indentation(text, key.start as usize)?;
+            let nl = fix::yaml::newline(text);
             let mut edits = vec![Edit::replace(
                 key,
                 format!("labels:{nl}{indent}- includeSelectors: true{nl}{indent}  pairs"),
             )];
-            let flow = text.as_bytes().get(entry.value.span.start as usize) == Some(&b'{');
-            if !flow {
+            if !fix::yaml::is_flow(text, &entry.value) {
                 edits.extend(fix::yaml::indent_lines(file, text, &entry.value, "  ")?);
             }
             Some(edits)
