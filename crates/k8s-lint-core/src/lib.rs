@@ -30,6 +30,7 @@ pub mod rule;
 pub mod rules;
 pub mod scripts;
 pub mod selector;
+pub mod session;
 pub mod settings;
 pub mod source;
 pub mod substitute;
@@ -264,7 +265,7 @@ pub fn lint_sources(
         files,
         scripts,
         problems: Vec::new(),
-        skipped: 0,
+        skipped: Vec::new(),
         fence: fence::Fence::new(&[top.to_path_buf()]),
     };
     let mut options = options.clone();
@@ -273,11 +274,23 @@ pub fn lint_sources(
 }
 
 fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
-    let (mut findings, objects, links) = check(&loaded, options, &mut clock);
+    let parsed = load::parse_all(&loaded.files);
+    clock.mark("parse");
+    let checked = check(&loaded, &parsed, options, &mut clock);
+    // Free the trees on every core: a large repository holds millions of small allocations,
+    // and freeing them one by one is a visible part of a run.
+    parsed.into_par_iter().for_each(drop);
+    clock.mark("drop trees");
+    finish(loaded, checked, options, clock)
+}
+
+/// The findings of a run, sorted and budgeted, with the files they point into.
+fn finish(loaded: load::Loaded, checked: Checked, options: &Options, mut clock: Clock) -> Report {
+    let (mut findings, objects, links) = checked;
     let mut stats = Stats {
         files: loaded.files.len(),
         objects,
-        skipped: loaded.skipped,
+        skipped: loaded.skipped.len(),
         omitted: 0,
     };
     sort_findings(&mut findings, &loaded.files);
@@ -305,7 +318,8 @@ fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
 /// with its builds replayed, and the index over what is deployed.
 struct Analysis<'a, 's> {
     loaded: &'a load::Loaded,
-    parsed: Vec<yaml::Parsed<'s>>,
+    /// One tree per file of `loaded.files`, in order.
+    parsed: &'a [yaml::Parsed<'s>],
     objects: Vec<Object>,
     model: Model,
     gitops: GitOps,
@@ -323,16 +337,15 @@ where
     /// `deploy`: apply what the GitOps tools add (their namespaces) on top of kustomize.
     fn new(
         loaded: &'a load::Loaded,
+        parsed: &'a [yaml::Parsed<'s>],
         options: &'a Options,
         deploy: bool,
         clock: &mut Clock,
     ) -> Analysis<'a, 's> {
         let files = &loaded.files;
-        let parsed = load::parse_all(files);
-        clock.mark("parse");
         let mut objects: Vec<Object> = Vec::new();
         let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
-        for (i, (file, p)) in files.iter().zip(&parsed).enumerate() {
+        for (i, (file, p)) in files.iter().zip(parsed).enumerate() {
             let start = objects.len() as u32;
             if !kustomize::is_kustomization(file, p) {
                 object::objects_in(FileId(i as u32), p, &mut objects);
@@ -343,13 +356,13 @@ where
             source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
         });
         clock.mark("objects");
-        let model = Model::new(files, &parsed, &loaded.roots, top.as_deref(), &loaded.fence);
+        let model = Model::new(files, parsed, &loaded.roots, top.as_deref(), &loaded.fence);
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
-        let mut gitops = GitOps::new(&objects, &parsed, &bases, &loaded.fence);
+        let mut gitops = GitOps::new(&objects, parsed, &bases, &loaded.fence);
         let mut built = Builder {
             model: &model,
-            parsed: &parsed,
+            parsed,
             objects: &objects,
             by_file: &by_file,
         }
@@ -358,23 +371,23 @@ where
         if deploy {
             let deploy = |instances: &mut [kustomize::build::Instance<'s>], gitops: &GitOps| {
                 apply_gitops_namespaces(instances, gitops, &model, files, &objects);
-                substitute::apply(instances, gitops, &model, files, &objects, &parsed);
+                substitute::apply(instances, gitops, &model, files, &objects, parsed);
             };
             deploy(&mut built.instances, &gitops);
             // A Flux path that was a variable is known now: its app deploys another directory,
             // with its own namespace and variables.
-            if gitops.substitute_paths(&built.instances, &objects, &parsed, &bases) {
+            if gitops.substitute_paths(&built.instances, &objects, parsed, &bases) {
                 deploy(&mut built.instances, &gitops);
             }
         }
         clock.mark("gitops");
-        let index = Index::new(built, &objects, &parsed, options.default_namespace.clone());
+        let index = Index::new(built, &objects, parsed, options.default_namespace.clone());
         clock.mark("index and typed views");
-        let broken_files = broken_files(loaded, &parsed);
+        let broken_files = broken_files(loaded, parsed);
         // Scripts' file ids follow the manifests' (the report holds both, for related spans).
         let scripts = scripts::Scripts::new(&loaded.scripts, files.len() as u32, &model.repo_top);
         let sources =
-            resolve::Sources::new(&index, &model, &gitops, &objects, files, &parsed, &scripts);
+            resolve::Sources::new(&index, &model, &gitops, &objects, files, parsed, &scripts);
         clock.mark("scripts and sources");
         Analysis {
             loaded,
@@ -390,21 +403,17 @@ where
         }
     }
 
-    /// Free the trees and views on every core: a large repository holds millions of small
-    /// allocations, and freeing them one by one is a visible part of a run.
+    /// Free the views on every core: a large repository holds millions of small allocations,
+    /// and freeing them one by one is a visible part of a run.
     fn drop_in_parallel(self) {
-        let Analysis { parsed, index, .. } = self;
-        rayon::join(
-            || parsed.into_par_iter().for_each(drop),
-            || index.drop_in_parallel(),
-        );
+        self.index.drop_in_parallel();
     }
 
     fn ctx<'c>(&'c self, suppressions: &'c [Suppression], ran: &'c [&'static str]) -> Ctx<'c, 's> {
         Ctx {
             files: &self.loaded.files,
             roots: &self.loaded.roots,
-            parsed: &self.parsed,
+            parsed: self.parsed,
             file_problems: &self.loaded.problems,
             objects: &self.objects,
             model: &self.model,
@@ -490,13 +499,17 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
         .collect()
 }
 
+/// What [`check`] found: the findings, the number of objects, and the navigation links.
+type Checked = (Vec<Finding>, usize, Vec<navigate::Link>);
+
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
 fn check(
     loaded: &load::Loaded,
+    parsed: &[yaml::Parsed<'_>],
     options: &Options,
     clock: &mut Clock,
-) -> (Vec<Finding>, usize, Vec<navigate::Link>) {
-    let analysis = Analysis::new(loaded, options, true, clock);
+) -> Checked {
+    let analysis = Analysis::new(loaded, parsed, options, true, clock);
     let links = if options.links {
         navigate::links(&analysis.ctx(&[], &[]))
     } else {
@@ -510,8 +523,7 @@ fn check(
     let mut findings = run_rules(&first, &analysis.ctx(&[], &[]));
     clock.mark("rules");
     if !options.no_suppressions {
-        let mut suppressions =
-            suppress::collect(&loaded.files, &analysis.parsed, &analysis.objects);
+        let mut suppressions = suppress::collect(&loaded.files, analysis.parsed, &analysis.objects);
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
@@ -541,7 +553,7 @@ fn check(
     clock.mark("fold parked roots");
     let n = analysis.objects.len();
     analysis.drop_in_parallel();
-    clock.mark("drop");
+    clock.mark("drop views");
     (findings, n, links)
 }
 
@@ -589,7 +601,8 @@ pub fn inventory(
 {
     let loaded = load_files(options)?;
     // What `kustomize build` emits: without the namespaces Argo CD or Flux add afterwards.
-    let analysis = Analysis::new(&loaded, options, false, &mut Clock::start());
+    let parsed = load::parse_all(&loaded.files);
+    let analysis = Analysis::new(&loaded, &parsed, options, false, &mut Clock::start());
     let cx = analysis.ctx(&[], &[]);
     let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
     for (i, inst) in cx.index.instances.iter().enumerate() {

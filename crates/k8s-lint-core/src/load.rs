@@ -40,6 +40,7 @@ pub enum FileProblem {
 }
 
 /// One walked file: its source, and the parsed YAML when it was readable.
+#[derive(Clone, Debug)]
 pub struct Loaded {
     /// The lint roots as absolute directories (a file root stands for its directory).
     pub roots: Vec<PathBuf>,
@@ -48,8 +49,9 @@ pub struct Loaded {
     /// reading one is no finding.
     pub scripts: Vec<SourceFile>,
     pub problems: Vec<(FileId, FileProblem)>,
-    /// Helm templates and other files recognised but deliberately not parsed.
-    pub skipped: usize,
+    /// Helm templates and other files recognised but deliberately not parsed (their text is
+    /// empty in `files`).
+    pub skipped: Vec<FileId>,
     /// What the run may read: everything else that touches the disk goes through it.
     pub fence: Fence,
 }
@@ -225,12 +227,14 @@ pub fn load(
         .collect();
     let mut files = Vec::with_capacity(read.len());
     let mut problems = Vec::new();
-    let mut skipped = 0;
+    let mut skipped = Vec::new();
     for (i, (file, problem, skip)) in read.into_iter().enumerate() {
         if let Some(p) = problem {
             problems.push((FileId(i as u32), p));
         }
-        skipped += usize::from(skip);
+        if skip {
+            skipped.push(FileId(i as u32));
+        }
         files.push(file);
     }
     Ok(Loaded {
@@ -837,6 +841,39 @@ fn read_one(
         }
         Err(e) => return empty(FileProblem::Unreadable(e.to_string())),
     };
+    from_bytes(id, abs, display, bytes)
+}
+
+/// A file's text as an editor holds it, read as the walk reads a file (the size limit, what is
+/// skipped): `(file, problem, skipped)`.
+pub(crate) fn from_buffer(
+    id: FileId,
+    file: &SourceFile,
+    text: String,
+    max_size: u64,
+) -> (SourceFile, Option<FileProblem>, bool) {
+    let (abs, display) = (file.path.clone(), file.display.clone());
+    if text.len() as u64 > max_size {
+        let problem = FileProblem::TooLarge {
+            size: text.len() as u64,
+            limit: max_size,
+        };
+        return (
+            SourceFile::new(abs, display, String::new()),
+            Some(problem),
+            false,
+        );
+    }
+    from_bytes(id, abs, display, text.into_bytes())
+}
+
+/// Decode what was read: `(file, problem, skipped)`.
+fn from_bytes(
+    id: FileId,
+    abs: PathBuf,
+    display: String,
+    bytes: Vec<u8>,
+) -> (SourceFile, Option<FileProblem>, bool) {
     // git-crypt stores encrypted files under their own name: not YAML until unlocked.
     if bytes.starts_with(b"\0GITCRYPT") {
         return (SourceFile::new(abs, display, String::new()), None, true);

@@ -60,7 +60,7 @@ pub struct Location {
 }
 
 /// A file of the linted tree. `text` is empty when the file could not be read or decoded.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     /// Absolute, lexically normalised path (symlinks are kept as walked).
     pub path: PathBuf,
@@ -102,7 +102,7 @@ impl SourceFile {
 }
 
 /// Byte offsets of line starts. `\n`, `\r\n` and a lone `\r` each end a line, as in YAML.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LineIndex {
     starts: Vec<u32>,
     /// Byte length of a leading BOM, which is not a column.

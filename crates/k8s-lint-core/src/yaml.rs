@@ -369,6 +369,23 @@ pub struct Parsed<'s> {
     pub problems: Vec<Problem>,
 }
 
+impl Parsed<'_> {
+    /// The same trees with every string owned (see [`Node::into_owned`]).
+    pub fn into_owned(self) -> Parsed<'static> {
+        Parsed {
+            docs: self
+                .docs
+                .into_iter()
+                .map(|d| Document {
+                    root: d.root.map(Node::into_owned),
+                    span: d.span,
+                })
+                .collect(),
+            problems: self.problems,
+        }
+    }
+}
+
 enum Frame<'s> {
     Seq {
         start: usize,

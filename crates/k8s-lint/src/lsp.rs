@@ -8,13 +8,14 @@
 //! fixes and suppressions are code actions the editor applies. Broken YAML mid-typing is
 //! reported like any other (the engine neither panics nor stops on it).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use k8s_lint_core::fix::Applicability;
 use k8s_lint_core::navigate::Link;
+use k8s_lint_core::session::{Edit, Session};
 use k8s_lint_core::{FileId, Finding, Options, Report, Severity, SourceFile, Span};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
@@ -45,25 +46,40 @@ pub fn serve(connection: &Connection) -> Result<(), Failure> {
     let params: lsp::InitializeParams =
         serde_json::from_value(connection.initialize(serde_json::to_value(capabilities)?)?)?;
     let mut server = Server::new(roots(&params));
-    server.lint(connection)?;
-    for message in &connection.receiver {
+    server.open(connection)?;
+    let mut dirty = false;
+    loop {
+        // Edits come faster than a lint: take every message already waiting, then lint once.
+        let message = match connection.receiver.try_recv() {
+            Ok(message) => message,
+            Err(_) => {
+                if dirty {
+                    server.lint(connection)?;
+                    dirty = false;
+                }
+                match connection.receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
         match message {
             Message::Request(request) => {
                 if connection.handle_shutdown(&request)? {
                     return Ok(());
                 }
+                // A request answers from what the editor shows now.
+                if dirty {
+                    server.lint(connection)?;
+                    dirty = false;
+                }
                 let response = server.request(request);
                 connection.sender.send(Message::Response(response))?;
             }
-            Message::Notification(n) => {
-                if server.notification(n) {
-                    server.lint(connection)?;
-                }
-            }
+            Message::Notification(n) => dirty |= server.notification(connection, n)?,
             Message::Response(_) => {}
         }
     }
-    Ok(())
 }
 
 /// The workspace folders, else the root URI, else the working directory.
@@ -87,67 +103,87 @@ fn roots(params: &lsp::InitializeParams) -> Vec<PathBuf> {
 
 struct Server {
     roots: Vec<PathBuf>,
-    /// Unsaved buffers, by absolute path.
-    open: HashMap<PathBuf, String>,
-    /// The last report, for code actions.
+    /// The parsed workspace with the editor's buffers (`None`: a root could not be read).
+    session: Option<Session>,
+    /// The last report, for code actions, definitions and hovers.
     report: Option<Report>,
-    /// Files that have diagnostics on the client, to clear when they have none.
-    published: HashSet<PathBuf>,
+    /// What the client shows, by file: only what changed is sent again.
+    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
 }
 
 impl Server {
     fn new(roots: Vec<PathBuf>) -> Server {
         Server {
             roots,
-            open: HashMap::new(),
+            session: None,
             report: None,
-            published: HashSet::new(),
+            published: HashMap::new(),
         }
     }
 
-    /// Keep the buffers up to date; whether the findings may have changed.
-    fn notification(&mut self, n: Notification) -> bool {
+    /// Walk, read and parse the workspace, then lint it.
+    fn open(&mut self, connection: &Connection) -> Result<(), Failure> {
+        match Session::open(self.options()) {
+            Ok(session) => self.session = Some(session),
+            Err(e) => return show_error(connection, &e),
+        }
+        self.lint(connection)
+    }
+
+    /// Bring the session up to date; whether the findings may have changed.
+    fn notification(&mut self, connection: &Connection, n: Notification) -> Result<bool, Failure> {
         use lsp::notification::Notification as _;
-        match n.method.as_str() {
+        let edit = match n.method.as_str() {
             lsp::notification::DidOpenTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
                 else {
-                    return false;
+                    return Ok(false);
                 };
-                self.buffer(&p.text_document.uri, Some(p.text_document.text))
+                (p.text_document.uri, Some(p.text_document.text))
             }
             lsp::notification::DidChangeTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
                 else {
-                    return false;
+                    return Ok(false);
                 };
                 // Full sync: the last change holds the whole text.
-                let text = p.content_changes.into_iter().last().map(|c| c.text);
-                text.is_some() && self.buffer(&p.text_document.uri, text)
+                let Some(text) = p.content_changes.into_iter().last().map(|c| c.text) else {
+                    return Ok(false);
+                };
+                (p.text_document.uri, Some(text))
             }
-            // Closed, or saved: the disk holds the text again.
+            // Closed: the disk holds the text again.
             lsp::notification::DidCloseTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
                 else {
-                    return false;
+                    return Ok(false);
                 };
-                self.buffer(&p.text_document.uri, None)
+                (p.text_document.uri, None)
             }
+            // Files created, deleted or written behind the editor, or a saved config: walk
+            // and read again (unchanged files keep their trees).
             lsp::notification::DidSaveTextDocument::METHOD
-            | lsp::notification::DidChangeWatchedFiles::METHOD => true,
-            _ => false,
+            | lsp::notification::DidChangeWatchedFiles::METHOD => {
+                let options = self.options();
+                let result = match &mut self.session {
+                    Some(session) => session.reload(Some(options)),
+                    None => Session::open(options).map(|s| self.session = Some(s)),
+                };
+                return match result {
+                    Ok(()) => Ok(true),
+                    Err(e) => show_error(connection, &e).map(|()| false),
+                };
+            }
+            _ => return Ok(false),
+        };
+        let (Some(path), Some(session)) = (path_of(&edit.0), &mut self.session) else {
+            return Ok(false);
+        };
+        match session.edit(&path, edit.1) {
+            Ok(Edit::Outside) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(e) => show_error(connection, &e).map(|()| false),
         }
-    }
-
-    fn buffer(&mut self, uri: &lsp::Uri, text: Option<String>) -> bool {
-        let Some(path) = path_of(uri) else {
-            return false;
-        };
-        match text {
-            Some(text) => self.open.insert(path, text),
-            None => self.open.remove(&path),
-        };
-        true
     }
 
     fn options(&self) -> Options {
@@ -159,25 +195,17 @@ impl Server {
                 config.apply(&mut options);
             }
         }
-        options.overlay = k8s_lint_core::load::Overlay::new(self.open.clone());
         options.links = true;
         options
     }
 
-    /// Lint the workspace and publish every file's diagnostics (an empty list where the last
-    /// run had some and this one has none).
+    /// Lint the session and publish the diagnostics of every file whose list changed (an
+    /// empty list where the last run had some and this one has none).
     fn lint(&mut self, connection: &Connection) -> Result<(), Failure> {
-        let report = match k8s_lint_core::lint(&self.options()) {
-            Ok(report) => report,
-            // A root that cannot be read: say so; the last diagnostics stay.
-            Err(e) => {
-                let params = lsp::ShowMessageParams {
-                    typ: lsp::MessageType::ERROR,
-                    message: format!("k8s-lint: {e}"),
-                };
-                return notify::<lsp::notification::ShowMessage>(connection, params);
-            }
+        let Some(session) = &self.session else {
+            return Ok(());
         };
+        let report = session.lint();
         let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
         for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
             let file = report.file(f.primary.span.file);
@@ -186,30 +214,27 @@ impl Server {
                 .or_default()
                 .push(diagnostic(&report, f));
         }
-        let stale: Vec<PathBuf> = self
-            .published
-            .iter()
-            .filter(|p| !by_file.contains_key(*p))
-            .cloned()
-            .collect();
-        for path in stale {
-            by_file.insert(path, Vec::new());
+        for path in self.published.keys() {
+            by_file.entry(path.clone()).or_default();
         }
-        self.published = by_file
-            .iter()
-            .filter(|(_, d)| !d.is_empty())
-            .map(|(p, _)| p.clone())
-            .collect();
         for (path, diagnostics) in by_file {
+            if self.published.get(&path) == Some(&diagnostics) {
+                continue;
+            }
             let Some(uri) = uri_of(&path) else {
                 continue;
             };
             let params = lsp::PublishDiagnosticsParams {
                 uri,
-                diagnostics,
+                diagnostics: diagnostics.clone(),
                 version: None,
             };
             notify::<lsp::notification::PublishDiagnostics>(connection, params)?;
+            if diagnostics.is_empty() {
+                self.published.remove(&path);
+            } else {
+                self.published.insert(path, diagnostics);
+            }
         }
         self.report = Some(report);
         Ok(())
@@ -358,6 +383,15 @@ impl Server {
 }
 
 /// Send a notification of kind `N`.
+/// A root that cannot be read: say so; the last diagnostics stay.
+fn show_error(connection: &Connection, e: &dyn std::fmt::Display) -> Result<(), Failure> {
+    let params = lsp::ShowMessageParams {
+        typ: lsp::MessageType::ERROR,
+        message: format!("k8s-lint: {e}"),
+    };
+    notify::<lsp::notification::ShowMessage>(connection, params)
+}
+
 fn notify<N: lsp::notification::Notification>(
     connection: &Connection,
     params: N::Params,

@@ -1,0 +1,185 @@
+//! A lint kept warm for an editor: the repository is walked, read and parsed once, and after
+//! that only the file that changed is read and parsed again. The kustomize builds, the index
+//! and the rules then run over the kept trees, so a finding in one file still follows an edit
+//! in another.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::load::{self, Loaded, Overlay};
+use crate::source::{normalize, FileId, SourceFile};
+use crate::yaml::{self, Parsed};
+use crate::{check, finish, load_files, Clock, LoadError, Options, Report};
+
+pub struct Session {
+    options: Options,
+    loaded: Loaded,
+    /// One tree per file of `loaded.files`, owning its strings so the text can be replaced.
+    parsed: Vec<Parsed<'static>>,
+    /// Manifests and scripts by absolute path: `Ok` an index into `loaded.files`, `Err` one
+    /// into `loaded.scripts`.
+    by_path: HashMap<PathBuf, Result<usize, usize>>,
+    /// Editors' buffers, by absolute path: they stand in for the disk on every read.
+    buffers: HashMap<PathBuf, String>,
+}
+
+/// What an edit did to a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// One file's text was replaced and parsed again.
+    File,
+    /// The repository was walked and read again (a new file, or a file read from disk).
+    Reloaded,
+    /// Not a file of the linted tree: nothing changed.
+    Outside,
+}
+
+impl Session {
+    /// Walk, read and parse the repository once. `options.overlay` is replaced by the session's
+    /// buffers.
+    pub fn open(mut options: Options) -> Result<Session, LoadError> {
+        options.overlay = Overlay::default();
+        let loaded = load_files(&options)?;
+        let parsed = loaded
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| parse_owned(i, &f.text))
+            .collect();
+        Ok(Session {
+            options,
+            by_path: by_path(&loaded),
+            loaded,
+            parsed,
+            buffers: HashMap::new(),
+        })
+    }
+
+    /// Walk and read the repository again (files were created, deleted or saved; `options`:
+    /// a new configuration). A file whose text did not change keeps its tree.
+    pub fn reload(&mut self, options: Option<Options>) -> Result<(), LoadError> {
+        if let Some(options) = options {
+            self.options = options;
+        }
+        self.options.overlay = Overlay::new(self.buffers.clone());
+        let loaded = load_files(&self.options)?;
+        let mut kept: HashMap<&Path, (usize, &str)> = HashMap::new();
+        for (i, f) in self.loaded.files.iter().enumerate() {
+            kept.insert(f.path.as_path(), (i, f.text.as_str()));
+        }
+        let old = std::mem::take(&mut self.parsed);
+        let mut old: Vec<Option<Parsed<'static>>> = old.into_iter().map(Some).collect();
+        // A tree is kept only at the same place: its spans name the file by position.
+        let reuse: Vec<Option<usize>> = loaded
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match kept.get(f.path.as_path()) {
+                Some(&(j, text)) if j == i && text == f.text => Some(j),
+                _ => None,
+            })
+            .collect();
+        let mut parsed: Vec<Option<Parsed<'static>>> = reuse
+            .iter()
+            .map(|r| r.and_then(|j| old[j].take()))
+            .collect();
+        parsed
+            .par_iter_mut()
+            .zip(&loaded.files)
+            .enumerate()
+            .filter(|(_, (p, _))| p.is_none())
+            .for_each(|(i, (p, f))| *p = Some(parse_owned(i, &f.text)));
+        self.parsed = parsed.into_iter().map(Option::unwrap_or_default).collect();
+        self.by_path = by_path(&loaded);
+        self.loaded = loaded;
+        Ok(())
+    }
+
+    /// An editor's buffer: `Some(text)` opened or changed, `None` closed (the disk holds the
+    /// file again).
+    pub fn edit(&mut self, path: &Path, text: Option<String>) -> Result<Edit, LoadError> {
+        let path = normalize(path);
+        let place = self.by_path.get(&path).copied();
+        match (&text, place) {
+            // A buffer of a file the walk did not find (new, outside the roots, filtered out
+            // or outside the repository): the walk decides, as it does for the disk.
+            (_, None) => {
+                let inside = self.loaded.roots.iter().any(|r| path.starts_with(r));
+                match text {
+                    Some(t) => self.buffers.insert(path.clone(), t),
+                    None => self.buffers.remove(&path),
+                };
+                if !inside || !(load::is_candidate(&path) || crate::scripts::is_script(&path)) {
+                    self.buffers.remove(&path);
+                    return Ok(Edit::Outside);
+                }
+                self.reload(None)?;
+                Ok(Edit::Reloaded)
+            }
+            (Some(t), Some(Ok(i))) => {
+                self.buffers.insert(path, t.clone());
+                self.options.overlay = Overlay::new(self.buffers.clone());
+                let id = FileId(i as u32);
+                let (file, problem, skip) = load::from_buffer(
+                    id,
+                    &self.loaded.files[i],
+                    t.clone(),
+                    self.options.max_file_size,
+                );
+                self.loaded.problems.retain(|(f, _)| *f != id);
+                if let Some(p) = problem {
+                    self.loaded.problems.push((id, p));
+                    self.loaded.problems.sort_by_key(|(f, _)| *f);
+                }
+                self.loaded.skipped.retain(|f| *f != id);
+                if skip {
+                    self.loaded.skipped.push(id);
+                    self.loaded.skipped.sort();
+                }
+                self.parsed[i] = parse_owned(i, &file.text);
+                self.loaded.files[i] = file;
+                Ok(Edit::File)
+            }
+            (Some(t), Some(Err(i))) => {
+                self.buffers.insert(path, t.clone());
+                self.options.overlay = Overlay::new(self.buffers.clone());
+                let old = &self.loaded.scripts[i];
+                self.loaded.scripts[i] =
+                    SourceFile::new(old.path.clone(), old.display.clone(), t.clone());
+                Ok(Edit::File)
+            }
+            // Closed: read from disk again, through the walk and its fence.
+            (None, Some(_)) => {
+                self.buffers.remove(&path);
+                self.reload(None)?;
+                Ok(Edit::Reloaded)
+            }
+        }
+    }
+
+    /// Lint the kept trees.
+    pub fn lint(&self) -> Report {
+        let mut clock = Clock::start();
+        let checked = check(&self.loaded, &self.parsed, &self.options, &mut clock);
+        finish(self.loaded.clone(), checked, &self.options, clock)
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+}
+
+fn by_path(loaded: &Loaded) -> HashMap<PathBuf, Result<usize, usize>> {
+    let files = loaded.files.iter().enumerate();
+    let scripts = loaded.scripts.iter().enumerate();
+    files
+        .map(|(i, f)| (f.path.clone(), Ok(i)))
+        .chain(scripts.map(|(i, f)| (f.path.clone(), Err(i))))
+        .collect()
+}
+
+fn parse_owned(i: usize, text: &str) -> Parsed<'static> {
+    yaml::parse(FileId(i as u32), text).into_owned()
+}

@@ -1,0 +1,61 @@
+//! An editor session: an edit re-parses one file, and the findings equal a fresh lint's.
+
+use k8s_lint_core::session::{Edit, Session};
+use k8s_lint_core::{lint, Options};
+
+const INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n";
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: other\nspec:\n  ports:\n    - port: 80\n";
+
+fn rules(report: &k8s_lint_core::Report) -> Vec<(String, String, u32)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = report.file(f.primary.span.file);
+            (
+                f.rule.to_string(),
+                file.display.clone(),
+                f.primary.span.start,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_edit_in_one_file_clears_a_finding_in_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    std::fs::write(top.join("service.yaml"), SERVICE).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let before = session.lint();
+    assert_eq!(rules(&before), rules(&lint(&options).unwrap()));
+    assert!(rules(&before)
+        .iter()
+        .any(|(r, f, _)| r == "ingress-service-missing" && f.ends_with("ingress.yaml")));
+
+    let fixed = SERVICE.replace("other", "web");
+    let edit = session.edit(&top.join("service.yaml"), Some(fixed.clone()));
+    assert_eq!(edit.unwrap(), Edit::File);
+    let after = session.lint();
+    assert!(!rules(&after)
+        .iter()
+        .any(|(r, _, _)| r == "ingress-service-missing"));
+    // The same as linting the buffer from scratch.
+    std::fs::write(top.join("service.yaml"), &fixed).unwrap();
+    assert_eq!(rules(&after), rules(&lint(&options).unwrap()));
+
+    // A file outside the workspace changes nothing and is not read.
+    let outside = tempfile::tempdir().unwrap();
+    let edit = session.edit(&outside.path().join("x.yaml"), Some(SERVICE.into()));
+    assert_eq!(edit.unwrap(), Edit::Outside);
+
+    // Closing the buffer reads the disk again.
+    std::fs::write(top.join("service.yaml"), SERVICE).unwrap();
+    let edit = session.edit(&top.join("service.yaml"), None);
+    assert_eq!(edit.unwrap(), Edit::Reloaded);
+    assert_eq!(rules(&session.lint()), rules(&before));
+}
