@@ -65,26 +65,18 @@ impl Session {
         }
         self.options.overlay = Overlay::new(self.buffers.clone());
         let loaded = load_files(&self.options)?;
-        let mut kept: HashMap<&Path, (usize, &str)> = HashMap::new();
-        for (i, f) in self.loaded.files.iter().enumerate() {
-            kept.insert(f.path.as_path(), (i, f.text.as_str()));
-        }
-        let old = std::mem::take(&mut self.parsed);
-        let mut old: Vec<Option<Parsed<'static>>> = old.into_iter().map(Some).collect();
         // A tree is kept only at the same place: its spans name the file by position.
-        let reuse: Vec<Option<usize>> = loaded
+        let mut old = std::mem::take(&mut self.parsed).into_iter();
+        let mut parsed: Vec<Option<Parsed<'static>>> = loaded
             .files
             .iter()
-            .enumerate()
-            .map(|(i, f)| match kept.get(f.path.as_path()) {
-                Some(&(j, text)) if j == i && text == f.text => Some(j),
-                _ => None,
+            .zip(&self.loaded.files)
+            .map(|(new, was)| {
+                old.next()
+                    .filter(|_| new.path == was.path && new.text == was.text)
             })
             .collect();
-        let mut parsed: Vec<Option<Parsed<'static>>> = reuse
-            .iter()
-            .map(|r| r.and_then(|j| old[j].take()))
-            .collect();
+        parsed.resize_with(loaded.files.len(), || None);
         parsed
             .par_iter_mut()
             .zip(&loaded.files)
@@ -118,9 +110,9 @@ impl Session {
                 self.reload(None)?;
                 Ok(Edit::Reloaded)
             }
+            // The overlay is rebuilt from the buffers at the next reload, the only read.
             (Some(t), Some(Ok(i))) => {
                 self.buffers.insert(path, t.clone());
-                self.options.overlay = Overlay::new(self.buffers.clone());
                 let id = FileId(i as u32);
                 let (file, problem, skip) = load::from_buffer(
                     id,
@@ -144,7 +136,6 @@ impl Session {
             }
             (Some(t), Some(Err(i))) => {
                 self.buffers.insert(path, t.clone());
-                self.options.overlay = Overlay::new(self.buffers.clone());
                 let old = &self.loaded.scripts[i];
                 self.loaded.scripts[i] =
                     SourceFile::new(old.path.clone(), old.display.clone(), t.clone());
