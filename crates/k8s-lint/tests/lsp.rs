@@ -15,6 +15,8 @@ struct Client {
     stdin: ChildStdin,
     messages: Receiver<Value>,
     next_id: i64,
+    /// Every URI diagnostics were published for.
+    published: std::cell::RefCell<Vec<String>>,
 }
 
 impl Client {
@@ -56,6 +58,7 @@ impl Client {
             stdin,
             messages,
             next_id: 1,
+            published: Default::default(),
         };
         let uri = uri(root);
         let id = client.request(
@@ -86,9 +89,15 @@ impl Client {
     }
 
     fn next(&self) -> Value {
-        self.messages
+        let m = self
+            .messages
             .recv_timeout(Duration::from_secs(20))
-            .expect("the server answers")
+            .expect("the server answers");
+        if m["method"] == "textDocument/publishDiagnostics" {
+            let uri = m["params"]["uri"].as_str().unwrap_or_default().to_owned();
+            self.published.borrow_mut().push(uri);
+        }
+        m
     }
 
     fn response(&self, id: i64) -> Value {
@@ -306,4 +315,76 @@ fn diagnostics_follow_unsaved_edits_across_files() {
         std::fs::read_to_string(root.join("service.yaml")).unwrap(),
         service("other", 80)
     );
+}
+
+/// What an editor may throw at the server: a 20 MB buffer, a file outside the workspace, a
+/// frame that is not JSON-RPC. Each is answered, and the server goes on.
+#[test]
+fn hostile_input_is_answered_without_a_crash_or_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    let root = root.canonicalize().unwrap();
+    std::fs::write(
+        root.join("kustomization.yaml"),
+        "resources: [ingress.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("ingress.yaml"), INGRESS).unwrap();
+    let outside = dir.path().canonicalize().unwrap().join("elsewhere.yaml");
+    std::fs::write(&outside, "kind: [broken\n").unwrap();
+    let ingress = uri(&root.join("ingress.yaml"));
+
+    let mut client = Client::start(&root);
+    assert_eq!(
+        client.diagnostics(&ingress)[0]["code"],
+        "ingress-service-missing"
+    );
+
+    // A buffer past the 16 MiB file-size limit: reported, not parsed.
+    let huge = format!("{INGRESS}# {}\n", "x".repeat(20 << 20));
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ingress, "version": 2}, "contentChanges": [{"text": huge}]}),
+    );
+    let found = client.diagnostics(&ingress);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "file-unreadable");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("exceeds the 16777216-byte limit"),
+        "{message}"
+    );
+
+    // A file outside the workspace: not linted, nothing published for it, nothing shown.
+    let elsewhere = uri(&outside);
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": elsewhere, "languageId": "yaml", "version": 1, "text": "kind: [broken\n"}}),
+    );
+    let id = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": elsewhere}, "position": {"line": 0, "character": 1}}),
+    );
+    assert_eq!(client.response(id)["result"], Value::Null);
+
+    // A frame that is not a message: an error for its id, and the next request is answered.
+    let bad = r#"{"jsonrpc": "2.0", "id": 99, "method": 5}"#;
+    write!(client.stdin, "Content-Length: {}\r\n\r\n{bad}", bad.len()).unwrap();
+    assert_eq!(client.response(99)["error"]["code"], -32600);
+    let bad = "{not json";
+    write!(client.stdin, "Content-Length: {}\r\n\r\n{bad}", bad.len()).unwrap();
+
+    // The buffer back to its text: the first finding again, from the same server.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ingress, "version": 3}, "contentChanges": [{"text": INGRESS}]}),
+    );
+    let found = client.diagnostics(&ingress);
+    assert_eq!(found[0]["code"], "ingress-service-missing");
+    let id = client.request("shutdown", Value::Null);
+    assert_eq!(client.response(id)["result"], Value::Null);
+    client.notify("exit", Value::Null);
+    assert!(client.child.wait().unwrap().success());
+    assert!(!client.published.borrow().contains(&elsewhere));
 }

@@ -21,11 +21,13 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+mod transport;
+
 type Failure = Box<dyn Error + Send + Sync>;
 
 /// Serve on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> Result<(), Failure> {
-    let (connection, threads) = Connection::stdio();
+    let (connection, threads) = transport::stdio();
     serve(&connection)?;
     drop(connection);
     threads.join()?;
