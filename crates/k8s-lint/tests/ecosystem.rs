@@ -164,7 +164,7 @@ fn materialise_run_and_judge_a_corpus() {
         "{text}"
     );
     assert!(
-        text.contains("test/demo: k8s/dup.yaml:5:3: error[yaml-duplicate-key]"),
+        text.contains("test/demo: k8s/dup.yaml:5:3: warning[yaml-duplicate-key]"),
         "the unjudged finding is listed to be judged:\n{text}"
     );
 }

@@ -4,6 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Fix};
+use crate::gitops::Tool;
 use crate::kustomize::is_kustomization;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
@@ -30,9 +31,9 @@ impl Rule for YamlDuplicateKey {
             let id = FileId(i as u32);
             let file = &cx.files[i];
             // Other YAML (CI workflows, Helm values) is read by tools with their own rules.
-            let relevant = is_kustomization(file, &cx.parsed[i])
-                || cx.model.reached.contains(&id)
-                || !cx.objects_of(id).is_empty();
+            let kustomization = is_kustomization(file, &cx.parsed[i]);
+            let relevant =
+                kustomization || cx.model.reached.contains(&id) || !cx.objects_of(id).is_empty();
             if !relevant {
                 continue;
             }
@@ -48,22 +49,39 @@ impl Rule for YamlDuplicateKey {
                     continue;
                 };
                 let line = file.position(first.start as usize).line;
-                let (message, note, help) = if is_kustomization(file, &cx.parsed[i]) {
+                let value = |s: &crate::source::Span| file.text.get(s.range()).map(str::trim_end);
+                let same = value(first_value) == value(second_value);
+                let mut severity = None;
+                let (message, note, help) = if kustomization {
                     (
                         format!("key `{key}` is repeated in this kustomization"),
                         format!("kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
                         "merge the two entries into one",
                     )
-                } else {
+                } else if built_by_kustomize(cx, id) {
                     (
                         format!("key `{key}` is repeated in this mapping"),
                         format!("kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"),
                         "keep one of the two entries; kubectl would silently use one of them",
                     )
+                } else {
+                    // No kustomize build reads the file: it is applied as it is, where the
+                    // YAML is decoded leniently and the last value wins.
+                    let effect = if same {
+                        severity = Some(Severity::Info);
+                        "both say the same, so nothing changes"
+                    } else {
+                        severity = Some(Severity::Warning);
+                        "the cluster gets the second value, not the first"
+                    };
+                    (
+                        format!("key `{key}` is repeated in this mapping"),
+                        format!("no kustomize build reads this file; applied as it is (`kubectl apply -f`, an Argo CD directory) the last value silently wins over the first (line {line}): {effect}"),
+                        "keep one of the two entries",
+                    )
                 };
                 // Safe when both say the same: dropping the first changes nothing anyone reads.
-                let value = |s: &crate::source::Span| file.text.get(s.range()).map(str::trim_end);
-                let fix = (value(first_value) == value(second_value))
+                let fix = same
                     .then(|| fix::yaml::remove_key_lines(id, &file.text, *first, *first_value))
                     .flatten()
                     .map(|edit| {
@@ -72,15 +90,31 @@ impl Rule for YamlDuplicateKey {
                             vec![edit],
                         )
                     });
-                out.push(
-                    Finding::new(&META, *second, message)
-                        .label("repeated key")
-                        .note(note)
-                        .related(*first, "first defined here")
-                        .help(help)
-                        .fix(fix),
-                );
+                let mut finding = Finding::new(&META, *second, message)
+                    .label("repeated key")
+                    .note(note)
+                    .related(*first, "first defined here")
+                    .help(help)
+                    .fix(fix);
+                if let Some(severity) = severity {
+                    finding = finding.severity(severity);
+                }
+                out.push(finding);
             }
         }
     }
+}
+
+/// Whether kustomize reads the file, and so rejects it: a kustomization lists it, or a Flux
+/// Kustomization deploys its directory (Flux builds a directory without a kustomization with
+/// kustomize too, over every manifest in it).
+fn built_by_kustomize(cx: &Ctx<'_, '_>, id: FileId) -> bool {
+    if cx.model.reached.contains(&id) {
+        return true;
+    }
+    let file = &cx.files[id.0 as usize];
+    file.path
+        .parent()
+        .and_then(|dir| cx.gitops.app_for(dir))
+        .is_some_and(|app| app.tool == Tool::Flux)
 }
