@@ -412,18 +412,13 @@ fn suppress(
     uri: &lsp::Uri,
     diagnostics: Option<Vec<lsp::Diagnostic>>,
 ) -> Option<lsp::CodeActionOrCommand> {
-    let start = f.primary.span.start as usize;
-    let line_start = file.text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-    let indent: String = file.text[line_start..]
+    let at = line_start(file, file.position(f.primary.span.start as usize).line);
+    let indent: String = file
+        .text
+        .get(at..)?
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    // A BOM is not part of the first line's text in an editor.
-    let at = if line_start == 0 && file.text.starts_with('\u{feff}') {
-        3
-    } else {
-        line_start
-    };
     let newline = if file.text.contains("\r\n") {
         "\r\n"
     } else {
@@ -502,49 +497,48 @@ fn range_of(file: &SourceFile, span: Span) -> lsp::Range {
 }
 
 fn position(file: &SourceFile, offset: usize) -> lsp::Position {
+    // Lines as the engine counts them: `\n`, `\r\n` and a lone `\r` each end one, as in YAML
+    // and in the protocol.
     let text = &file.text;
     let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count();
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    // Only a BOM that starts the file is skipped.
-    let text_of_line = &before[start..];
-    let text_of_line = if start == 0 {
-        text_of_line
-            .strip_prefix('\u{feff}')
-            .unwrap_or(text_of_line)
-    } else {
-        text_of_line
-    };
-    let character: usize = text_of_line.chars().map(char::len_utf16).sum();
+    let line = file.position(offset).line;
+    let start = line_start(file, line).min(offset);
+    let character: usize = text
+        .get(start..offset)
+        .map_or(0, |s| s.chars().map(char::len_utf16).sum());
     lsp::Position::new(
-        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(line - 1).unwrap_or(u32::MAX),
         u32::try_from(character).unwrap_or(u32::MAX),
     )
 }
 
+/// Where the text of a 1-based line starts: after the BOM on the first line (no text in the
+/// editor).
+fn line_start(file: &SourceFile, line: usize) -> usize {
+    let start = file.lines().line_range(&file.text, line).start;
+    if start == 0 && file.text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        start
+    }
+}
+
 /// The byte offset of an LSP position (UTF-16 column; past the line's end: its end).
 fn offset_of(file: &SourceFile, position: lsp::Position) -> usize {
-    let text = &file.text;
-    let mut start = 0;
-    for _ in 0..position.line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
+    let line = position.line as usize + 1;
+    if line > file.lines().line_count() {
+        return file.text.len();
     }
+    let end = file.lines().line_range(&file.text, line).end;
+    let start = line_start(file, line).min(end);
     let mut units = 0;
-    for (i, c) in text[start..].char_indices() {
-        // A BOM is no text in the editor.
-        if c == '\u{feff}' && start == 0 && i == 0 {
-            continue;
-        }
-        if c == '\n' || c == '\r' || units >= position.character as usize {
+    for (i, c) in file.text[start..end].char_indices() {
+        if units >= position.character as usize {
             return start + i;
         }
         units += c.len_utf16();
     }
-    text.len()
+    end
 }
 
 /// Everything but unreserved characters and `/` is encoded in a file URI's path.
@@ -584,6 +578,19 @@ mod tests {
         assert_eq!(position(&f, x), lsp::Position::new(0, 6));
         let b = f.text.find('b').unwrap();
         assert_eq!(position(&f, b + 3), lsp::Position::new(1, 3));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_as_in_yaml_and_the_protocol() {
+        let f = file("a: 1\rb: é2\r\nc: 3");
+        let two = f.text.find('2').unwrap();
+        assert_eq!(position(&f, two), lsp::Position::new(1, 4));
+        assert_eq!(offset_of(&f, lsp::Position::new(1, 4)), two);
+        let c = f.text.find('c').unwrap();
+        assert_eq!(position(&f, c), lsp::Position::new(2, 0));
+        // Past the end of a line: its end; past the last line: the end of the text.
+        assert_eq!(offset_of(&f, lsp::Position::new(0, 99)), 4);
+        assert_eq!(offset_of(&f, lsp::Position::new(9, 0)), f.text.len());
     }
 
     #[test]
