@@ -39,7 +39,14 @@ impl Rule for ServiceTargetPortUndeclared {
             let Some(pods) = selected_pods(cx, id, svc) else {
                 continue;
             };
+            let numeric = service_ports(svc)
+                .iter()
+                .any(|p| matches!(target_port(p), IntOrString::Int(_)));
+            if !numeric {
+                continue;
+            }
             let mut declared: Vec<i32> = Vec::new();
+            // Where the first declared port is: the pod, its container's path and the index.
             let mut first_decl = None;
             for &t in &pods {
                 let (template, path) = cx.index.template(t).expect("selected are templates");
@@ -47,32 +54,38 @@ impl Rule for ServiceTargetPortUndeclared {
                 for (c, c_path) in serving_containers(spec, path) {
                     for (k, cp) in c.ports.iter().flatten().enumerate() {
                         declared.push(cp.container_port);
-                        first_decl.get_or_insert_with(|| {
-                            (
-                                t,
-                                span_at(cx.root(t), &format!("{c_path}.ports[{k}].containerPort")),
-                            )
-                        });
+                        if first_decl.is_none() {
+                            first_decl = Some((t, c_path.clone(), k));
+                        }
                     }
                 }
             }
-            let Some((decl_inst, decl_span)) = first_decl else {
+            let Some((decl_inst, decl_path, decl_k)) = first_decl else {
                 undeclared_everywhere(cx, id, svc, &pods, out);
                 continue;
             };
             declared.sort_unstable();
             declared.dedup();
             // Ports a container is told to listen on (`--metrics-bind-address=:8443`,
-            // `PORT=9090`) count as declared: the process evidently serves them.
-            let configured = configured_ports(cx, &pods);
+            // `PORT=9090`) count as declared: the process evidently serves them. Read only
+            // when a port is not declared.
+            let mut configured = None;
             let root = cx.root(id);
             for (i, port) in service_ports(svc).iter().enumerate() {
                 let IntOrString::Int(n) = target_port(port) else {
                     continue;
                 };
-                if declared.contains(&n) || configured.contains(&n) {
+                if declared.contains(&n)
+                    || configured
+                        .get_or_insert_with(|| configured_ports(cx, &pods))
+                        .contains(&n)
+                {
                     continue;
                 }
+                let decl_span = span_at(
+                    cx.root(decl_inst),
+                    &format!("{decl_path}.ports[{decl_k}].containerPort"),
+                );
                 let explicit = root.at(&format!("spec.ports[{i}].targetPort")).is_some();
                 let span = if explicit {
                     span_at(root, &format!("spec.ports[{i}].targetPort"))

@@ -44,6 +44,28 @@ impl Rule for ServiceTargetPortUnresolved {
                 let proto = protocol(port.protocol.as_ref());
                 let mut same_name_other_proto = None;
                 let mut resolved = false;
+                'pods: for &t in &pods {
+                    let (template, path) = cx.index.template(t).expect("selected are templates");
+                    let Some(spec) = &template.spec else { continue };
+                    for (c, _) in serving_containers(spec, path) {
+                        for cp in c.ports.as_deref().unwrap_or(&[]) {
+                            if cp.name.as_deref() != Some(name.as_str()) {
+                                continue;
+                            }
+                            let cp_proto = protocol(cp.protocol.as_ref());
+                            if cp_proto == proto {
+                                resolved = true;
+                                break 'pods;
+                            }
+                            same_name_other_proto = Some(cp_proto.to_string());
+                        }
+                    }
+                }
+                if resolved {
+                    continue;
+                }
+                // Unresolved: only now what the finding shows (most ports resolve, and these
+                // spans and lists were most of the rule's time).
                 let mut related = Vec::new();
                 let mut declared = Vec::new();
                 for &t in &pods {
@@ -54,13 +76,6 @@ impl Rule for ServiceTargetPortUnresolved {
                         let ports = c.ports.as_deref().unwrap_or(&[]);
                         for cp in ports {
                             let cp_proto = protocol(cp.protocol.as_ref());
-                            if cp.name.as_deref() == Some(name.as_str()) {
-                                if cp_proto == proto {
-                                    resolved = true;
-                                } else {
-                                    same_name_other_proto = Some(cp_proto.to_string());
-                                }
-                            }
                             declared.push(describe_port(
                                 cp.container_port,
                                 cp.name.as_deref(),
@@ -94,9 +109,6 @@ impl Rule for ServiceTargetPortUnresolved {
                             ),
                         ));
                     }
-                }
-                if resolved {
-                    continue;
                 }
                 let root = cx.root(id);
                 let shown = describe_port(port.port, None, proto);
