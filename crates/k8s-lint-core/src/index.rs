@@ -1,7 +1,9 @@
 //! One index over every deployed instance, built once: typed views through k8s-openapi, Services
 //! by name, pod templates by label. Rules query it; none of them scans the repo.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::HashMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -106,10 +108,10 @@ impl<'s> Index<'s> {
             incomplete: built.incomplete,
             too_deep: built.too_deep,
             default_namespace,
-            by_name: HashMap::new(),
-            by_source_name: HashMap::new(),
-            by_kind: HashMap::new(),
-            templates_by_label: HashMap::new(),
+            by_name: HashMap::default(),
+            by_source_name: HashMap::default(),
+            by_kind: HashMap::default(),
+            templates_by_label: HashMap::default(),
             templates: Vec::new(),
         };
         for (i, inst) in index.instances.iter().enumerate() {

@@ -19,6 +19,7 @@ pub mod finding;
 pub mod fix;
 pub mod git_index;
 pub mod gitops;
+mod hash;
 pub mod index;
 pub mod kustomize;
 pub mod load;

@@ -7,7 +7,7 @@
 pub mod build;
 pub mod patch;
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::load::is_kustomization_file;

@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/kustomize-duplicate-object.md`.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
@@ -35,10 +35,10 @@ impl Rule for KustomizeDuplicateObject {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        let mut first: HashMap<(KustId, Key), InstId> = HashMap::new();
+        let mut first: HashMap<(KustId, Key), InstId> = HashMap::default();
         // An entry listed twice duplicates every object behind it; kustomize stops at the
         // first, and so does the report.
-        let mut entries_reported = HashSet::new();
+        let mut entries_reported = HashSet::default();
         for id in cx.index.ids() {
             let inst = cx.index.inst(id);
             // A plain directory is applied file by file: no build to fail. An object changed in
