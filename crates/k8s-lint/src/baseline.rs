@@ -64,11 +64,6 @@ pub fn parse(text: &str) -> Result<Baseline, String> {
 /// Drop the report's findings that the baseline records; returns its entries that no longer
 /// occur.
 pub fn apply(report: &mut Report, baseline: &Baseline) -> Vec<Entry> {
-    let known: std::collections::HashSet<&str> = baseline
-        .findings
-        .iter()
-        .map(|e| e.fingerprint.as_str())
-        .collect();
     let prints = fingerprint::of_all(report);
     let present: std::collections::HashSet<&str> = prints.iter().map(String::as_str).collect();
     let stale = baseline
@@ -77,7 +72,22 @@ pub fn apply(report: &mut Report, baseline: &Baseline) -> Vec<Entry> {
         .filter(|e| !present.contains(e.fingerprint.as_str()))
         .cloned()
         .collect();
-    let mut keep = prints.iter().map(|p| !known.contains(p.as_str()));
+    let mut keep = unrecorded(baseline, &prints).into_iter();
     report.findings.retain(|_| keep.next().unwrap_or(true));
     stale
+}
+
+/// For each of the report's findings, whether the baseline does not record it: what `--fix`
+/// may fix (a recorded finding is left as it was, as it is left out of the report).
+pub fn new_findings(report: &Report, baseline: &Baseline) -> Vec<bool> {
+    unrecorded(baseline, &fingerprint::of_all(report))
+}
+
+fn unrecorded(baseline: &Baseline, prints: &[String]) -> Vec<bool> {
+    let known: std::collections::HashSet<&str> = baseline
+        .findings
+        .iter()
+        .map(|e| e.fingerprint.as_str())
+        .collect();
+    prints.iter().map(|p| !known.contains(p.as_str())).collect()
 }

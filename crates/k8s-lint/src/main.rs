@@ -284,6 +284,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The baseline file `--baseline` names, read and parsed.
+fn read_baseline(path: &Path) -> Result<baseline::Baseline, String> {
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read;
+        let mut text = String::new();
+        f.take(baseline::MAX_BYTES).read_to_string(&mut text)?;
+        Ok(text)
+    });
+    read.map_err(|e| e.to_string())
+        .and_then(|t| baseline::parse(&t))
+        .map_err(|e| format!("cannot use the baseline {}: {e}", path.display()))
+}
+
 /// The config file to use: `--config`, else the nearest one above the first path.
 fn config(args: &LintArgs) -> Result<Option<Config>, Box<ConfigError>> {
     let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
@@ -350,6 +363,13 @@ fn run(args: &LintArgs) -> ExitCode {
     if args.show_config {
         return emit(&show_config(config.as_ref(), &options, fail_on), None);
     }
+    let known = match args.baseline.as_deref().map(read_baseline).transpose() {
+        Ok(b) => b,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut report = if stdin {
         if args.fix || args.diff {
@@ -370,7 +390,13 @@ fn run(args: &LintArgs) -> ExitCode {
             }
         }
     } else if args.fix || args.diff {
-        let fixed = match k8s_lint_core::fix::lint_fixed(&options, args.unsafe_fixes) {
+        // What the baseline records is left as it is, as it is left out of the report.
+        let may_fix = |r: &k8s_lint_core::Report| match &known {
+            Some(b) => baseline::new_findings(r, b),
+            None => vec![true; r.findings.len()],
+        };
+        let fixed = match k8s_lint_core::fix::lint_fixed_only(&options, args.unsafe_fixes, may_fix)
+        {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("error: {}", output::escape::text(&e.to_string()));
@@ -412,24 +438,8 @@ fn run(args: &LintArgs) -> ExitCode {
         eprintln!("k8s-lint: recorded {n} findings in {}", path.display());
         return ExitCode::SUCCESS;
     }
-    if let Some(path) = &args.baseline {
-        let read = std::fs::File::open(path).and_then(|f| {
-            use std::io::Read;
-            let mut text = String::new();
-            f.take(baseline::MAX_BYTES).read_to_string(&mut text)?;
-            Ok(text)
-        });
-        let known = match read
-            .map_err(|e| e.to_string())
-            .and_then(|t| baseline::parse(&t))
-        {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("error: cannot use the baseline {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        };
-        let stale = baseline::apply(&mut report, &known);
+    if let (Some(path), Some(known)) = (&args.baseline, &known) {
+        let stale = baseline::apply(&mut report, known);
         k8s_lint_core::apply_budget(&mut report, k8s_lint_core::MAX_FINDINGS);
         if !stale.is_empty() && !args.quiet {
             eprintln!(

@@ -179,3 +179,67 @@ fn fingerprints_ignore_the_working_directory_in_messages() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `--fix --baseline`: what the baseline records is not the user's to fix today; a new finding
+/// is fixed.
+#[test]
+fn fix_leaves_recorded_findings_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    // Listed by a kustomization: a repeated key with the same value is an error with a safe fix.
+    let configmap = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: a\ndata:\n  level: info\n  level: info\n"
+        )
+    };
+    std::fs::write(
+        repo.join("kustomization.yaml"),
+        "resources: [old.yaml, new.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("old.yaml"), configmap("old")).unwrap();
+    std::fs::write(
+        repo.join("new.yaml"),
+        configmap("new").replace("  level: info\n  level: info\n", "  level: info\n"),
+    )
+    .unwrap();
+    let o = run(repo, &["--write-baseline", "b.json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The defect arrives in the new file after the baseline was written.
+    std::fs::write(repo.join("new.yaml"), configmap("new")).unwrap();
+    let o = run(
+        repo,
+        &["--fix", "--baseline", "b.json", "--format", "compact"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("old.yaml")).unwrap(),
+        configmap("old")
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("new.yaml")).unwrap(),
+        configmap("new").replace("  level: info\n  level: info\n", "  level: info\n")
+    );
+    // Without the baseline both are the user's.
+    let o = run(repo, &["--fix", "--format", "compact"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!std::fs::read_to_string(repo.join("old.yaml"))
+        .unwrap()
+        .contains("info\n  level"));
+}

@@ -90,10 +90,14 @@ impl Fix {
 /// earlier accepted fix touches waits for the next pass, whole: the lint after this pass
 /// recomputes it from the new text. Insertions at one point are kept in finding order. A fix
 /// that edits a file `fixable` refuses is left out whole.
-pub fn plan(findings: &[Finding], unsafe_fixes: bool, fixable: impl Fn(FileId) -> bool) -> Plan {
+pub fn plan<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    unsafe_fixes: bool,
+    fixable: impl Fn(FileId) -> bool,
+) -> Plan {
     let mut taken: BTreeMap<FileId, Vec<Edit>> = BTreeMap::new();
     let mut fixes = 0;
-    for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+    for f in findings.into_iter().filter(|f| f.suppressed.is_none()) {
         let Some(fix) = f.fixes.first() else {
             continue;
         };
@@ -199,6 +203,18 @@ pub struct Fixed {
 /// its edits are left out. A file the caller's overlay holds is fixed from that text, and
 /// the rest of that overlay stays in every pass.
 pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadError> {
+    lint_fixed_only(options, unsafe_fixes, |report| {
+        vec![true; report.findings.len()]
+    })
+}
+
+/// [`lint_fixed`], fixing only the findings `may_fix` allows: it answers for each finding of
+/// a pass's report, in order (a baseline's findings are not the user's to fix today).
+pub fn lint_fixed_only(
+    options: &Options,
+    unsafe_fixes: bool,
+    may_fix: impl Fn(&Report) -> Vec<bool>,
+) -> Result<Fixed, LoadError> {
     let mut options = options.clone();
     let given = options.overlay.clone();
     // Fixed texts go over the caller's (an editor's unsaved buffers stay in every pass).
@@ -229,7 +245,13 @@ pub fn lint_fixed(options: &Options, unsafe_fixes: bool) -> Result<Fixed, LoadEr
                         || is_whole_regular_file(&f.path, &f.text, &report.repo_top))
             })
             .collect();
-        let plan = plan(&report.findings, unsafe_fixes, |id| fixable.contains(&id));
+        let allowed = may_fix(&report);
+        let chosen = report
+            .findings
+            .iter()
+            .zip(allowed.iter().chain(std::iter::repeat(&false)))
+            .filter_map(|(f, &ok)| ok.then_some(f));
+        let plan = plan(chosen, unsafe_fixes, |id| fixable.contains(&id));
         let mut changed = false;
         for (file, edits) in &plan.edits {
             let f = report.file(*file);
