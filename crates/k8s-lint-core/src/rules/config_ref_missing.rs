@@ -25,10 +25,12 @@ static META: RuleMeta = RuleMeta {
     fix: None,
 };
 
-/// A required reference from a pod template, and where its name is written.
-struct Ref {
-    kind: &'static str,
-    name: String,
+/// A reference from a pod template, and where its name is written.
+pub(super) struct Ref {
+    pub(super) kind: &'static str,
+    pub(super) name: String,
+    /// `optional: true`: the pod starts without it.
+    pub(super) optional: bool,
     path: String,
     /// `envFrom`, `env`, `volume`: how the pod uses it, for the message.
     usage: &'static str,
@@ -55,7 +57,7 @@ impl Rule for ConfigRefMissing {
             if cx.index.inst(id).opaque {
                 continue;
             }
-            for r in refs(spec, path) {
+            for r in refs(spec, path).into_iter().filter(|r| !r.optional) {
                 let key = (r.kind, super::object_key(cx, id, &r.name));
                 if let Some(&i) = seen.get(&key) {
                     let span = span_at(cx.root(id), &r.path);
@@ -121,8 +123,8 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, r: &Ref) -> Finding {
         ))
 }
 
-/// Every required ConfigMap and Secret reference of a pod spec.
-fn refs(spec: &PodSpec, template_path: &str) -> Vec<Ref> {
+/// Every ConfigMap and Secret reference of a pod spec (of a volume only when it is mounted).
+pub(super) fn refs(spec: &PodSpec, template_path: &str) -> Vec<Ref> {
     let prefix = if template_path.is_empty() {
         "spec".to_string()
     } else {
@@ -130,10 +132,11 @@ fn refs(spec: &PodSpec, template_path: &str) -> Vec<Ref> {
     };
     let mut out = Vec::new();
     let mut add = |kind, name: &str, optional: Option<bool>, path: String, usage| {
-        if optional != Some(true) && !name.is_empty() {
+        if !name.is_empty() {
             out.push(Ref {
                 kind,
                 name: name.to_string(),
+                optional: optional == Some(true),
                 path,
                 usage,
             });

@@ -9,10 +9,10 @@ use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Edit, Fix};
 use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
-use crate::resolve::mentions;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::{line_from, FileId, SourceFile, Span};
 use crate::yaml::Node;
+use k8s_openapi::api::core::v1::PodSpec;
 
 pub struct KustomizeOrphanManifest;
 
@@ -272,17 +272,17 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                     .find(|&&i| here(i))
                     .map(|&i| (i, format!("scales deployed {}", cx.describe(i))))
             }
-            ("", "ConfigMap" | "Secret" | "ServiceAccount" | "PersistentVolumeClaim") => cx
-                .index
-                .templates()
-                .find(|&(i, _, _)| {
-                    here(i)
-                        && cx
-                            .root(i)
-                            .get("spec")
-                            .is_some_and(|spec| mentions(spec, &o.name))
-                })
-                .map(|(i, _, _)| (i, format!("deployed {} uses it", cx.describe(i)))),
+            ("", kind @ ("ConfigMap" | "Secret" | "ServiceAccount" | "PersistentVolumeClaim")) => {
+                cx.index
+                    .templates()
+                    .find(|&(i, t, _)| {
+                        here(i)
+                            && t.spec
+                                .as_ref()
+                                .is_some_and(|spec| uses(spec, kind, &o.name))
+                    })
+                    .map(|(i, _, _)| (i, format!("deployed {} uses it", cx.describe(i))))
+            }
             _ => {
                 // A workload whose pods a deployed Service selects.
                 let template = [
@@ -320,6 +320,33 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
         }
     }
     None
+}
+
+/// Whether a pod spec uses the object of that kind and name: runs as the ServiceAccount,
+/// mounts the claim, pulls images with the Secret, or reads the ConfigMap or Secret (where
+/// `config-ref-missing` looks, optional references included).
+/// Only these fields: the name as a label value or an argument is no use of the object.
+fn uses(spec: &PodSpec, kind: &str, name: &str) -> bool {
+    match kind {
+        "ServiceAccount" => super::service_account(spec).is_some_and(|(_, n)| n == name),
+        "PersistentVolumeClaim" => spec.volumes.iter().flatten().any(|v| {
+            v.persistent_volume_claim
+                .as_ref()
+                .is_some_and(|c| c.claim_name == name)
+        }),
+        "Secret"
+            if spec
+                .image_pull_secrets
+                .iter()
+                .flatten()
+                .any(|s| s.name == name) =>
+        {
+            true
+        }
+        _ => super::config_ref_missing::refs(spec, "")
+            .iter()
+            .any(|r| r.kind == kind && r.name == name),
+    }
 }
 
 /// Service names of an Ingress's backends, from its tree (the file is not deployed, so it has

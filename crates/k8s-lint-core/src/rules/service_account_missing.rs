@@ -30,11 +30,8 @@ impl Rule for ServiceAccountMissing {
             let Some(spec) = template.spec.as_ref() else {
                 continue;
             };
-            // `serviceAccount` is the deprecated alias, read only when the name is unset.
-            let (field, name) = match (&spec.service_account_name, &spec.service_account) {
-                (Some(n), _) if !n.is_empty() => ("serviceAccountName", n),
-                (_, Some(n)) if !n.is_empty() => ("serviceAccount", n),
-                _ => continue,
+            let Some((field, name)) = super::service_account(spec) else {
+                continue;
             };
             if name == "default" || cx.index.inst(id).opaque {
                 continue;
