@@ -65,18 +65,30 @@ impl Session {
         }
         self.options.overlay = Overlay::new(self.buffers.clone());
         let loaded = load_files(&self.options)?;
-        // A tree is kept only at the same place: its spans name the file by position.
-        let mut old = std::mem::take(&mut self.parsed).into_iter();
+        // A file whose text did not change keeps its tree; one that moved in the walk (a file
+        // was added or removed before it) has its spans renamed to its new place.
+        let mut old: Vec<Option<Parsed<'static>>> = std::mem::take(&mut self.parsed)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut parsed: Vec<Option<Parsed<'static>>> = loaded
             .files
             .iter()
-            .zip(&self.loaded.files)
-            .map(|(new, was)| {
-                old.next()
-                    .filter(|_| new.path == was.path && new.text == was.text)
+            .enumerate()
+            .map(|(i, new)| {
+                let Some(&Ok(was)) = self.by_path.get(&new.path) else {
+                    return None;
+                };
+                if self.loaded.files.get(was)?.text != new.text {
+                    return None;
+                }
+                let mut tree = old.get_mut(was)?.take()?;
+                if was != i {
+                    tree.refile(FileId(i as u32));
+                }
+                Some(tree)
             })
             .collect();
-        parsed.resize_with(loaded.files.len(), || None);
         parsed
             .par_iter_mut()
             .zip(&loaded.files)

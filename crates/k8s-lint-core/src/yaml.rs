@@ -370,6 +370,49 @@ pub struct Parsed<'s> {
 }
 
 impl Parsed<'_> {
+    /// Every span of the trees and problems now names `file`: a tree kept for a file whose
+    /// place in the walk moved (a file was added or removed before it), cheaper than parsing
+    /// its text again.
+    pub fn refile(&mut self, file: FileId) {
+        let mut stack: Vec<&mut Node<'_>> = Vec::new();
+        for d in &mut self.docs {
+            d.span.file = file;
+            stack.extend(d.root.as_mut());
+        }
+        // A stack, not recursion: the depth is the parser's limit, not ours.
+        while let Some(n) = stack.pop() {
+            n.span.file = file;
+            match &mut n.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => stack.extend(items.iter_mut()),
+                Value::Map(entries) => {
+                    for e in entries {
+                        stack.push(&mut e.key);
+                        stack.push(&mut e.value);
+                    }
+                }
+            }
+        }
+        for p in &mut self.problems {
+            match p {
+                Problem::Syntax { span, .. }
+                | Problem::AliasBudget { span }
+                | Problem::TooDeep { span } => span.file = file,
+                Problem::DuplicateKey {
+                    first,
+                    second,
+                    first_value,
+                    second_value,
+                    ..
+                } => {
+                    for s in [first, second, first_value, second_value] {
+                        s.file = file;
+                    }
+                }
+            }
+        }
+    }
+
     /// The same trees with every string owned (see [`Node::into_owned`]).
     pub fn into_owned(self) -> Parsed<'static> {
         Parsed {

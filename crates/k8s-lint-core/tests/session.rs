@@ -59,3 +59,41 @@ fn an_edit_in_one_file_clears_a_finding_in_another() {
     assert_eq!(edit.unwrap(), Edit::Reloaded);
     assert_eq!(rules(&session.lint()), rules(&before));
 }
+
+/// A new file before the others in the walk moves every later file's place: their kept trees
+/// are renamed to it, and every finding still points into the right file.
+#[test]
+fn a_new_file_moves_the_kept_trees_and_their_spans_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    // A repeated key: a parse problem, whose spans must move with the tree too.
+    let service = SERVICE.replace("  name: other\n", "  name: other\n  name: other\n");
+    std::fs::write(top.join("service.yaml"), &service).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+
+    // The editor creates the file, then opens it.
+    let new = SERVICE.replace("other", "web");
+    std::fs::write(top.join("a-service.yaml"), &new).unwrap();
+    let edit = session.edit(&top.join("a-service.yaml"), Some(new.clone()));
+    assert_eq!(edit.unwrap(), Edit::Reloaded);
+    let after = session.lint();
+    let fresh = lint(&options).unwrap();
+    assert_eq!(rules(&after), rules(&fresh));
+    let related = |r: &k8s_lint_core::Report| -> Vec<(String, u32)> {
+        r.findings
+            .iter()
+            .flat_map(|f| &f.related)
+            .map(|l| (r.file(l.span.file).display.clone(), l.span.start))
+            .collect()
+    };
+    assert_eq!(related(&after), related(&fresh));
+    assert!(rules(&after)
+        .iter()
+        .any(|(r, f, _)| r == "yaml-duplicate-key" && f.ends_with("service.yaml")));
+    assert!(!rules(&after)
+        .iter()
+        .any(|(r, _, _)| r == "ingress-service-missing"));
+}
