@@ -500,6 +500,19 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
         .collect()
 }
 
+/// Only the navigation links, without the rules (an editor asks for them on a definition or
+/// hover, not on every edit).
+fn links_only(
+    loaded: &load::Loaded,
+    parsed: &[yaml::Parsed<'_>],
+    options: &Options,
+) -> Vec<navigate::Link> {
+    let analysis = Analysis::new(loaded, parsed, options, true, &mut Clock::start());
+    let links = navigate::links(&analysis.ctx(&[], &[]));
+    analysis.drop_in_parallel();
+    links
+}
+
 /// What [`check`] found: the findings, the number of objects, and the navigation links.
 type Checked = (Vec<Finding>, usize, Vec<navigate::Link>);
 

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::load::{self, Loaded, Overlay};
 use crate::source::{normalize, FileId, SourceFile};
 use crate::yaml::{self, Parsed};
-use crate::{check, finish, load_files, Clock, LoadError, Options, Report};
+use crate::{check, finish, links_only, load_files, Clock, LoadError, Options, Report};
 
 pub struct Session {
     options: Options,
@@ -160,6 +160,12 @@ impl Session {
                 Ok(Edit::Reloaded)
             }
         }
+    }
+
+    /// Where the references of the kept trees lead (what `Options::links` adds to a report),
+    /// without running the rules: an editor needs them only when asked for a definition.
+    pub fn links(&self) -> Vec<crate::navigate::Link> {
+        links_only(&self.loaded, &self.parsed, &self.options)
     }
 
     /// Lint the kept trees.

@@ -75,6 +75,7 @@ pub fn serve(connection: &Connection) -> Result<(), Failure> {
                     server.lint(connection)?;
                     dirty = false;
                 }
+                server.prepare(&request);
                 let response = server.request(request);
                 connection.sender.send(Message::Response(response))?;
             }
@@ -111,6 +112,9 @@ struct Server {
     report: Option<Report>,
     /// What the client shows, by file: only what changed is sent again.
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// Where the references of the last report's state lead; `None` until a definition or
+    /// hover asks after a lint (they cost a fifth of a lint, which typing should not pay).
+    links: Option<Vec<Link>>,
 }
 
 impl Server {
@@ -120,6 +124,7 @@ impl Server {
             session: None,
             report: None,
             published: HashMap::new(),
+            links: None,
         }
     }
 
@@ -197,7 +202,6 @@ impl Server {
                 config.apply(&mut options);
             }
         }
-        options.links = true;
         options
     }
 
@@ -239,7 +243,20 @@ impl Server {
             }
         }
         self.report = Some(report);
+        self.links = None;
         Ok(())
+    }
+
+    /// Make what `request` reads: the links, for a definition or a hover.
+    fn prepare(&mut self, request: &Request) {
+        use lsp::request::Request as _;
+        let navigates = [
+            lsp::request::GotoDefinition::METHOD,
+            lsp::request::HoverRequest::METHOD,
+        ];
+        if self.links.is_none() && navigates.contains(&request.method.as_str()) {
+            self.links = self.session.as_ref().map(Session::links);
+        }
     }
 
     fn request(&self, request: Request) -> Response {
@@ -285,7 +302,7 @@ impl Server {
 
     fn link(&self, p: &lsp::TextDocumentPositionParams) -> Option<(&Report, &Link)> {
         let (report, file, offset) = self.at(p)?;
-        let link = report.links.iter().find(|l| {
+        let link = self.links.iter().flatten().find(|l| {
             l.from.file == file && l.from.start as usize <= offset && offset <= l.from.end as usize
         })?;
         Some((report, link))
