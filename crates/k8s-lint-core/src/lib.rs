@@ -38,8 +38,8 @@ pub mod substitute;
 pub mod suppress;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -53,7 +53,7 @@ use gitops::GitOps;
 use index::Index;
 use kustomize::build::Builder;
 use kustomize::Model;
-use object::Object;
+use object::{Object, Objects};
 use rule::{Ctx, Rule};
 pub use settings::{KubeVersion, RuleLevel, Settings};
 use suppress::Suppression;
@@ -277,7 +277,7 @@ pub fn lint_sources(
 fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
     let parsed = load::parse_all(&loaded.files);
     clock.mark("parse");
-    let checked = check(&loaded, &parsed, options, &mut clock);
+    let checked = check(&loaded, &parsed, None, options, &mut clock);
     // Free the trees on every core: a large repository holds millions of small allocations,
     // and freeing them one by one is a visible part of a run.
     parsed.into_par_iter().for_each(drop);
@@ -321,7 +321,7 @@ struct Analysis<'a, 's> {
     loaded: &'a load::Loaded,
     /// One tree per file of `loaded.files`, in order.
     parsed: &'a [yaml::Parsed<'s>],
-    objects: Vec<Object>,
+    objects: Cow<'a, Objects>,
     model: Model,
     gitops: GitOps,
     index: Index<'s>,
@@ -336,23 +336,23 @@ where
     'a: 's,
 {
     /// `deploy`: apply what the GitOps tools add (their namespaces) on top of kustomize.
+    /// `kept`: the objects of `parsed`, when the caller keeps them (an editor's session).
     fn new(
         loaded: &'a load::Loaded,
         parsed: &'a [yaml::Parsed<'s>],
+        kept: Option<&'a Objects>,
         options: &'a Options,
         deploy: bool,
         clock: &mut Clock,
     ) -> Analysis<'a, 's> {
         let files = &loaded.files;
-        let mut objects: Vec<Object> = Vec::new();
-        let mut by_file: Vec<Range<u32>> = Vec::with_capacity(files.len());
-        for (i, (file, p)) in files.iter().zip(parsed).enumerate() {
-            let start = objects.len() as u32;
-            if !kustomize::is_kustomization(file, p) {
-                object::objects_in(FileId(i as u32), p, &mut objects);
-            }
-            by_file.push(start..objects.len() as u32);
-        }
+        let found = match kept {
+            Some(kept) => Cow::Borrowed(kept),
+            None => Cow::Owned(Objects::of(parsed, |i| {
+                kustomize::is_kustomization(&files[i], &parsed[i])
+            })),
+        };
+        let (objects, by_file) = (&found.list[..], &found.by_file[..]);
         let top = options.repo_top.as_deref().map(|t| {
             source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
         });
@@ -360,35 +360,35 @@ where
         let model = Model::new(files, parsed, &loaded.roots, top.as_deref(), &loaded.fence);
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
-        let mut gitops = GitOps::new(&objects, parsed, &bases, &loaded.fence);
+        let mut gitops = GitOps::new(objects, parsed, &bases, &loaded.fence);
         let mut built = Builder {
             model: &model,
             parsed,
-            objects: &objects,
-            by_file: &by_file,
+            objects,
+            by_file,
         }
         .build_all(|i| model.in_kustomize_tree(files[i].dir(), &gitops));
         clock.mark("kustomize model and builds");
         if deploy {
             let deploy = |instances: &mut [kustomize::build::Instance<'s>], gitops: &GitOps| {
-                apply_gitops_namespaces(instances, gitops, &model, files, &objects);
-                substitute::apply(instances, gitops, &model, files, &objects, parsed);
+                apply_gitops_namespaces(instances, gitops, &model, files, objects);
+                substitute::apply(instances, gitops, &model, files, objects, parsed);
             };
             deploy(&mut built.instances, &gitops);
             // A Flux path that was a variable is known now: its app deploys another directory,
             // with its own namespace and variables.
-            if gitops.substitute_paths(&built.instances, &objects, parsed, &bases) {
+            if gitops.substitute_paths(&built.instances, objects, parsed, &bases) {
                 deploy(&mut built.instances, &gitops);
             }
         }
         clock.mark("gitops");
-        let index = Index::new(built, &objects, parsed, options.default_namespace.clone());
+        let index = Index::new(built, objects, parsed, options.default_namespace.clone());
         clock.mark("index and typed views");
         let broken_files = broken_files(loaded, parsed);
         // Scripts' file ids follow the manifests' (the report holds both, for related spans).
         let scripts = scripts::Scripts::new(&loaded.scripts, files.len() as u32, &model.repo_top);
         let sources =
-            resolve::Sources::new(&index, &model, &gitops, &objects, files, parsed, &scripts);
+            resolve::Sources::new(&index, &model, &gitops, objects, files, parsed, &scripts);
         clock.mark("scripts and sources");
         Analysis {
             loaded,
@@ -396,7 +396,7 @@ where
             sources,
             scripts,
             parsed,
-            objects,
+            objects: found,
             model,
             gitops,
             index,
@@ -416,7 +416,7 @@ where
             roots: &self.loaded.roots,
             parsed: self.parsed,
             file_problems: &self.loaded.problems,
-            objects: &self.objects,
+            objects: &self.objects.list,
             model: &self.model,
             gitops: &self.gitops,
             index: &self.index,
@@ -505,9 +505,10 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
 fn links_only(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
+    kept: Option<&Objects>,
     options: &Options,
 ) -> Vec<navigate::Link> {
-    let analysis = Analysis::new(loaded, parsed, options, true, &mut Clock::start());
+    let analysis = Analysis::new(loaded, parsed, kept, options, true, &mut Clock::start());
     let links = navigate::links(&analysis.ctx(&[], &[]));
     analysis.drop_in_parallel();
     links
@@ -517,13 +518,15 @@ fn links_only(
 type Checked = (Vec<Finding>, usize, Vec<navigate::Link>);
 
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
+/// `kept`: the objects of `parsed`, when the caller keeps them.
 fn check(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
+    kept: Option<&Objects>,
     options: &Options,
     clock: &mut Clock,
 ) -> Checked {
-    let analysis = Analysis::new(loaded, parsed, options, true, clock);
+    let analysis = Analysis::new(loaded, parsed, kept, options, true, clock);
     let links = if options.links {
         navigate::links(&analysis.ctx(&[], &[]))
     } else {
@@ -537,7 +540,8 @@ fn check(
     let mut findings = run_rules(&first, &analysis.ctx(&[], &[]));
     clock.mark("rules");
     if !options.no_suppressions {
-        let mut suppressions = suppress::collect(&loaded.files, analysis.parsed, &analysis.objects);
+        let mut suppressions =
+            suppress::collect(&loaded.files, analysis.parsed, &analysis.objects.list);
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
@@ -549,7 +553,7 @@ fn check(
         &analysis.model,
         &analysis.gitops,
         &analysis.index,
-        &analysis.objects,
+        &analysis.objects.list,
         &loaded.files,
     );
     if let Some(u) = unreached {
@@ -565,7 +569,7 @@ fn check(
         findings.retain(|f| f.suppressed.is_none());
     }
     clock.mark("fold parked roots");
-    let n = analysis.objects.len();
+    let n = analysis.objects.list.len();
     analysis.drop_in_parallel();
     clock.mark("drop views");
     (findings, n, links)
@@ -616,7 +620,7 @@ pub fn inventory(
     let loaded = load_files(options)?;
     // What `kustomize build` emits: without the namespaces Argo CD or Flux add afterwards.
     let parsed = load::parse_all(&loaded.files);
-    let analysis = Analysis::new(&loaded, &parsed, options, false, &mut Clock::start());
+    let analysis = Analysis::new(&loaded, &parsed, None, options, false, &mut Clock::start());
     let cx = analysis.ctx(&[], &[]);
     let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
     for (i, inst) in cx.index.instances.iter().enumerate() {

@@ -8,7 +8,7 @@ pub struct ObjectId(pub u32);
 
 /// A document (or `kind: List` item) with string `apiVersion`, `kind` and `metadata.name`.
 /// Its tree stays in the parsed file; `doc` and `item` say where.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Object {
     pub file: FileId,
     pub doc: u32,
@@ -58,6 +58,48 @@ pub fn is_kustomize_kind(root: &Node<'_>) -> bool {
 
 /// Objects of one parsed file: each document root, or the items of a `kind: List` (or a typed
 /// list such as `ConfigMapList`, which `kubectl apply` expands the same way).
+/// Every file's objects in file order, and each file's range of them: made once, and by an
+/// editor's session kept across edits (an edit replaces one file's range).
+#[derive(Clone, Debug, Default)]
+pub struct Objects {
+    pub list: Vec<Object>,
+    pub by_file: Vec<std::ops::Range<u32>>,
+}
+
+impl Objects {
+    /// The objects of every tree; `skip(i)`: file `i` holds none (a kustomization).
+    pub fn of(parsed: &[Parsed<'_>], skip: impl Fn(usize) -> bool) -> Objects {
+        let mut out = Objects::default();
+        for (i, p) in parsed.iter().enumerate() {
+            let start = out.list.len() as u32;
+            if !skip(i) {
+                objects_in(FileId(i as u32), p, &mut out.list);
+            }
+            out.by_file.push(start..out.list.len() as u32);
+        }
+        out
+    }
+
+    /// File `i`'s objects again, from its new tree (`None`: it holds none).
+    pub fn replace(&mut self, i: usize, parsed: Option<&Parsed<'_>>) {
+        let Some(range) = self.by_file.get(i).cloned() else {
+            return;
+        };
+        let mut found = Vec::new();
+        if let Some(p) = parsed {
+            objects_in(FileId(i as u32), p, &mut found);
+        }
+        let delta = found.len() as i64 - range.len() as i64;
+        let end = range.start + found.len() as u32;
+        self.list
+            .splice(range.start as usize..range.end as usize, found);
+        self.by_file[i] = range.start..end;
+        for r in &mut self.by_file[i + 1..] {
+            *r = (r.start as i64 + delta) as u32..(r.end as i64 + delta) as u32;
+        }
+    }
+}
+
 pub fn objects_in(file: FileId, parsed: &Parsed<'_>, out: &mut Vec<Object>) {
     for (d, doc) in parsed.docs.iter().enumerate() {
         let Some(root) = &doc.root else { continue };

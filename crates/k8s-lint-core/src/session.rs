@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::kustomize::is_kustomization;
 use crate::load::{self, Loaded, Overlay};
+use crate::object::Objects;
 use crate::source::{normalize, FileId, SourceFile};
 use crate::yaml::{self, Parsed};
 use crate::{check, finish, links_only, load_files, Clock, LoadError, Options, Report};
@@ -18,6 +20,8 @@ pub struct Session {
     loaded: Loaded,
     /// One tree per file of `loaded.files`, owning its strings so the text can be replaced.
     parsed: Vec<Parsed<'static>>,
+    /// The objects of `parsed`, kept with them: an edit replaces one file's.
+    objects: Objects,
     /// Manifests and scripts by absolute path: `Ok` an index into `loaded.files`, `Err` one
     /// into `loaded.scripts`.
     by_path: HashMap<PathBuf, Result<usize, usize>>,
@@ -42,7 +46,7 @@ impl Session {
     pub fn open(mut options: Options) -> Result<Session, LoadError> {
         options.overlay = Overlay::default();
         let loaded = load_files(&options)?;
-        let parsed = loaded
+        let parsed: Vec<Parsed<'static>> = loaded
             .files
             .par_iter()
             .enumerate()
@@ -51,6 +55,7 @@ impl Session {
         Ok(Session {
             options,
             by_path: by_path(&loaded),
+            objects: objects_of(&loaded, &parsed),
             loaded,
             parsed,
             buffers: HashMap::new(),
@@ -96,6 +101,7 @@ impl Session {
             .filter(|(_, (p, _))| p.is_none())
             .for_each(|(i, (p, f))| *p = Some(parse_owned(i, &f.text)));
         self.parsed = parsed.into_iter().map(Option::unwrap_or_default).collect();
+        self.objects = objects_of(&loaded, &self.parsed);
         self.by_path = by_path(&loaded);
         self.loaded = loaded;
         Ok(())
@@ -143,6 +149,8 @@ impl Session {
                     self.loaded.skipped.sort();
                 }
                 self.parsed[i] = parse_owned(i, &file.text);
+                let holds = !is_kustomization(&file, &self.parsed[i]);
+                self.objects.replace(i, holds.then_some(&self.parsed[i]));
                 self.loaded.files[i] = file;
                 Ok(Edit::File)
             }
@@ -165,13 +173,24 @@ impl Session {
     /// Where the references of the kept trees lead (what `Options::links` adds to a report),
     /// without running the rules: an editor needs them only when asked for a definition.
     pub fn links(&self) -> Vec<crate::navigate::Link> {
-        links_only(&self.loaded, &self.parsed, &self.options)
+        links_only(
+            &self.loaded,
+            &self.parsed,
+            Some(&self.objects),
+            &self.options,
+        )
     }
 
     /// Lint the kept trees.
     pub fn lint(&self) -> Report {
         let mut clock = Clock::start();
-        let checked = check(&self.loaded, &self.parsed, &self.options, &mut clock);
+        let checked = check(
+            &self.loaded,
+            &self.parsed,
+            Some(&self.objects),
+            &self.options,
+            &mut clock,
+        );
         finish(self.loaded.clone(), checked, &self.options, clock)
     }
 
@@ -187,6 +206,10 @@ fn by_path(loaded: &Loaded) -> HashMap<PathBuf, Result<usize, usize>> {
         .map(|(i, f)| (f.path.clone(), Ok(i)))
         .chain(scripts.map(|(i, f)| (f.path.clone(), Err(i))))
         .collect()
+}
+
+fn objects_of(loaded: &Loaded, parsed: &[Parsed<'_>]) -> Objects {
+    Objects::of(parsed, |i| is_kustomization(&loaded.files[i], &parsed[i]))
 }
 
 fn parse_owned(i: usize, text: &str) -> Parsed<'static> {

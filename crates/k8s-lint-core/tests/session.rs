@@ -97,3 +97,32 @@ fn a_new_file_moves_the_kept_trees_and_their_spans_follow() {
         .iter()
         .any(|(r, _, _)| r == "ingress-service-missing"));
 }
+
+/// An edit that changes how many objects a file holds shifts the kept objects of every later
+/// file: their findings stay those of a fresh lint.
+#[test]
+fn an_edit_that_adds_objects_keeps_the_later_files_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    std::fs::write(top.join("service.yaml"), SERVICE).unwrap();
+    std::fs::write(top.join("z-web.yaml"), SERVICE.replace("other", "web")).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    assert_eq!(rules(&session.lint()), rules(&lint(&options).unwrap()));
+
+    let more = format!(
+        "{SERVICE}---\n{}---\n{}",
+        SERVICE.replace("other", "second"),
+        SERVICE.replace("other", "third")
+    );
+    for text in [more.as_str(), "", SERVICE] {
+        let edit = session.edit(&top.join("service.yaml"), Some(text.to_string()));
+        assert_eq!(edit.unwrap(), Edit::File);
+        std::fs::write(top.join("service.yaml"), text).unwrap();
+        let fresh = lint(&options).unwrap();
+        assert_eq!(rules(&session.lint()), rules(&fresh), "after {text:?}");
+        assert_eq!(session.lint().stats.objects, fresh.stats.objects);
+    }
+}
