@@ -315,6 +315,36 @@ fn finish(loaded: load::Loaded, checked: Checked, options: &Options, mut clock: 
     }
 }
 
+/// What an editor's session keeps between lints, derived from its trees: only what changed
+/// is made again.
+#[derive(Clone, Copy)]
+struct Kept<'a> {
+    objects: &'a Objects,
+    model: &'a Model,
+}
+
+/// Every file's objects.
+fn objects_of(loaded: &load::Loaded, parsed: &[yaml::Parsed<'_>]) -> Objects {
+    Objects::of(parsed, |i| {
+        kustomize::is_kustomization(&loaded.files[i], &parsed[i])
+    })
+}
+
+/// The kustomize model of the files.
+fn model_of(loaded: &load::Loaded, parsed: &[yaml::Parsed<'_>], options: &Options) -> Model {
+    let top = options
+        .repo_top
+        .as_deref()
+        .map(|t| source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf())));
+    Model::new(
+        &loaded.files,
+        parsed,
+        &loaded.roots,
+        top.as_deref(),
+        &loaded.fence,
+    )
+}
+
 /// Everything the rules read, built once: every file parsed, its objects, the kustomize model
 /// with its builds replayed, and the index over what is deployed.
 struct Analysis<'a, 's> {
@@ -322,7 +352,7 @@ struct Analysis<'a, 's> {
     /// One tree per file of `loaded.files`, in order.
     parsed: &'a [yaml::Parsed<'s>],
     objects: Cow<'a, Objects>,
-    model: Model,
+    model: Cow<'a, Model>,
     gitops: GitOps,
     index: Index<'s>,
     settings: &'a Settings,
@@ -336,28 +366,26 @@ where
     'a: 's,
 {
     /// `deploy`: apply what the GitOps tools add (their namespaces) on top of kustomize.
-    /// `kept`: the objects of `parsed`, when the caller keeps them (an editor's session).
+    /// `kept`: what the caller keeps of `parsed` (an editor's session).
     fn new(
         loaded: &'a load::Loaded,
         parsed: &'a [yaml::Parsed<'s>],
-        kept: Option<&'a Objects>,
+        kept: Option<Kept<'a>>,
         options: &'a Options,
         deploy: bool,
         clock: &mut Clock,
     ) -> Analysis<'a, 's> {
         let files = &loaded.files;
         let found = match kept {
-            Some(kept) => Cow::Borrowed(kept),
-            None => Cow::Owned(Objects::of(parsed, |i| {
-                kustomize::is_kustomization(&files[i], &parsed[i])
-            })),
+            Some(kept) => Cow::Borrowed(kept.objects),
+            None => Cow::Owned(objects_of(loaded, parsed)),
         };
         let (objects, by_file) = (&found.list[..], &found.by_file[..]);
-        let top = options.repo_top.as_deref().map(|t| {
-            source::normalize(&std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf()))
-        });
         clock.mark("objects");
-        let model = Model::new(files, parsed, &loaded.roots, top.as_deref(), &loaded.fence);
+        let model = match kept {
+            Some(kept) => Cow::Borrowed(kept.model),
+            None => Cow::Owned(model_of(loaded, parsed, options)),
+        };
         let mut bases = loaded.roots.clone();
         bases.push(model.repo_top.clone());
         let mut gitops = GitOps::new(objects, parsed, &bases, &loaded.fence);
@@ -505,7 +533,7 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
 fn links_only(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
-    kept: Option<&Objects>,
+    kept: Option<Kept<'_>>,
     options: &Options,
 ) -> Vec<navigate::Link> {
     let analysis = Analysis::new(loaded, parsed, kept, options, true, &mut Clock::start());
@@ -518,11 +546,11 @@ fn links_only(
 type Checked = (Vec<Finding>, usize, Vec<navigate::Link>);
 
 /// Run the enabled rules, apply suppressions, then run the rules about suppressions.
-/// `kept`: the objects of `parsed`, when the caller keeps them.
+/// `kept`: what the caller keeps of `parsed`.
 fn check(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
-    kept: Option<&Objects>,
+    kept: Option<Kept<'_>>,
     options: &Options,
     clock: &mut Clock,
 ) -> Checked {

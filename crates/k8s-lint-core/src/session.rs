@@ -9,11 +9,15 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::kustomize::is_kustomization;
+use crate::kustomize::Model;
 use crate::load::{self, Loaded, Overlay};
 use crate::object::Objects;
 use crate::source::{normalize, FileId, SourceFile};
 use crate::yaml::{self, Parsed};
-use crate::{check, finish, links_only, load_files, Clock, LoadError, Options, Report};
+use crate::{
+    check, finish, links_only, load_files, model_of, objects_of, Clock, Kept, LoadError, Options,
+    Report,
+};
 
 pub struct Session {
     options: Options,
@@ -22,6 +26,8 @@ pub struct Session {
     parsed: Vec<Parsed<'static>>,
     /// The objects of `parsed`, kept with them: an edit replaces one file's.
     objects: Objects,
+    /// The kustomize model of `parsed`, made again only when an edit can change it.
+    model: Model,
     /// Manifests and scripts by absolute path: `Ok` an index into `loaded.files`, `Err` one
     /// into `loaded.scripts`.
     by_path: HashMap<PathBuf, Result<usize, usize>>,
@@ -52,7 +58,9 @@ impl Session {
             .enumerate()
             .map(|(i, f)| parse_owned(i, &f.text))
             .collect();
+        let model = model_of(&loaded, &parsed, &options);
         Ok(Session {
+            model,
             options,
             by_path: by_path(&loaded),
             objects: objects_of(&loaded, &parsed),
@@ -102,6 +110,7 @@ impl Session {
             .for_each(|(i, (p, f))| *p = Some(parse_owned(i, &f.text)));
         self.parsed = parsed.into_iter().map(Option::unwrap_or_default).collect();
         self.objects = objects_of(&loaded, &self.parsed);
+        self.model = model_of(&loaded, &self.parsed, &self.options);
         self.by_path = by_path(&loaded);
         self.loaded = loaded;
         Ok(())
@@ -148,10 +157,15 @@ impl Session {
                     self.loaded.skipped.push(id);
                     self.loaded.skipped.sort();
                 }
+                let was_read = self.model.read_by_model(id);
                 self.parsed[i] = parse_owned(i, &file.text);
-                let holds = !is_kustomization(&file, &self.parsed[i]);
-                self.objects.replace(i, holds.then_some(&self.parsed[i]));
+                let kustomization = is_kustomization(&file, &self.parsed[i]);
+                self.objects
+                    .replace(i, (!kustomization).then_some(&self.parsed[i]));
                 self.loaded.files[i] = file;
+                if was_read || kustomization {
+                    self.model = model_of(&self.loaded, &self.parsed, &self.options);
+                }
                 Ok(Edit::File)
             }
             (Some(t), Some(Err(i))) => {
@@ -173,12 +187,14 @@ impl Session {
     /// Where the references of the kept trees lead (what `Options::links` adds to a report),
     /// without running the rules: an editor needs them only when asked for a definition.
     pub fn links(&self) -> Vec<crate::navigate::Link> {
-        links_only(
-            &self.loaded,
-            &self.parsed,
-            Some(&self.objects),
-            &self.options,
-        )
+        links_only(&self.loaded, &self.parsed, Some(self.kept()), &self.options)
+    }
+
+    fn kept(&self) -> Kept<'_> {
+        Kept {
+            objects: &self.objects,
+            model: &self.model,
+        }
     }
 
     /// Lint the kept trees.
@@ -187,7 +203,7 @@ impl Session {
         let checked = check(
             &self.loaded,
             &self.parsed,
-            Some(&self.objects),
+            Some(self.kept()),
             &self.options,
             &mut clock,
         );
@@ -206,10 +222,6 @@ fn by_path(loaded: &Loaded) -> HashMap<PathBuf, Result<usize, usize>> {
         .map(|(i, f)| (f.path.clone(), Ok(i)))
         .chain(scripts.map(|(i, f)| (f.path.clone(), Err(i))))
         .collect()
-}
-
-fn objects_of(loaded: &Loaded, parsed: &[Parsed<'_>]) -> Objects {
-    Objects::of(parsed, |i| is_kustomization(&loaded.files[i], &parsed[i]))
 }
 
 fn parse_owned(i: usize, text: &str) -> Parsed<'static> {

@@ -126,3 +126,35 @@ fn an_edit_that_adds_objects_keeps_the_later_files_right() {
         assert_eq!(session.lint().stats.objects, fresh.stats.objects);
     }
 }
+
+/// The kustomize model is kept between edits; an edit of a kustomization makes it again.
+#[test]
+fn an_edit_of_a_kustomization_remakes_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    let both = "resources: [ingress.yaml, service.yaml]\n";
+    std::fs::write(top.join("kustomization.yaml"), both).unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    std::fs::write(top.join("service.yaml"), SERVICE.replace("other", "web")).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    assert_eq!(rules(&session.lint()), rules(&lint(&options).unwrap()));
+
+    // The Service left out of the build: an orphan, and the Ingress routes to nothing.
+    for text in ["resources: [ingress.yaml]\n", both] {
+        let edit = session.edit(&top.join("kustomization.yaml"), Some(text.to_string()));
+        assert_eq!(edit.unwrap(), Edit::File);
+        std::fs::write(top.join("kustomization.yaml"), text).unwrap();
+        let fresh = lint(&options).unwrap();
+        assert_eq!(rules(&session.lint()), rules(&fresh), "after {text:?}");
+    }
+    let edit = session.edit(
+        &top.join("kustomization.yaml"),
+        Some("resources: [ingress.yaml]\n".into()),
+    );
+    assert_eq!(edit.unwrap(), Edit::File);
+    assert!(rules(&session.lint())
+        .iter()
+        .any(|(r, f, _)| r == "kustomize-orphan-manifest" && f.ends_with("service.yaml")));
+}

@@ -117,7 +117,7 @@ pub struct PathEntry {
     pub target: Target,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Kustomization {
     pub file: FileId,
     pub dir: PathBuf,
@@ -137,7 +137,7 @@ impl Kustomization {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Model {
     pub kusts: Vec<Kustomization>,
     /// Directory → the kustomization that kustomize would read there.
@@ -152,6 +152,22 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether an edit of `file`'s text can change the model: it is (or becomes) a
+    /// kustomization, or a kustomization reads it as a plugin's config (whose `files:` the
+    /// model follows). Any other file's text is read by the builds, not by the model.
+    pub fn read_by_model(&self, file: FileId) -> bool {
+        self.kusts.iter().any(|k| {
+            k.file == file
+                || k.entries.iter().any(|e| {
+                    e.target == Target::File(file)
+                        && matches!(
+                            e.role,
+                            Role::Generator | Role::Transformer | Role::Validator
+                        )
+                })
+        })
+    }
+
     /// `repo_top`: the repository top when known; else the directory holding `.git` above the
     /// first root, or that root.
     pub fn new(
