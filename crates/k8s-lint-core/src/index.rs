@@ -1,6 +1,7 @@
 //! One index over every deployed instance, built once: typed views through k8s-openapi, Services
 //! by name, pod templates by label. Rules query it; none of them scans the repo.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::hash::HashMap;
@@ -32,7 +33,7 @@ fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V
 }
 
 /// The typed view of an instance, for the kinds rules read.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum View {
     Service(Box<Service>),
     Ingress(Box<Ingress>),
@@ -50,9 +51,21 @@ pub enum View {
     Invalid,
 }
 
+/// An object's typed view as its file writes it: what an instance no build changed reads.
+pub type Decoded = Result<View, TypeError>;
+
+/// The view of every object as written, in object order (an editor's session keeps them).
+pub fn decode_all(objects: &[Object], parsed: &[Parsed<'_>]) -> Vec<Decoded> {
+    objects
+        .par_iter()
+        .map(|o| view_of(o, o.root(parsed)))
+        .collect()
+}
+
 pub struct Index<'s> {
     pub instances: Vec<Instance<'s>>,
-    pub views: Vec<View>,
+    /// Borrowed from the caller's decoded objects where the instance is its file's tree.
+    pub views: Vec<Cow<'s, View>>,
     /// Type errors, one per object (the first instance's), in object order.
     pub type_errors: Vec<(ObjectId, TypeError)>,
     /// Instances a transformation we do not model changed (a JSON 6902 patch, a replacement),
@@ -75,16 +88,24 @@ pub struct Index<'s> {
 }
 
 impl<'s> Index<'s> {
+    /// `kept`: the objects' views as written ([`decode_all`]), when the caller keeps them.
     pub fn new(
         built: Built<'s>,
         objects: &[Object],
         parsed: &[Parsed<'s>],
         default_namespace: Option<String>,
+        kept: Option<&'s [Decoded]>,
     ) -> Index<'s> {
-        let decoded: Vec<Result<View, TypeError>> = built
+        let decoded: Vec<Cow<'s, Decoded>> = built
             .instances
             .par_iter()
-            .map(|inst| view_of(&objects[inst.object.0 as usize], inst.root(objects, parsed)))
+            .map(|inst| match (&inst.patched, kept) {
+                (None, Some(kept)) => Cow::Borrowed(&kept[inst.object.0 as usize]),
+                _ => Cow::Owned(view_of(
+                    &objects[inst.object.0 as usize],
+                    inst.root(objects, parsed),
+                )),
+            })
             .collect();
         let mut views = Vec::with_capacity(decoded.len());
         let mut type_errors = BTreeMap::new();
@@ -92,12 +113,18 @@ impl<'s> Index<'s> {
         // Opaque before decoding: a transformation we do not model changed it.
         let unmodelled = instances.iter().map(|i| i.opaque).collect();
         for (inst, d) in instances.iter_mut().zip(decoded) {
-            inst.opaque |= matches!(d, Ok(View::OpaqueTemplate));
-            views.push(d.unwrap_or_else(|e| {
+            inst.opaque |= matches!(d.as_ref(), Ok(View::OpaqueTemplate));
+            let view = match d {
+                Cow::Borrowed(Ok(v)) => Ok(Cow::Borrowed(v)),
+                Cow::Owned(Ok(v)) => Ok(Cow::Owned(v)),
+                Cow::Borrowed(Err(e)) => Err(e.clone()),
+                Cow::Owned(Err(e)) => Err(e),
+            };
+            views.push(view.unwrap_or_else(|e| {
                 type_errors.entry(inst.object).or_insert(e);
                 // Its pods exist even if we cannot read them: Services may select them.
                 inst.opaque |= is_workload(&objects[inst.object.0 as usize]);
-                View::Invalid
+                Cow::Owned(View::Invalid)
             }));
         }
         let mut index = Index {
@@ -121,7 +148,7 @@ impl<'s> Index<'s> {
             slot(slot(slot(&mut index.by_name, group), kind), &inst.name).push(id);
             slot(slot(slot(&mut index.by_source_name, group), kind), &o.name).push(id);
             slot(slot(&mut index.by_kind, group), kind).push(id);
-            let view = &index.views[i];
+            let view: &View = &index.views[i];
             let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
             if template || (inst.opaque && is_workload(o)) {
                 index.templates.push(id);

@@ -321,6 +321,8 @@ fn finish(loaded: load::Loaded, checked: Checked, options: &Options, mut clock: 
 struct Kept<'a> {
     objects: &'a Objects,
     model: &'a Model,
+    /// The objects' views as written, in object order.
+    views: &'a [index::Decoded],
 }
 
 /// Every file's objects.
@@ -410,7 +412,14 @@ where
             }
         }
         clock.mark("gitops");
-        let index = Index::new(built, objects, parsed, options.default_namespace.clone());
+        let views = kept.map(|k| k.views);
+        let index = Index::new(
+            built,
+            objects,
+            parsed,
+            options.default_namespace.clone(),
+            views,
+        );
         clock.mark("index and typed views");
         let broken_files = broken_files(loaded, parsed);
         // Scripts' file ids follow the manifests' (the report holds both, for related spans).

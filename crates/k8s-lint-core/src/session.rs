@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::index::{decode_all, Decoded};
 use crate::kustomize::is_kustomization;
 use crate::kustomize::Model;
 use crate::load::{self, Loaded, Overlay};
@@ -28,6 +29,8 @@ pub struct Session {
     objects: Objects,
     /// The kustomize model of `parsed`, made again only when an edit can change it.
     model: Model,
+    /// The typed view of each of `objects` as written, in the same order.
+    views: Vec<Decoded>,
     /// Manifests and scripts by absolute path: `Ok` an index into `loaded.files`, `Err` one
     /// into `loaded.scripts`.
     by_path: HashMap<PathBuf, Result<usize, usize>>,
@@ -59,11 +62,13 @@ impl Session {
             .map(|(i, f)| parse_owned(i, &f.text))
             .collect();
         let model = model_of(&loaded, &parsed, &options);
+        let objects = objects_of(&loaded, &parsed);
         Ok(Session {
             model,
+            views: decode_all(&objects.list, &parsed),
+            objects,
             options,
             by_path: by_path(&loaded),
-            objects: objects_of(&loaded, &parsed),
             loaded,
             parsed,
             buffers: HashMap::new(),
@@ -110,6 +115,7 @@ impl Session {
             .for_each(|(i, (p, f))| *p = Some(parse_owned(i, &f.text)));
         self.parsed = parsed.into_iter().map(Option::unwrap_or_default).collect();
         self.objects = objects_of(&loaded, &self.parsed);
+        self.views = decode_all(&self.objects.list, &self.parsed);
         self.model = model_of(&loaded, &self.parsed, &self.options);
         self.by_path = by_path(&loaded);
         self.loaded = loaded;
@@ -160,8 +166,14 @@ impl Session {
                 let was_read = self.model.read_by_model(id);
                 self.parsed[i] = parse_owned(i, &file.text);
                 let kustomization = is_kustomization(&file, &self.parsed[i]);
+                let before = self.objects.by_file[i].clone();
                 self.objects
                     .replace(i, (!kustomization).then_some(&self.parsed[i]));
+                let after = self.objects.by_file[i].clone();
+                let list = &self.objects.list[after.start as usize..after.end as usize];
+                let decoded = decode_all(list, &self.parsed);
+                self.views
+                    .splice(before.start as usize..before.end as usize, decoded);
                 self.loaded.files[i] = file;
                 if was_read || kustomization {
                     self.model = model_of(&self.loaded, &self.parsed, &self.options);
@@ -194,6 +206,7 @@ impl Session {
         Kept {
             objects: &self.objects,
             model: &self.model,
+            views: &self.views,
         }
     }
 

@@ -158,3 +158,31 @@ fn an_edit_of_a_kustomization_remakes_the_model() {
         .iter()
         .any(|(r, f, _)| r == "kustomize-orphan-manifest" && f.ends_with("service.yaml")));
 }
+
+/// Typed views are kept per object; an edit of a field only a view reads (a Service port)
+/// changes the findings as a fresh lint's.
+#[test]
+fn an_edit_read_through_a_typed_view_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    let web = SERVICE.replace("other", "web");
+    std::fs::write(top.join("service.yaml"), &web).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let port = |r: &k8s_lint_core::Report| {
+        rules(r)
+            .iter()
+            .any(|(r, _, _)| r == "ingress-service-port-missing")
+    };
+    assert!(!port(&session.lint()));
+    for text in [web.replace("port: 80", "port: 8080"), web.clone()] {
+        let edit = session.edit(&top.join("service.yaml"), Some(text.clone()));
+        assert_eq!(edit.unwrap(), Edit::File);
+        std::fs::write(top.join("service.yaml"), &text).unwrap();
+        let (kept, fresh) = (session.lint(), lint(&options).unwrap());
+        assert_eq!(rules(&kept), rules(&fresh), "after {text:?}");
+        assert_eq!(port(&kept), text.contains("8080"));
+    }
+}
