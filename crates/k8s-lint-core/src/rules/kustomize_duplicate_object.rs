@@ -26,8 +26,8 @@ static META: RuleMeta = RuleMeta {
 };
 
 /// What kustomize compares: apiVersion, kind, namespace (`default` when unset, none for
-/// cluster-scoped kinds) and name.
-type Key = (String, String, String, String);
+/// cluster-scoped kinds) and name; borrowed from the index, so a lookup allocates nothing.
+type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
 
 impl Rule for KustomizeDuplicateObject {
     fn meta(&self) -> &'static RuleMeta {
@@ -49,12 +49,12 @@ impl Rule for KustomizeDuplicateObject {
             }
             let o = cx.object(id);
             let ns = if is_cluster_scoped(o.group(), &o.kind) {
-                String::new()
+                ""
             } else {
-                inst.namespace.clone().unwrap_or_else(|| "default".into())
+                inst.namespace.as_deref().unwrap_or("default")
             };
-            let key = (o.api_version.clone(), o.kind.clone(), ns, inst.name.clone());
-            match first.get(&(build, key.clone())) {
+            let key: Key<'_> = (&o.api_version, &o.kind, ns, &inst.name);
+            match first.get(&(build, key)) {
                 Some(&a) => {
                     let f = finding(cx, build, a, id);
                     let same = cx.index.inst(a).object == inst.object;
