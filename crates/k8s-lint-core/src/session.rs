@@ -1,7 +1,9 @@
 //! A lint kept warm for an editor: the repository is walked, read and parsed once, and after
-//! that only the file that changed is read and parsed again. The kustomize builds, the index
-//! and the rules then run over the kept trees, so a finding in one file still follows an edit
-//! in another.
+//! that only the file that changed is read and parsed again. What depends on one file alone is
+//! kept with its tree and made again only for that file: its objects and their typed views;
+//! the kustomize model only when a kustomization (or a plugin config it reads) changed. The
+//! builds, the index and the rules then run over what is kept, so a finding in one file still
+//! follows an edit in another.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,8 +11,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::index::{decode_all, Decoded};
-use crate::kustomize::is_kustomization;
-use crate::kustomize::Model;
+use crate::kustomize::{is_kustomization, Model};
 use crate::load::{self, Loaded, Overlay};
 use crate::object::Objects;
 use crate::source::{normalize, FileId, SourceFile};
