@@ -186,3 +186,44 @@ fn an_edit_read_through_a_typed_view_is_seen() {
         assert_eq!(port(&kept), text.contains("8080"));
     }
 }
+
+/// A generator's config file is read by the kustomize model (the files it lists are not
+/// orphans): an edit of it makes the model again.
+#[test]
+fn an_edit_of_a_generator_config_remakes_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(
+        top.join("kustomization.yaml"),
+        "resources: [service.yaml]\ngenerators: [secret-generator.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(top.join("service.yaml"), SERVICE).unwrap();
+    let lists = "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: secrets\nfiles:\n  - ./db.sops.yaml\n";
+    std::fs::write(top.join("secret-generator.yaml"), lists).unwrap();
+    std::fs::write(
+        top.join("db.sops.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: x\n",
+    )
+    .unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    assert_eq!(rules(&session.lint()), rules(&lint(&options).unwrap()));
+    let orphan = |r: &k8s_lint_core::Report| {
+        rules(r)
+            .iter()
+            .any(|(r, f, _)| r == "kustomize-orphan-manifest" && f.ends_with("db.sops.yaml"))
+    };
+    assert!(!orphan(&session.lint()));
+    // The generator no longer lists the file: it is an orphan now, as a fresh lint says.
+    let none = lists.replace("files:\n  - ./db.sops.yaml\n", "files: []\n");
+    for text in [none.as_str(), lists] {
+        let edit = session.edit(&top.join("secret-generator.yaml"), Some(text.to_string()));
+        assert_eq!(edit.unwrap(), Edit::File);
+        std::fs::write(top.join("secret-generator.yaml"), text).unwrap();
+        let (kept, fresh) = (session.lint(), lint(&options).unwrap());
+        assert_eq!(rules(&kept), rules(&fresh), "after {text:?}");
+        assert_eq!(orphan(&kept), text == none);
+    }
+}
