@@ -56,8 +56,6 @@ pub fn is_kustomize_kind(root: &Node<'_>) -> bool {
         .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"))
 }
 
-/// Objects of one parsed file: each document root, or the items of a `kind: List` (or a typed
-/// list such as `ConfigMapList`, which `kubectl apply` expands the same way).
 /// Every file's objects in file order, and each file's range of them: made once, and by an
 /// editor's session kept across edits (an edit replaces one file's range).
 #[derive(Clone, Debug, Default)]
@@ -100,6 +98,8 @@ impl Objects {
     }
 }
 
+/// Objects of one parsed file: each document root, or the items of a `kind: List` (or a typed
+/// list such as `ConfigMapList`, which `kubectl apply` expands the same way).
 pub fn objects_in(file: FileId, parsed: &Parsed<'_>, out: &mut Vec<Object>) {
     for (d, doc) in parsed.docs.iter().enumerate() {
         let Some(root) = &doc.root else { continue };

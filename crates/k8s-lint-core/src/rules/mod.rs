@@ -205,9 +205,6 @@ pub(crate) fn serving_containers<'a>(
     out
 }
 
-/// The pod templates a Service routes to, when its ports can be checked against them: it has a
-/// selector and a ClusterIP (headless Services ignore targetPort), selects something, and
-/// neither it nor a selected workload was changed in ways we do not model.
 /// The ServiceAccount a pod runs as, and the field that names it: `serviceAccount` is the
 /// deprecated alias, read only when `serviceAccountName` is unset.
 pub(crate) fn service_account(spec: &PodSpec) -> Option<(&'static str, &str)> {
@@ -218,6 +215,9 @@ pub(crate) fn service_account(spec: &PodSpec) -> Option<(&'static str, &str)> {
     }
 }
 
+/// The pod templates a Service routes to, when its ports can be checked against them: it has a
+/// selector and a ClusterIP (headless Services ignore targetPort), selects something, and
+/// neither it nor a selected workload was changed in ways we do not model.
 pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Option<Vec<InstId>> {
     let selector = svc.spec.as_ref()?.selector.as_ref()?;
     if selector.is_empty() || is_external_name(svc) || is_headless(svc) || cx.index.inst(id).opaque
