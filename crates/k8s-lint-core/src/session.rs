@@ -128,10 +128,10 @@ impl Session {
     pub fn edit(&mut self, path: &Path, text: Option<String>) -> Result<Edit, LoadError> {
         let path = normalize(path);
         let place = self.by_path.get(&path).copied();
-        match (&text, place) {
+        match (text, place) {
             // A buffer of a file the walk did not find (new, outside the roots, filtered out
             // or outside the repository): the walk decides, as it does for the disk.
-            (_, None) => {
+            (text, None) => {
                 let inside = self.loaded.roots.iter().any(|r| path.starts_with(r));
                 match text {
                     Some(t) => self.buffers.insert(path.clone(), t),
@@ -146,7 +146,6 @@ impl Session {
             }
             // The overlay is rebuilt from the buffers at the next reload, the only read.
             (Some(t), Some(Ok(i))) => {
-                self.buffers.insert(path, t.clone());
                 let id = FileId(i as u32);
                 let (file, problem, skip) = load::from_buffer(
                     id,
@@ -154,6 +153,7 @@ impl Session {
                     t.clone(),
                     self.options.max_file_size,
                 );
+                self.buffers.insert(path, t);
                 self.loaded.problems.retain(|(f, _)| *f != id);
                 if let Some(p) = problem {
                     self.loaded.problems.push((id, p));
@@ -182,10 +182,10 @@ impl Session {
                 Ok(Edit::File)
             }
             (Some(t), Some(Err(i))) => {
-                self.buffers.insert(path, t.clone());
                 let old = &self.loaded.scripts[i];
                 self.loaded.scripts[i] =
                     SourceFile::new(old.path.clone(), old.display.clone(), t.clone());
+                self.buffers.insert(path, t);
                 Ok(Edit::File)
             }
             // Closed: read from disk again, through the walk and its fence.

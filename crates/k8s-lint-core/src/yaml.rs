@@ -321,14 +321,25 @@ impl<'s> Node<'s> {
     /// Every node of the subtree with the given span: for trees parsed from text embedded in
     /// another file (an inline kustomize patch), where the enclosing scalar is the best location.
     pub fn respan(&mut self, span: Span) {
-        self.span = span;
-        match &mut self.value {
-            Value::Scalar(_) => {}
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.respan(span)),
-            Value::Map(entries) => entries.iter_mut().for_each(|e| {
-                e.key.respan(span);
-                e.value.respan(span);
-            }),
+        self.for_each_mut(&mut |n| n.span = span);
+    }
+
+    /// `f` on every node of the subtree, keys included. A stack, not recursion: the depth is
+    /// the parser's limit, not ours.
+    fn for_each_mut(&mut self, f: &mut impl FnMut(&mut Node<'s>)) {
+        let mut stack: Vec<&mut Node<'s>> = vec![self];
+        while let Some(n) = stack.pop() {
+            f(n);
+            match &mut n.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => stack.extend(items.iter_mut()),
+                Value::Map(entries) => {
+                    for e in entries {
+                        stack.push(&mut e.key);
+                        stack.push(&mut e.value);
+                    }
+                }
+            }
         }
     }
 }
@@ -374,23 +385,10 @@ impl Parsed<'_> {
     /// place in the walk moved (a file was added or removed before it), cheaper than parsing
     /// its text again.
     pub fn refile(&mut self, file: FileId) {
-        let mut stack: Vec<&mut Node<'_>> = Vec::new();
         for d in &mut self.docs {
             d.span.file = file;
-            stack.extend(d.root.as_mut());
-        }
-        // A stack, not recursion: the depth is the parser's limit, not ours.
-        while let Some(n) = stack.pop() {
-            n.span.file = file;
-            match &mut n.value {
-                Value::Scalar(_) => {}
-                Value::Seq(items) => stack.extend(items.iter_mut()),
-                Value::Map(entries) => {
-                    for e in entries {
-                        stack.push(&mut e.key);
-                        stack.push(&mut e.value);
-                    }
-                }
+            if let Some(root) = &mut d.root {
+                root.for_each_mut(&mut |n| n.span.file = file);
             }
         }
         for p in &mut self.problems {
