@@ -511,6 +511,33 @@ struct Loader<'s> {
     alias_budget: usize,
     root: Option<Node<'s>>,
     problems: Vec<Problem>,
+    spare: Spare<'s>,
+}
+
+/// Buffers of closed frames, for the next frames to fill. A collection is built in a grown
+/// buffer and then copied into a vector of its exact length: the trees outlive the parse, and
+/// building them in place left the regrowth slack, about half of their memory (and an
+/// allocator keeps the slots a later `shrink_to_fit` frees).
+#[derive(Default)]
+struct Spare<'s> {
+    items: Vec<Vec<Node<'s>>>,
+    entries: Vec<Vec<Entry<'s>>>,
+}
+
+impl<'s> Spare<'s> {
+    fn exact_items(&mut self, mut buffer: Vec<Node<'s>>) -> Vec<Node<'s>> {
+        let mut exact = Vec::with_capacity(buffer.len());
+        exact.append(&mut buffer);
+        self.items.push(buffer);
+        exact
+    }
+
+    fn exact_entries(&mut self, mut buffer: Vec<Entry<'s>>) -> Vec<Entry<'s>> {
+        let mut exact = Vec::with_capacity(buffer.len());
+        exact.append(&mut buffer);
+        self.entries.push(buffer);
+        exact
+    }
 }
 
 /// An error that abandons the current document.
@@ -529,6 +556,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
         alias_budget: ALIAS_NODE_BUDGET,
         root: None,
         problems: Vec::new(),
+        spare: Spare::default(),
     };
     let mut docs = Vec::new();
     let mut doc_start = 0;
@@ -614,7 +642,7 @@ impl<'s> Loader<'s> {
                 self.stack.push(Frame::Seq {
                     start: range.start,
                     anchor,
-                    items: Vec::with_capacity(4),
+                    items: self.spare.items.pop().unwrap_or_default(),
                     id,
                 });
                 Ok(())
@@ -624,8 +652,7 @@ impl<'s> Loader<'s> {
                 self.stack.push(Frame::Map {
                     start: range.start,
                     anchor,
-                    // Most manifest mappings have a handful of keys: skip the first regrowths.
-                    entries: Vec::with_capacity(4),
+                    entries: self.spare.entries.pop().unwrap_or_default(),
                     key: None,
                     merges: Vec::new(),
                     id,
@@ -671,7 +698,7 @@ impl<'s> Loader<'s> {
             } => (
                 Node {
                     span: Span::new(self.file, start, end),
-                    value: Value::Seq(items),
+                    value: Value::Seq(self.spare.exact_items(items)),
                 },
                 anchor,
                 id,
@@ -688,7 +715,7 @@ impl<'s> Loader<'s> {
                 (
                     Node {
                         span: Span::new(self.file, start, end),
-                        value: Value::Map(entries),
+                        value: Value::Map(self.spare.exact_entries(entries)),
                     },
                     anchor,
                     id,
@@ -948,6 +975,28 @@ mod tests {
         let parsed = parse(F, text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         parsed.docs.into_iter().next().unwrap().root.unwrap()
+    }
+
+    #[test]
+    fn collections_hold_no_regrowth_slack() {
+        fn exact(node: &Node<'_>) {
+            match &node.value {
+                Value::Scalar(_) => {}
+                Value::Seq(items) => {
+                    assert_eq!(items.capacity(), items.len());
+                    items.iter().for_each(exact);
+                }
+                Value::Map(entries) => {
+                    assert_eq!(entries.capacity(), entries.len());
+                    for e in entries {
+                        exact(&e.key);
+                        exact(&e.value);
+                    }
+                }
+            }
+        }
+        let text = "a: 1\nb: [1, 2, 3, 4, 5]\nc: {x: 1, y: 2, z: 3}\nd: &d\n  p: 1\n  q: 2\ne: *d\nf:\n  - {k: v}\n  - [1, 2, 3, 4, 5, 6, 7, 8, 9]\n  - <<: *d\n    r: 3\n";
+        exact(&one(text));
     }
 
     fn slice<'a>(text: &'a str, node: &Node<'_>) -> &'a str {
