@@ -8,13 +8,14 @@ use crate::hash::HashMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, ReplicationController, Service};
+use k8s_openapi::api::core::v1::{Pod, ReplicationController, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use rayon::prelude::*;
 
 use crate::de::{from_node, TypeError};
 use crate::kustomize::build::{Built, Incomplete, Instance};
 use crate::object::{Object, ObjectId};
+use crate::pod::PodTemplateSpec;
 use crate::yaml::{Node, Parsed};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -272,12 +273,7 @@ pub fn namespaces_match(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {
-    static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-    template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.labels.as_ref())
-        .unwrap_or(&EMPTY)
+    &template.labels
 }
 
 /// Kinds whose pod template the index reads.
@@ -293,10 +289,13 @@ fn is_workload(o: &Object) -> bool {
 }
 
 fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
-    fn workload(template: Option<PodTemplateSpec>, path: &'static str) -> View {
+    fn workload(
+        template: Option<k8s_openapi::api::core::v1::PodTemplateSpec>,
+        path: &'static str,
+    ) -> View {
         match template {
             Some(t) => View::Workload {
-                template: Box::new(t),
+                template: Box::new(t.into()),
                 path,
             },
             None => View::Untyped,
@@ -340,7 +339,7 @@ fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
         ("v1", "Pod") => {
             let p: Pod = from_node(root)?;
             workload(
-                Some(PodTemplateSpec {
+                Some(k8s_openapi::api::core::v1::PodTemplateSpec {
                     metadata: Some(p.metadata),
                     spec: p.spec,
                 }),
@@ -358,9 +357,9 @@ fn custom_template(root: &Node<'_>) -> View {
     let Some(template) = root.at("spec.template").filter(|t| t.get("spec").is_some()) else {
         return View::Untyped;
     };
-    match from_node::<PodTemplateSpec>(template) {
+    match from_node::<k8s_openapi::api::core::v1::PodTemplateSpec>(template) {
         Ok(t) if !t.spec.as_ref().is_none_or(|s| s.containers.is_empty()) => View::Workload {
-            template: Box::new(t),
+            template: Box::new(t.into()),
             path: "spec.template",
         },
         _ => View::OpaqueTemplate,

@@ -26,6 +26,7 @@ pub mod load;
 pub mod navigate;
 pub mod object;
 pub mod placeholder;
+pub mod pod;
 pub mod resolve;
 pub mod rule;
 pub mod rules;

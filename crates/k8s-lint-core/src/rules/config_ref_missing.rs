@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use crate::pod::{Container, PodSpec};
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;

@@ -12,7 +12,7 @@ use crate::kustomize::{KustId, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::{line_from, FileId, SourceFile, Span};
 use crate::yaml::Node;
-use k8s_openapi::api::core::v1::PodSpec;
+use crate::pod::PodSpec;
 
 pub struct KustomizeOrphanManifest;
 

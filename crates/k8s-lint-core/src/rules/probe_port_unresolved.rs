@@ -2,7 +2,8 @@
 //!
 //! Docs: `rules/probe-port-unresolved.md`.
 
-use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
+use crate::pod::{Container, PodSpec};
+use k8s_openapi::api::core::v1::Probe;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
@@ -58,7 +59,7 @@ impl Rule for ProbePortUnresolved {
 }
 
 fn probe_ports(c: &Container) -> Vec<ProbePort> {
-    let probes: [(&str, &str, &Option<Probe>); 3] = [
+    let probes: [(&str, &str, &Option<Box<Probe>>); 3] = [
         ("Liveness", "livenessProbe", &c.liveness_probe),
         ("Readiness", "readinessProbe", &c.readiness_probe),
         ("Startup", "startupProbe", &c.startup_probe),

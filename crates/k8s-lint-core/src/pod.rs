@@ -1,0 +1,140 @@
+//! The pod template view rules read: the fields of a pod template that a rule follows
+//! (labels, containers and their ports, probes and references, volumes, the ServiceAccount),
+//! kept from the full k8s-openapi decode.
+//!
+//! The index decodes every workload through k8s-openapi, so a field of any type is checked
+//! (`manifest-field-type`), and then keeps only this. The full types hold every optional field
+//! inline: a `Container` is 2.3 kB and a `Volume` 3.3 kB before any field is set, so keeping
+//! them made the typed views about a third of a whole run's memory. Field names and types are
+//! those of k8s-openapi; a rarely set structure is boxed, so that its absence costs a pointer.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as k8s;
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, ContainerPort, EnvFromSource, EnvVarSource, LocalObjectReference,
+    PersistentVolumeClaimVolumeSource, Probe, ProjectedVolumeSource, SecretVolumeSource,
+    VolumeDevice, VolumeMount,
+};
+
+/// A pod template: its labels and spec.
+#[derive(Clone, Debug, Default)]
+pub struct PodTemplateSpec {
+    /// `metadata.labels` (empty when absent).
+    pub labels: BTreeMap<String, String>,
+    pub spec: Option<PodSpec>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    pub init_containers: Option<Vec<Container>>,
+    pub volumes: Option<Vec<Volume>>,
+    pub service_account_name: Option<String>,
+    pub service_account: Option<String>,
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Container {
+    pub name: String,
+    pub ports: Option<Vec<ContainerPort>>,
+    pub env: Option<Vec<EnvVar>>,
+    pub env_from: Option<Vec<EnvFromSource>>,
+    pub liveness_probe: Option<Box<Probe>>,
+    pub readiness_probe: Option<Box<Probe>>,
+    pub startup_probe: Option<Box<Probe>>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub volume_mounts: Option<Vec<VolumeMount>>,
+    pub volume_devices: Option<Vec<VolumeDevice>>,
+    /// `Always` makes an init container a sidecar.
+    pub restart_policy: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub value_from: Option<Box<EnvVarSource>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Volume {
+    pub name: String,
+    pub config_map: Option<Box<ConfigMapVolumeSource>>,
+    pub secret: Option<Box<SecretVolumeSource>>,
+    pub projected: Option<Box<ProjectedVolumeSource>>,
+    pub persistent_volume_claim: Option<Box<PersistentVolumeClaimVolumeSource>>,
+}
+
+impl From<k8s::PodTemplateSpec> for PodTemplateSpec {
+    fn from(t: k8s::PodTemplateSpec) -> PodTemplateSpec {
+        PodTemplateSpec {
+            labels: t.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            spec: t.spec.map(PodSpec::from),
+        }
+    }
+}
+
+impl From<k8s::PodSpec> for PodSpec {
+    fn from(s: k8s::PodSpec) -> PodSpec {
+        PodSpec {
+            containers: lean(s.containers),
+            init_containers: s.init_containers.map(lean),
+            volumes: s.volumes.map(lean),
+            service_account_name: s.service_account_name,
+            service_account: s.service_account,
+            image_pull_secrets: s.image_pull_secrets,
+        }
+    }
+}
+
+impl From<k8s::Container> for Container {
+    fn from(c: k8s::Container) -> Container {
+        Container {
+            name: c.name,
+            ports: c.ports,
+            env: c.env.map(lean),
+            env_from: c.env_from,
+            liveness_probe: c.liveness_probe.map(Box::new),
+            readiness_probe: c.readiness_probe.map(Box::new),
+            startup_probe: c.startup_probe.map(Box::new),
+            command: c.command,
+            args: c.args,
+            volume_mounts: c.volume_mounts,
+            volume_devices: c.volume_devices,
+            restart_policy: c.restart_policy,
+        }
+    }
+}
+
+impl From<k8s::EnvVar> for EnvVar {
+    fn from(e: k8s::EnvVar) -> EnvVar {
+        EnvVar {
+            name: e.name,
+            value: e.value,
+            value_from: e.value_from.map(Box::new),
+        }
+    }
+}
+
+impl From<k8s::Volume> for Volume {
+    fn from(v: k8s::Volume) -> Volume {
+        Volume {
+            name: v.name,
+            config_map: v.config_map.map(Box::new),
+            secret: v.secret.map(Box::new),
+            projected: v.projected.map(Box::new),
+            persistent_volume_claim: v.persistent_volume_claim.map(Box::new),
+        }
+    }
+}
+
+/// The lean items in a vector of their own. `collect` would reuse the full items' buffer (an
+/// in-place collect) and keep all of its memory.
+fn lean<T, U: From<T>>(full: Vec<T>) -> Vec<U> {
+    let mut out = Vec::with_capacity(full.len());
+    out.extend(full.into_iter().map(U::from));
+    out
+}
