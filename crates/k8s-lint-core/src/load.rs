@@ -208,6 +208,7 @@ pub fn load(
     if let Some(top) = tops.first() {
         add_tracked_but_ignored(top, &walked, &dirs, cwd, filter, &fence, &mut candidates);
     }
+    add_unsaved(read.overlay, &walked, filter, &fence, &mut candidates);
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
     let (scripts, candidates): (Vec<Candidate>, Vec<Candidate>) =
@@ -301,6 +302,71 @@ fn add_tracked_but_ignored(
         let abs = normalize(&cwd.join(&c.path));
         !seen.contains(&abs) && abs.strip_prefix(top).is_ok_and(|rel| tracked.contains(rel))
     }));
+}
+
+/// Buffers of files that are not on disk (a new file the editor has not saved yet): each is a
+/// candidate where the walk would have found it, had it been saved. Nothing on disk is read
+/// for it: the fence must find nothing at its path (no file, and no symlink out on the way),
+/// and the filters, hidden and skipped directories and ignore files of the walk apply to it
+/// and to each directory above it up to its root.
+fn add_unsaved(
+    overlay: &Overlay,
+    walked: &[(PathBuf, PathBuf)],
+    filter: &PathFilter,
+    fence: &Fence,
+    out: &mut Vec<Candidate>,
+) {
+    if overlay.is_empty() {
+        return;
+    }
+    let found: HashSet<&Path> = out.iter().map(|c| c.path.as_path()).collect();
+    let mut unsaved: Vec<Candidate> = Vec::new();
+    for path in overlay.0.keys() {
+        let Some((root, _)) = walked
+            .iter()
+            .find(|(root, _)| path.starts_with(root) && path != root)
+        else {
+            continue;
+        };
+        if found.contains(path.as_path())
+            || !is_candidate(path)
+            || !matches!(fence.locate(path), Place::Missing)
+            || !filter.includes(path)
+        {
+            continue;
+        }
+        let ignores = IgnoreFiles::new(root, root, fence, true);
+        let mut at = Some(path.as_path());
+        let mut admitted = true;
+        while let Some(p) = at.filter(|p| *p != root.as_path()) {
+            let is_dir = p != path.as_path();
+            let name = p.file_name().unwrap_or_default();
+            let chart_templates = name == "templates"
+                && p.parent().is_some_and(|d| {
+                    matches!(fence.locate(&d.join("Chart.yaml")), Place::Inside(_))
+                });
+            if name.to_string_lossy().starts_with('.')
+                || (is_dir && (name == "target" || name == "node_modules" || chart_templates))
+                || filter.excludes(p)
+                || ignores.ignored(p, is_dir)
+            {
+                admitted = false;
+                break;
+            }
+            at = p.parent();
+        }
+        if admitted {
+            unsaved.push(Candidate {
+                path: path.clone(),
+                regular: true,
+                symlink: false,
+                walk_error: None,
+                script: false,
+                real: None,
+            });
+        }
+    }
+    out.extend(unsaved);
 }
 
 /// Walk `root` (really at `real`) and, one by one, the directories symlinks inside lead to;
@@ -768,8 +834,10 @@ pub struct Reading<'a> {
 }
 
 /// File texts that replace what is on disk, by absolute path: fixes not written yet (`--diff`,
-/// the passes of `--fix`), an editor's unsaved buffers. Only files the walk finds are looked
-/// up: an overlay never adds a file, and the fence and filters apply as to any other.
+/// the passes of `--fix`), an editor's unsaved buffers. A text stands in for a file the walk
+/// finds; one whose path holds nothing on disk (a new file not saved yet) is added where the
+/// walk would have found it (see `add_unsaved`), and the fence and filters apply as to any
+/// other.
 #[derive(Clone, Debug, Default)]
 pub struct Overlay(std::sync::Arc<std::collections::HashMap<PathBuf, String>>);
 

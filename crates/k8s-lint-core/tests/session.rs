@@ -227,3 +227,91 @@ fn an_edit_of_a_generator_config_remakes_the_model() {
         assert_eq!(orphan(&kept), text == none);
     }
 }
+
+/// A buffer whose file is not on disk yet (`:e service.yaml` in Neovim or Helix, not saved) is
+/// linted where the walk would find it once saved, until it is closed unsaved.
+#[test]
+fn an_unsaved_new_file_counts_until_it_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let before = session.lint();
+    let missing = |r: &k8s_lint_core::Report| {
+        rules(r)
+            .iter()
+            .any(|(rule, _, _)| rule == "ingress-service-missing")
+    };
+    assert!(missing(&before));
+
+    let service = SERVICE.replace("other", "web");
+    let path = top.join("apps").join("service.yaml");
+    let edit = session.edit(&path, Some(service.clone()));
+    assert_eq!(edit.unwrap(), Edit::Reloaded);
+    let after = session.lint();
+    assert!(!missing(&after));
+    assert!(!path.exists(), "nothing is written");
+    // As if it had been saved.
+    std::fs::create_dir(top.join("apps")).unwrap();
+    std::fs::write(&path, &service).unwrap();
+    assert_eq!(rules(&after), rules(&lint(&options).unwrap()));
+    std::fs::remove_dir_all(top.join("apps")).unwrap();
+
+    // Further edits of the buffer go through the kept trees, as for any walked file.
+    let edit = session.edit(&path, Some(SERVICE.into()));
+    assert_eq!(edit.unwrap(), Edit::File);
+    assert!(missing(&session.lint()));
+    let edit = session.edit(&path, Some(service.clone()));
+    assert_eq!(edit.unwrap(), Edit::File);
+    assert!(!missing(&session.lint()));
+
+    // Closed without saving: gone, and no finding says it cannot be read.
+    let edit = session.edit(&path, None);
+    assert_eq!(edit.unwrap(), Edit::Reloaded);
+    assert_eq!(rules(&session.lint()), rules(&before));
+}
+
+/// An unsaved buffer counts only where the walk would have found a saved file: not in a
+/// hidden, ignored or excluded directory, and not through a symlink out of the repository
+/// (where nothing is looked at).
+#[test]
+fn an_unsaved_buffer_where_the_walk_would_not_look_is_not_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(top.join(".git")).unwrap();
+    std::fs::write(top.join("ingress.yaml"), INGRESS).unwrap();
+    std::fs::write(top.join(".gitignore"), "scratch/\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), top.join("out")).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    options.exclude = vec!["drafts/**".into()];
+    options.globs_base = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let before = session.lint();
+    assert!(rules(&before)
+        .iter()
+        .any(|(rule, _, _)| rule == "ingress-service-missing"));
+
+    let service = SERVICE.replace("other", "web");
+    let mut places = vec![
+        top.join(".hidden/service.yaml"),
+        top.join("scratch/service.yaml"),
+        top.join("drafts/service.yaml"),
+        top.join("node_modules/service.yaml"),
+    ];
+    if cfg!(unix) {
+        places.push(top.join("out/service.yaml"));
+    }
+    for path in places {
+        session.edit(&path, Some(service.clone())).unwrap();
+        let report = session.lint();
+        assert_eq!(rules(&report), rules(&before), "{}", path.display());
+        assert!(report.files.iter().all(|f| f.path != path));
+        session.edit(&path, None).unwrap();
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}

@@ -317,6 +317,43 @@ fn diagnostics_follow_unsaved_edits_across_files() {
     );
 }
 
+/// `:e service.yaml` in Neovim or Helix: a buffer whose file is not on disk yet. It counts as
+/// the file it will be once saved, until it is closed unsaved.
+#[test]
+fn a_new_buffer_not_saved_yet_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(root.join("ingress.yaml"), INGRESS).unwrap();
+    let ingress = uri(&root.join("ingress.yaml"));
+    let service_uri = uri(&root.join("service.yaml"));
+
+    let mut client = Client::start(&root);
+    let found = client.diagnostics(&ingress);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "ingress-service-missing");
+
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": service_uri, "languageId": "yaml", "version": 1, "text": service("api", 80)}}),
+    );
+    assert_eq!(client.diagnostics(&ingress), Vec::<Value>::new());
+
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": service_uri}}),
+    );
+    let found = client.diagnostics(&ingress);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "ingress-service-missing");
+
+    let id = client.request("shutdown", Value::Null);
+    assert_eq!(client.response(id)["result"], Value::Null);
+    client.notify("exit", Value::Null);
+    assert!(client.child.wait().unwrap().success());
+    assert!(!root.join("service.yaml").exists(), "nothing was written");
+}
+
 /// What an editor may throw at the server: a 20 MB buffer, a file outside the workspace, a
 /// frame that is not JSON-RPC. Each is answered, and the server goes on.
 #[test]
