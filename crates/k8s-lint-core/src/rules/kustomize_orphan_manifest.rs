@@ -9,10 +9,10 @@ use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Edit, Fix};
 use crate::index::{labels, InstId, View};
 use crate::kustomize::{KustId, Target};
+use crate::pod::PodSpec;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::{line_from, FileId, SourceFile, Span};
 use crate::yaml::Node;
-use crate::pod::PodSpec;
 
 pub struct KustomizeOrphanManifest;
 
