@@ -106,6 +106,20 @@ impl<'a, 's> Ctx<'a, 's> {
         &self.files[id.0 as usize]
     }
 
+    /// Whether kustomize reads the file: a kustomization lists it, or a Flux Kustomization
+    /// deploys its directory (Flux builds a directory without a kustomization with kustomize
+    /// too, over every manifest in it).
+    pub fn built_by_kustomize(&self, id: FileId) -> bool {
+        if self.model.reached.contains(&id) {
+            return true;
+        }
+        self.file(id)
+            .path
+            .parent()
+            .and_then(|dir| self.gitops.app_for(dir))
+            .is_some_and(|app| app.tool == crate::gitops::Tool::Flux)
+    }
+
     /// `namespace/name` of an instance as deployed (`name` alone when the namespace is unset).
     pub fn qualified(&self, id: InstId) -> String {
         let inst = self.index.inst(id);

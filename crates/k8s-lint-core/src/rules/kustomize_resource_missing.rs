@@ -10,6 +10,7 @@ use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Edit, Fix};
 use crate::kustomize::{Kustomization, PathEntry, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::source::{FileId, Span};
 use crate::yaml::Node;
 
 use super::closest;
@@ -92,6 +93,9 @@ impl Rule for KustomizeResourceMissing {
                     .then(|| cx.written_by_script(&e.path))
                     .flatten();
                 let not_here = format!("`{field}` entry `{text}` is not in the repository");
+                let template = (matches!(e.target, Target::Missing) && written.is_none())
+                    .then(|| template_above(cx, &e.path))
+                    .flatten();
                 out.push(match e.target {
                     // A script of the repository writes it (`helm template ... > manifest.yaml`)
                     // before the build: the build fails only when run without it.
@@ -104,6 +108,18 @@ impl Rule for KustomizeResourceMissing {
                             ..f
                         }
                         .related(c.span, "writes the file")
+                        .severity(Severity::Info)
+                    }
+                    Target::Missing if template.is_some() => {
+                        let (at, var) = template.expect("checked");
+                        let shown = &cx.file(at.file).display;
+                        Finding {
+                            message: not_here,
+                            notes: vec![format!("`{shown}` has the same name and holds `{var}`: the file is probably filled in from it (`envsubst`) and copied here before the build, which fails without it")],
+                            help: Some("if a script or a guide's step renders it, nothing to do".into()),
+                            ..f
+                        }
+                        .related(at, "a placeholder of the template")
                         .severity(Severity::Info)
                     }
                     Target::Missing if gitignored(cx, &e.path) => Finding {
@@ -172,6 +188,50 @@ fn string_patches(cx: &Ctx<'_, '_>, k: &Kustomization, out: &mut Vec<Finding>) {
             }),
         );
     }
+}
+
+/// A walked file of the same name as the missing `path`, in a directory above it (at most
+/// three levels, inside the repository), that nothing builds and whose text holds an
+/// `envsubst` placeholder: its file, and the first placeholder. A guide or a pipeline fills
+/// such a template in and copies it into place (`envsubst < ../deploy.yaml > deploy.yaml`).
+/// A file a build reads is no template: its `${VAR}` is Flux's substitution, and the entry
+/// may well be a wrong path to it.
+fn template_above(cx: &Ctx<'_, '_>, path: &Path) -> Option<(Span, String)> {
+    let name = path.file_name()?;
+    let top = &cx.model.repo_top;
+    let above = path
+        .parent()?
+        .ancestors()
+        .skip(1)
+        .take(3)
+        .filter(|d| d.starts_with(top));
+    for dir in above {
+        let candidate = dir.join(name);
+        let Some(i) = cx.files.iter().position(|f| f.path == candidate) else {
+            continue;
+        };
+        let file = FileId(i as u32);
+        if cx.built_by_kustomize(file) {
+            continue;
+        }
+        if let Some((at, var)) = envsubst_variable(&cx.files[i].text) {
+            return Some((Span::new(file, at.start, at.end), var.to_string()));
+        }
+    }
+    None
+}
+
+/// The first `${NAME}` in `text` (`NAME` an identifier) and where it is.
+fn envsubst_variable(text: &str) -> Option<(std::ops::Range<usize>, &str)> {
+    text.match_indices("${").find_map(|(i, _)| {
+        let rest = &text[i + 2..];
+        let end = rest.find('}')?;
+        let name = &rest[..end];
+        let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let at = i..i + end + 3;
+        identifier.then(|| (at.clone(), &text[at]))
+    })
 }
 
 /// Whether a `.gitignore` of the repository, at or above the path's directory, matches it.

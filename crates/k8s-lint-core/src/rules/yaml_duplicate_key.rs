@@ -4,7 +4,6 @@
 
 use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Fix};
-use crate::gitops::Tool;
 use crate::kustomize::is_kustomization;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::FileId;
@@ -58,7 +57,7 @@ impl Rule for YamlDuplicateKey {
                         format!("kustomize silently keeps only the last one, and drops what the first (line {line}) lists"),
                         "merge the two entries into one",
                     )
-                } else if built_by_kustomize(cx, id) {
+                } else if cx.built_by_kustomize(id) {
                     (
                         format!("key `{key}` is repeated in this mapping"),
                         format!("kustomize rejects the file (mapping key \"{key}\" already defined at line {line})"),
@@ -103,18 +102,4 @@ impl Rule for YamlDuplicateKey {
             }
         }
     }
-}
-
-/// Whether kustomize reads the file, and so rejects it: a kustomization lists it, or a Flux
-/// Kustomization deploys its directory (Flux builds a directory without a kustomization with
-/// kustomize too, over every manifest in it).
-fn built_by_kustomize(cx: &Ctx<'_, '_>, id: FileId) -> bool {
-    if cx.model.reached.contains(&id) {
-        return true;
-    }
-    let file = &cx.files[id.0 as usize];
-    file.path
-        .parent()
-        .and_then(|dir| cx.gitops.app_for(dir))
-        .is_some_and(|app| app.tool == Tool::Flux)
 }
