@@ -35,6 +35,7 @@ pub mod selector;
 pub mod session;
 pub mod settings;
 pub mod source;
+pub mod spelling;
 pub mod substitute;
 pub mod suppress;
 pub mod yaml;

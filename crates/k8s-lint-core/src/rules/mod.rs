@@ -41,6 +41,7 @@ mod workload_selector_mismatch;
 mod yaml_duplicate_key;
 mod yaml_syntax;
 
+pub use crate::spelling::closest;
 use std::collections::BTreeMap;
 
 use crate::pod::{Container, PodSpec};
@@ -520,33 +521,6 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     })
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    // A prefix (`warn` for `warning`) counts as one edit.
-    let prefix =
-        |c: &str| word.len() >= 3 && c != word && (c.starts_with(word) || word.starts_with(c));
-    candidates
-        .map(|c| (if prefix(c) { 1 } else { levenshtein(word, c) }, c))
-        .filter(|(d, c)| *d > 0 && *d <= (word.len().max(c.len()) / 3).max(1))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,15 +551,5 @@ mod tests {
         assert_eq!(join_display("a", "../../b/../c.yaml"), "../c.yaml");
         assert_eq!(join_display("/r/a", "../../../x"), "/x");
         assert_eq!(join_display("a", "./b.yaml"), "a/b.yaml");
-    }
-
-    #[test]
-    fn closest_finds_typos_only() {
-        let c = ["service.yaml", "deployment.yaml", "ingress.yaml"];
-        assert_eq!(
-            closest("servce.yaml", c.iter().copied()),
-            Some("service.yaml")
-        );
-        assert_eq!(closest("configmap.yaml", c.iter().copied()), None);
     }
 }
