@@ -552,6 +552,9 @@ impl<'a, 's> Ctx<'a, 's> {
                 None,
             );
         }
+        if let Some(u) = self.namespace_made_elsewhere(ns, group, kind, name) {
+            return Resolution::Unknowable(u);
+        }
         Resolution::Missing(None)
     }
 
@@ -819,6 +822,43 @@ impl<'a, 's> Ctx<'a, 's> {
                 _ => false,
             },
         }
+    }
+
+    /// A ServiceAccount in a namespace the repository does not create: whatever creates the
+    /// namespace (an operator's install, a script, a platform team's provisioning) sets up its
+    /// ServiceAccounts too, as install manifests and `kubectl create namespace` / `create
+    /// serviceaccount` guides do. Not for `default`, which holds only its `default` account,
+    /// nor for a name one typo away from a ServiceAccount the repository defines there.
+    fn namespace_made_elsewhere(
+        &self,
+        ns: Option<&str>,
+        group: &str,
+        kind: &str,
+        name: &str,
+    ) -> Option<Unknowable> {
+        let n = ns.filter(|n| *n != "default")?;
+        if !(group.is_empty() && kind == "ServiceAccount") {
+            return None;
+        }
+        let created = !self.index.named("", "Namespace", n).is_empty()
+            || self
+                .gitops
+                .apps
+                .iter()
+                .any(|a| a.namespace.as_deref() == Some(n));
+        let defined_here = self
+            .index
+            .of_kind("", "ServiceAccount")
+            .iter()
+            .filter(|&&sa| self.index.namespace(sa) == Some(n))
+            .map(|&sa| self.index.inst(sa).name.as_str());
+        let typo = crate::spelling::closest(name, defined_here).is_some();
+        (!created && !typo).then(|| Unknowable {
+            source: Source::Unmanaged,
+            reason: format!("no manifest here creates namespace `{n}`, so what creates it (an install or a script outside the repository) probably sets up its ServiceAccounts too"),
+            at: None,
+            likely: false,
+        })
     }
 
     /// Whether the repository manages objects of this kind where `from` is (see `near`):
