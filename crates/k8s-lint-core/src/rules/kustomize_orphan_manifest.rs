@@ -31,15 +31,16 @@ impl Rule for KustomizeOrphanManifest {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        let referenced = referenced_dirs(cx);
+        // Only for a file no kustomization lists: most repositories have none.
+        let referenced = std::cell::OnceCell::new();
         // Files of a directory nothing refers to, reported once per directory.
         let mut unreferenced: BTreeMap<&Path, Vec<FileId>> = BTreeMap::new();
         for (i, file) in cx.files.iter().enumerate() {
             let id = FileId(i as u32);
             let objects = cx.objects_of(id);
             if objects.is_empty()
-                || crate::kustomize::is_kustomization(file, &cx.parsed[i])
                 || cx.model.reached.contains(&id)
+                || crate::kustomize::is_kustomization(file, &cx.parsed[i])
                 || objects.iter().all(|o| is_local_config(cx, o))
             {
                 continue;
@@ -50,7 +51,10 @@ impl Rule for KustomizeOrphanManifest {
             let Some(kid) = cx.model.enclosing(file.dir()) else {
                 continue;
             };
-            if !referenced.contains(file.dir()) {
+            if !referenced
+                .get_or_init(|| referenced_dirs(cx))
+                .contains(file.dir())
+            {
                 unreferenced.entry(file.dir()).or_default().push(id);
                 continue;
             }

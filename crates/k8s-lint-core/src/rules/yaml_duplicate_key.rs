@@ -27,6 +27,13 @@ impl Rule for YamlDuplicateKey {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for (i, parsed) in cx.parsed.iter().enumerate() {
+            if !parsed
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::DuplicateKey { .. }))
+            {
+                continue;
+            }
             let id = FileId(i as u32);
             let file = &cx.files[i];
             // Other YAML (CI workflows, Helm values) is read by tools with their own rules.
