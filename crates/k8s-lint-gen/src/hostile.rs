@@ -16,6 +16,7 @@ pub const CASES: &[&str] = &[
     "lattice",
     "chain",
     "tailnet-claimants",
+    "missing-entries",
     "suppressions",
     "odd-names",
     "symlinks",
@@ -181,6 +182,21 @@ fn write_case(dir: &Path, case: &str, scale: usize, outside: &Path) -> io::Resul
                 .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: ns{i}\n  annotations:\n    tailscale.com/expose: \"true\"\n    tailscale.com/hostname: same\nspec:\n  ports:\n  - port: 80\n"))
                 .collect();
             put(dir, "services.yaml", &docs.join("---\n"))
+        }
+        // A kustomization listing thousands of files that do not exist, among thousands that
+        // do: each missing entry looks for a similar name and a template, once (a scan of
+        // every file per entry cost entries x files).
+        "missing-entries" => {
+            let n = 2_000 * scale;
+            for i in 0..n {
+                put(
+                    dir,
+                    &format!("apps/a{i}.yaml"),
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a{i}\n"),
+                )?;
+            }
+            let entries: String = (0..n).map(|i| format!("- missing-{i}.yaml\n")).collect();
+            put(dir, "kustomization.yaml", &format!("resources:\n{entries}"))
         }
         // A run of suppression comments above one line.
         "suppressions" => {

@@ -8,6 +8,7 @@ use ignore::gitignore::GitignoreBuilder;
 
 use crate::finding::{Finding, Severity};
 use crate::fix::{self, Applicability, Edit, Fix};
+use crate::hash::HashMap;
 use crate::kustomize::{Kustomization, PathEntry, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::source::{FileId, Span};
@@ -32,6 +33,10 @@ impl Rule for KustomizeResourceMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        // Made at the first missing entry, then shared: a scan of every file per entry would
+        // cost entries x files on a kustomization listing thousands of missing paths.
+        let near = std::cell::OnceCell::new();
+        let near = || near.get_or_init(|| Near::new(cx));
         for k in &cx.model.kusts {
             string_patches(cx, k, out);
             for e in &k.entries {
@@ -44,7 +49,7 @@ impl Rule for KustomizeResourceMissing {
                         format!("`{field}` entry `{text}` does not exist"),
                         vec![fails],
                         "no such file or directory",
-                        match suggestion(cx, e) {
+                        match suggestion(near(), e) {
                             Some(s) => format!("did you mean `{s}`? Fix the path or remove the entry"),
                             None => "fix the path or remove the entry".to_string(),
                         },
@@ -94,7 +99,7 @@ impl Rule for KustomizeResourceMissing {
                     .flatten();
                 let not_here = format!("`{field}` entry `{text}` is not in the repository");
                 let template = (matches!(e.target, Target::Missing) && written.is_none())
-                    .then(|| template_above(cx, &e.path))
+                    .then(|| template_above(cx, near(), &e.path))
                     .flatten();
                 out.push(match e.target {
                     // A script of the repository writes it (`helm template ... > manifest.yaml`)
@@ -147,18 +152,39 @@ fn removal(cx: &Ctx<'_, '_>, k: &Kustomization, e: &PathEntry) -> Option<Edit> {
     fix::yaml::remove_item(k.file, &cx.file(k.file).text, list, index)
 }
 
+/// The walked files by path, and the names of the files and kustomization directories of
+/// each directory.
+struct Near<'a> {
+    files: HashMap<&'a Path, FileId>,
+    names: HashMap<&'a Path, Vec<&'a str>>,
+}
+
+impl<'a> Near<'a> {
+    fn new(cx: &Ctx<'a, '_>) -> Near<'a> {
+        let files: HashMap<&Path, FileId> = cx
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+            .collect();
+        let mut names: HashMap<&Path, Vec<&str>> = HashMap::default();
+        let dirs = cx.model.dirs.keys().map(|d| d.as_path());
+        for p in cx.files.iter().map(|f| f.path.as_path()).chain(dirs) {
+            if let (Some(parent), Some(name)) = (p.parent(), p.file_name().and_then(|n| n.to_str()))
+            {
+                names.entry(parent).or_default().push(name);
+            }
+        }
+        Near { files, names }
+    }
+}
+
 /// A walked file or kustomization directory next to the missing path with a similar name.
-fn suggestion(cx: &Ctx<'_, '_>, e: &PathEntry) -> Option<String> {
+fn suggestion(near: &Near<'_>, e: &PathEntry) -> Option<String> {
     let parent = e.path.parent()?;
     let name = e.path.file_name()?.to_str()?;
-    let files = cx.files.iter().map(|f| f.path.as_path());
-    let dirs = cx.model.dirs.keys().map(|d| d.as_path());
-    let siblings: Vec<&str> = files
-        .chain(dirs)
-        .filter(|p| p.parent() == Some(parent))
-        .filter_map(|p| p.file_name()?.to_str())
-        .collect();
-    let best = closest(name, siblings.into_iter())?;
+    let siblings = near.names.get(parent)?;
+    let best = closest(name, siblings.iter().copied())?;
     let entry = Path::new(&e.text);
     Some(match entry.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => format!("{}/{best}", p.display()),
@@ -196,7 +222,7 @@ fn string_patches(cx: &Ctx<'_, '_>, k: &Kustomization, out: &mut Vec<Finding>) {
 /// such a template in and copies it into place (`envsubst < ../deploy.yaml > deploy.yaml`).
 /// A file a build reads is no template: its `${VAR}` is Flux's substitution, and the entry
 /// may well be a wrong path to it.
-fn template_above(cx: &Ctx<'_, '_>, path: &Path) -> Option<(Span, String)> {
+fn template_above(cx: &Ctx<'_, '_>, near: &Near<'_>, path: &Path) -> Option<(Span, String)> {
     let name = path.file_name()?;
     let top = &cx.model.repo_top;
     let above = path
@@ -207,10 +233,10 @@ fn template_above(cx: &Ctx<'_, '_>, path: &Path) -> Option<(Span, String)> {
         .filter(|d| d.starts_with(top));
     for dir in above {
         let candidate = dir.join(name);
-        let Some(i) = cx.files.iter().position(|f| f.path == candidate) else {
+        let Some(&file) = near.files.get(candidate.as_path()) else {
             continue;
         };
-        let file = FileId(i as u32);
+        let i = file.0 as usize;
         if cx.built_by_kustomize(file) {
             continue;
         }
