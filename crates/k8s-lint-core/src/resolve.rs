@@ -172,6 +172,9 @@ pub struct Sources {
     scripted: Vec<(ObjectId, usize)>,
     /// Commands that create an object by name (`kubectl create secret generic x`).
     created: Vec<usize>,
+    /// Instances whose name is still a placeholder (`${APP}-sa`): any reference near one may
+    /// mean it. Gathered once, not scanned per reference.
+    placeholder_named: Vec<InstId>,
 }
 
 #[derive(Debug)]
@@ -337,6 +340,10 @@ impl Sources {
             }
         }
         let secret_makers = secret_makers(index, objects, parsed);
+        let placeholder_named = (0..index.instances.len() as u32)
+            .map(InstId)
+            .filter(|&i| is_placeholder(&index.inst(i).name))
+            .collect();
         Sources {
             unseen,
             generated,
@@ -345,6 +352,7 @@ impl Sources {
             scripted,
             created,
             custom,
+            placeholder_named,
         }
     }
 }
@@ -532,11 +540,10 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Unknowable(u);
         }
         // An object of that kind here whose name is still a variable may be this one.
-        let pattern = self
-            .index
-            .of_kind(group, kind)
-            .iter()
-            .any(|&s| self.near(from, s) && is_placeholder(&self.index.inst(s).name));
+        let pattern = self.sources.placeholder_named.iter().any(|&s| {
+            let o = self.object(s);
+            o.group() == group && o.kind == kind && self.near(from, s)
+        });
         if pattern {
             return unknowable(Source::Placeholder, String::new(), None);
         }
@@ -846,6 +853,9 @@ impl<'a, 's> Ctx<'a, 's> {
                 .apps
                 .iter()
                 .any(|a| a.namespace.as_deref() == Some(n));
+        if created {
+            return None;
+        }
         let defined_here = self
             .index
             .of_kind("", "ServiceAccount")
@@ -853,7 +863,7 @@ impl<'a, 's> Ctx<'a, 's> {
             .filter(|&&sa| self.index.namespace(sa) == Some(n))
             .map(|&sa| self.index.inst(sa).name.as_str());
         let typo = crate::spelling::closest(name, defined_here).is_some();
-        (!created && !typo).then(|| Unknowable {
+        (!typo).then(|| Unknowable {
             source: Source::Unmanaged,
             reason: format!("no manifest here creates namespace `{n}`, so what creates it (an install or a script outside the repository) probably sets up its ServiceAccounts too"),
             at: None,

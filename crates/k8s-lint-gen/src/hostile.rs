@@ -17,6 +17,7 @@ pub const CASES: &[&str] = &[
     "chain",
     "tailnet-claimants",
     "missing-entries",
+    "missing-accounts",
     "suppressions",
     "odd-names",
     "symlinks",
@@ -197,6 +198,26 @@ fn write_case(dir: &Path, case: &str, scale: usize, outside: &Path) -> io::Resul
             }
             let entries: String = (0..n).map(|i| format!("- missing-{i}.yaml\n")).collect();
             put(dir, "kustomization.yaml", &format!("resources:\n{entries}"))
+        }
+        // Thousands of pods running as ServiceAccounts that do not exist, among thousands
+        // that do, with long names: each missing one is compared with those of its namespace
+        // for a "did you mean", within a budget (every pair would cost their product).
+        "missing-accounts" => {
+            let n = 2_000 * scale;
+            let pad = "x".repeat(200);
+            let accounts: Vec<String> = (0..n)
+                .map(|i| format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: defined-{i}-{pad}\n  namespace: a\n"))
+                .collect();
+            put(dir, "accounts.yaml", &accounts.join("---\n"))?;
+            put(
+                dir,
+                "namespace.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+            )?;
+            let pods: Vec<String> = (0..n)
+                .map(|i| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  namespace: a\nspec:\n  serviceAccountName: wanted-{i}-{pad}\n  containers: [{{name: c, image: x}}]\n"))
+                .collect();
+            put(dir, "pods.yaml", &pods.join("---\n"))
         }
         // A run of suppression comments above one line.
         "suppressions" => {

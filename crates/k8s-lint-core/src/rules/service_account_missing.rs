@@ -3,6 +3,7 @@
 //! Docs: `rules/service-account-missing.md`.
 
 use crate::finding::{Finding, Severity};
+use crate::hash::HashMap;
 use crate::index::InstId;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
@@ -25,6 +26,21 @@ impl Rule for ServiceAccountMissing {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        // The ServiceAccounts of each namespace, gathered once: a missing one is compared with
+        // them, and a namespace may hold thousands.
+        let mut by_namespace: HashMap<&str, Defined<'_>> = HashMap::default();
+        for &sa in cx.index.of_kind("", "ServiceAccount") {
+            if let Some(ns) = cx.index.namespace(sa) {
+                let d = by_namespace.entry(ns).or_default();
+                d.ids.push(sa);
+                d.names.push(cx.index.inst(sa).name.as_str());
+            }
+        }
+        for d in by_namespace.values_mut() {
+            d.names.sort_unstable();
+            d.names.dedup();
+        }
+        let none = Defined::default();
         let mut missing = Vec::new();
         for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
@@ -40,16 +56,13 @@ impl Rule for ServiceAccountMissing {
             if found.is_found() {
                 continue;
             }
-            let ns = cx.index.namespace(id);
-            let defined_here: Vec<InstId> = cx
+            let defined_here = cx
                 .index
-                .of_kind("", "ServiceAccount")
-                .iter()
-                .copied()
-                .filter(|&sa| ns.is_some() && cx.index.namespace(sa) == ns)
-                .collect();
+                .namespace(id)
+                .and_then(|ns| by_namespace.get(ns))
+                .unwrap_or(&none);
             let absence = headline(cx, id, name);
-            let f = finding(cx, id, path, field, name, &defined_here);
+            let f = finding(cx, id, path, field, name, defined_here);
             if let Some(f) = found.judge(f, &absence) {
                 missing.push((super::object_key(cx, id, name), f));
             }
@@ -68,13 +81,20 @@ fn headline(cx: &Ctx<'_, '_>, id: InstId, name: &str) -> String {
     )
 }
 
+/// The ServiceAccounts of one namespace: their instances, and their names sorted.
+#[derive(Default)]
+struct Defined<'a> {
+    ids: Vec<InstId>,
+    names: Vec<&'a str>,
+}
+
 fn finding(
     cx: &Ctx<'_, '_>,
     id: InstId,
     template_path: &str,
     field: &str,
     name: &str,
-    defined: &[InstId],
+    defined: &Defined<'_>,
 ) -> Finding {
     let prefix = if template_path.is_empty() {
         "spec".to_string()
@@ -84,12 +104,7 @@ fn finding(
     let ns = cx.index.namespace(id);
     let where_ = ns.map_or(String::new(), |n| format!(" in namespace `{n}`"));
     let shown_ns = ns.unwrap_or("<namespace>");
-    let mut names: Vec<&str> = defined
-        .iter()
-        .map(|&sa| cx.index.inst(sa).name.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
+    let names = &defined.names;
     let mut f = Finding::new(
         &META,
         span_at(cx.root(id), &format!("{prefix}.{field}")),
@@ -102,11 +117,11 @@ fn finding(
     if !names.is_empty() {
         f = f.note(format!(
             "the repository defines these ServiceAccounts in namespace `{shown_ns}`: {}",
-            super::some_of(&names)
+            super::some_of(names)
         ));
     }
     let near = closest(name, names.iter().copied());
-    for &sa in defined {
+    for &sa in near.map_or(&[][..], |_| &defined.ids) {
         if near == Some(cx.index.inst(sa).name.as_str()) {
             let root = cx.root(sa);
             let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
