@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/kustomize-multiple-files.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
@@ -30,26 +30,27 @@ impl Rule for KustomizeMultipleFiles {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        // Directories with a second kustomization: one kustomize does not read. Comparing
-        // paths in a sorted map of every directory cost more than the rest of the rule.
+        // Directories with a second kustomization (one kustomize does not read), then every
+        // kustomization of those. Keying a sorted map with every directory's path cost more
+        // than the rest of the rule.
+        let doubled: HashSet<&Path> = cx
+            .model
+            .kusts
+            .iter()
+            .enumerate()
+            .filter(|(i, k)| {
+                cx.model
+                    .dirs
+                    .get(&k.dir)
+                    .is_some_and(|&read| read != KustId(*i as u32))
+            })
+            .map(|(_, k)| k.dir.as_path())
+            .collect();
         let mut by_dir: BTreeMap<&Path, Vec<KustId>> = BTreeMap::new();
         for (i, k) in cx.model.kusts.iter().enumerate() {
-            let id = KustId(i as u32);
-            if cx.model.dirs.get(&k.dir).is_some_and(|&read| read != id) {
-                by_dir.entry(&k.dir).or_default().push(id);
+            if doubled.contains(k.dir.as_path()) {
+                by_dir.entry(&k.dir).or_default().push(KustId(i as u32));
             }
-        }
-        for (dir, ids) in &mut by_dir {
-            // Every kustomization of the directory, the one kustomize reads among them.
-            ids.clear();
-            ids.extend(
-                cx.model
-                    .kusts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, k)| k.dir.as_path() == *dir)
-                    .map(|(i, _)| KustId(i as u32)),
-            );
         }
         for (dir, ids) in by_dir {
             if ids.len() < 2 {

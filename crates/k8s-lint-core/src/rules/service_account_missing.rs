@@ -121,8 +121,12 @@ fn finding(
         ));
     }
     let near = closest(name, names.iter().copied());
-    for &sa in near.map_or(&[][..], |_| &defined.ids) {
-        if near == Some(cx.index.inst(sa).name.as_str()) {
+    if let Some(n) = near {
+        for &sa in defined
+            .ids
+            .iter()
+            .filter(|&&sa| cx.index.inst(sa).name == n)
+        {
             let root = cx.root(sa);
             let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
             f = f.related(at, format!("{} is defined here", cx.describe(sa)));
