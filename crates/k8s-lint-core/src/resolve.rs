@@ -554,7 +554,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return unknowable(
                 Source::Unmanaged,
                 format!(
-                    "the repository defines no {kind}{there}, so it is probably created outside it"
+                    "the repository deploys no {kind}{there}, so it is probably created outside it"
                 ),
                 None,
             );
