@@ -175,6 +175,29 @@ pub struct Sources {
     /// Instances whose name is still a placeholder (`${APP}-sa`): any reference near one may
     /// mean it. Gathered once, not scanned per reference.
     placeholder_named: Vec<InstId>,
+    /// Where each kind is deployed, gathered at the first reference that needs it.
+    placement: std::sync::OnceLock<Placement>,
+}
+
+/// Where the repository deploys each kind (group, kind, place), for "does it manage this kind
+/// here" (see `Ctx::near`), and the ServiceAccount names of each namespace. Scanning every
+/// instance of the kind for each unresolved reference cost references x instances.
+#[derive(Debug, Default)]
+struct Placement {
+    at: HashSet<(String, String, At)>,
+    accounts: HashMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum At {
+    /// An instance in this namespace.
+    Namespace(String),
+    /// An instance without a namespace, in this build.
+    UnsetInBuild(u32),
+    /// An instance of this build, with or without a namespace.
+    Build(u32),
+    /// An instance of no build and no namespace, in a file of this directory.
+    Dir(PathBuf),
 }
 
 #[derive(Debug)]
@@ -353,6 +376,7 @@ impl Sources {
             created,
             custom,
             placeholder_named,
+            placement: std::sync::OnceLock::new(),
         }
     }
 }
@@ -856,13 +880,8 @@ impl<'a, 's> Ctx<'a, 's> {
         if created {
             return None;
         }
-        let defined_here = self
-            .index
-            .of_kind("", "ServiceAccount")
-            .iter()
-            .filter(|&&sa| self.index.namespace(sa) == Some(n))
-            .map(|&sa| self.index.inst(sa).name.as_str());
-        let typo = crate::spelling::closest(name, defined_here).is_some();
+        let defined_here = self.placement().accounts.get(n).into_iter().flatten();
+        let typo = crate::spelling::closest(name, defined_here.map(String::as_str)).is_some();
         (!typo).then(|| Unknowable {
             source: Source::Unmanaged,
             reason: format!("no manifest here creates namespace `{n}`, so what creates it (an install or a script outside the repository) probably sets up its ServiceAccounts too"),
@@ -890,14 +909,57 @@ impl<'a, 's> Ctx<'a, 's> {
             ],
             _ => &[],
         };
-        self.index
-            .of_kind(group, kind)
-            .iter()
-            .any(|&s| self.near(from, s))
-            || kinds
-                .iter()
-                .flat_map(|(g, k)| self.index.of_kind(g, k))
-                .any(|&s| self.near(from, s))
+        let placement = self.placement();
+        let inst = self.index.inst(from);
+        // The places where an instance is `near` this one.
+        let mut places = Vec::with_capacity(2);
+        match self.index.namespace(from) {
+            Some(ns) => {
+                places.push(At::Namespace(ns.to_string()));
+                places.extend(inst.build.map(|b| At::UnsetInBuild(b.0)));
+            }
+            None => places.push(match inst.build {
+                Some(b) => At::Build(b.0),
+                None => At::Dir(self.file(self.object(from).file).dir().to_path_buf()),
+            }),
+        }
+        std::iter::once((group, kind))
+            .chain(kinds.iter().copied())
+            .any(|(g, k)| {
+                places.iter().any(|at| {
+                    placement
+                        .at
+                        .contains(&(g.to_string(), k.to_string(), at.clone()))
+                })
+            })
+    }
+
+    fn placement(&self) -> &Placement {
+        self.sources.placement.get_or_init(|| {
+            let mut p = Placement::default();
+            for (i, inst) in self.index.instances.iter().enumerate() {
+                let id = InstId(i as u32);
+                let o = self.object(id);
+                let key = |at| (o.group().to_string(), o.kind.clone(), at);
+                let ns = self.index.namespace(id);
+                match (ns, inst.build) {
+                    (Some(ns), _) => p.at.insert(key(At::Namespace(ns.to_string()))),
+                    (None, Some(b)) => p.at.insert(key(At::UnsetInBuild(b.0))),
+                    (None, None) => false,
+                };
+                match inst.build {
+                    Some(b) => p.at.insert(key(At::Build(b.0))),
+                    None => {
+                        p.at.insert(key(At::Dir(self.file(o.file).dir().to_path_buf())))
+                    }
+                };
+                if let (Some(ns), true) = (ns, o.group().is_empty() && o.kind == "ServiceAccount") {
+                    let names = p.accounts.entry(ns.to_string()).or_default();
+                    names.push(inst.name.clone());
+                }
+            }
+            p
+        })
     }
 
     /// The first unseen source whose objects can reach `from`, preferring a Helm release that

@@ -201,7 +201,8 @@ fn write_case(dir: &Path, case: &str, scale: usize, outside: &Path) -> io::Resul
         }
         // Thousands of pods running as ServiceAccounts that do not exist, among thousands
         // that do, with long names: each missing one is compared with those of its namespace
-        // for a "did you mean", within a budget (every pair would cost their product).
+        // for a "did you mean", within a budget, and where the repository deploys that kind
+        // is gathered once (every pair would cost their product).
         "missing-accounts" => {
             let n = 2_000 * scale;
             let pad = "x".repeat(200);
@@ -217,7 +218,13 @@ fn write_case(dir: &Path, case: &str, scale: usize, outside: &Path) -> io::Resul
             let pods: Vec<String> = (0..n)
                 .map(|i| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  namespace: a\nspec:\n  serviceAccountName: wanted-{i}-{pad}\n  containers: [{{name: c, image: x}}]\n"))
                 .collect();
-            put(dir, "pods.yaml", &pods.join("---\n"))
+            put(dir, "pods.yaml", &pods.join("---\n"))?;
+            // And as many pods each in a namespace of its own, which holds no ServiceAccount:
+            // each asks whether the repository manages ServiceAccounts there.
+            let alone: Vec<String> = (0..n)
+                .map(|i| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q{i}\n  namespace: n{i}\nspec:\n  serviceAccountName: wanted-{i}\n  containers: [{{name: c, image: x}}]\n"))
+                .collect();
+            put(dir, "alone.yaml", &alone.join("---\n"))
         }
         // A run of suppression comments above one line.
         "suppressions" => {
