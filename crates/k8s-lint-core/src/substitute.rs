@@ -215,6 +215,17 @@ pub fn substituted(text: &str, vars: &HashMap<String, String>) -> Option<String>
     changed.then_some(out)
 }
 
+/// Where the first `${NAME}` of `text` is (`NAME` an identifier not starting with a digit, no
+/// default): the mark of a template that `envsubst` or Flux fills in.
+pub fn first_variable(text: &str) -> Option<std::ops::Range<usize>> {
+    text.match_indices("${").find_map(|(i, _)| {
+        let end = text[i + 2..].find('}')?;
+        let name = &text[i + 2..i + 2 + end];
+        (is_identifier(name) && !name.starts_with(|c: char| c.is_ascii_digit()))
+            .then_some(i..i + end + 3)
+    })
+}
+
 fn is_identifier(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
@@ -222,6 +233,13 @@ fn is_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_variable_is_an_identifier_in_braces() {
+        assert_eq!(first_variable("image: ${IMAGE_URI}"), Some(7..19));
+        assert_eq!(first_variable("a: ${1X} ${ok}"), Some(9..14));
+        assert_eq!(first_variable("a: ${} ${x y} $PLAIN"), None);
+    }
 
     #[test]
     fn substitutes_like_flux() {

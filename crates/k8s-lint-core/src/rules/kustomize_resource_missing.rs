@@ -240,24 +240,12 @@ fn template_above(cx: &Ctx<'_, '_>, near: &Near<'_>, path: &Path) -> Option<(Spa
         if cx.built_by_kustomize(file) {
             continue;
         }
-        if let Some((at, var)) = envsubst_variable(&cx.files[i].text) {
-            return Some((Span::new(file, at.start, at.end), var.to_string()));
+        let text = &cx.files[i].text;
+        if let Some(at) = crate::substitute::first_variable(text) {
+            return Some((Span::new(file, at.start, at.end), text[at].to_string()));
         }
     }
     None
-}
-
-/// The first `${NAME}` in `text` (`NAME` an identifier) and where it is.
-fn envsubst_variable(text: &str) -> Option<(std::ops::Range<usize>, &str)> {
-    text.match_indices("${").find_map(|(i, _)| {
-        let rest = &text[i + 2..];
-        let end = rest.find('}')?;
-        let name = &rest[..end];
-        let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let at = i..i + end + 3;
-        identifier.then(|| (at.clone(), &text[at]))
-    })
 }
 
 /// Whether a `.gitignore` of the repository, at or above the path's directory, matches it.
