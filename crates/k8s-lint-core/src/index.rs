@@ -152,21 +152,10 @@ impl<'s> Index<'s> {
         };
         let ((by_name, by_source_name), (by_kind, (templates, templates_by_label))) = rayon::join(
             || {
+                // By the name as deployed, and as written.
                 rayon::join(
-                    || {
-                        let mut map = ByName::default();
-                        for (id, inst, o) in each() {
-                            slot(slot(slot(&mut map, o.group()), &o.kind), &inst.name).push(id);
-                        }
-                        map
-                    },
-                    || {
-                        let mut map = ByName::default();
-                        for (id, _, o) in each() {
-                            slot(slot(slot(&mut map, o.group()), &o.kind), &o.name).push(id);
-                        }
-                        map
-                    },
+                    || by_name(each(), |inst, _| &inst.name),
+                    || by_name(each(), |_, o| &o.name),
                 )
             },
             || {
@@ -285,6 +274,17 @@ impl<'s> Index<'s> {
             _ => None,
         }
     }
+}
+
+fn by_name<'a, 's: 'a>(
+    each: impl Iterator<Item = (InstId, &'a Instance<'s>, &'a Object)>,
+    name: impl Fn(&'a Instance<'s>, &'a Object) -> &'a str,
+) -> ByName {
+    let mut map = ByName::default();
+    for (id, inst, o) in each {
+        slot(slot(slot(&mut map, o.group()), &o.kind), name(inst, o)).push(id);
+    }
+    map
 }
 
 fn lookup2<'m>(map: &'m ByKind, a: &str, b: &str) -> &'m [InstId] {
