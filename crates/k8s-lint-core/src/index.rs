@@ -8,12 +8,12 @@ use crate::hash::HashMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, ReplicationController, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use rayon::prelude::*;
 
 use crate::de::{from_node, TypeError};
 use crate::kustomize::build::{Built, Incomplete, Instance};
+use crate::network::{Ingress, Service};
 use crate::object::{Object, ObjectId};
 use crate::pod::PodTemplateSpec;
 use crate::yaml::{Node, Parsed};
@@ -337,8 +337,14 @@ fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
     }
     const TEMPLATE: &str = "spec.template";
     Ok(match (o.api_version.as_str(), o.kind.as_str()) {
-        ("v1", "Service") => View::Service(Box::new(from_node(root)?)),
-        ("networking.k8s.io/v1", "Ingress") => View::Ingress(Box::new(from_node(root)?)),
+        ("v1", "Service") => {
+            let s: k8s_openapi::api::core::v1::Service = from_node(root)?;
+            View::Service(Box::new(s.into()))
+        }
+        ("networking.k8s.io/v1", "Ingress") => {
+            let i: k8s_openapi::api::networking::v1::Ingress = from_node(root)?;
+            View::Ingress(Box::new(i.into()))
+        }
         ("apps/v1", "Deployment") => {
             let d: Deployment = from_node(root)?;
             workload(d.spec.map(|s| s.template), TEMPLATE)

@@ -24,6 +24,7 @@ pub mod index;
 pub mod kustomize;
 pub mod load;
 pub mod navigate;
+pub mod network;
 pub mod object;
 pub mod placeholder;
 pub mod pod;

@@ -186,7 +186,7 @@ fn backend_port(
 fn target_ports(
     cx: &Ctx<'_, '_>,
     id: InstId,
-    svc: &k8s_openapi::api::core::v1::Service,
+    svc: &crate::network::Service,
     pods: &[InstId],
 ) -> Vec<Link> {
     let root = cx.root(id);

@@ -45,8 +45,10 @@ pub use crate::spelling::closest;
 use std::collections::BTreeMap;
 
 use crate::pod::{Container, PodSpec};
-use k8s_openapi::api::core::v1::{Service, ServicePort};
-use k8s_openapi::api::networking::v1::{Ingress, IngressServiceBackend};
+use k8s_openapi::api::core::v1::ServicePort;
+use k8s_openapi::api::networking::v1::IngressServiceBackend;
+
+use crate::network::{Ingress, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 

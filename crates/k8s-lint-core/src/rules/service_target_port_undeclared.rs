@@ -139,7 +139,7 @@ impl Rule for ServiceTargetPortUndeclared {
 fn undeclared_everywhere(
     cx: &Ctx<'_, '_>,
     id: crate::index::InstId,
-    svc: &k8s_openapi::api::core::v1::Service,
+    svc: &crate::network::Service,
     pods: &[crate::index::InstId],
     out: &mut Vec<Finding>,
 ) {

@@ -3,8 +3,9 @@
 //! Ingress backends it can proxy to (`cmd/k8s-operator`: ingress.go, ingress-for-pg.go, svc.go,
 //! sts.go; see semantics notes C1–C5).
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressServiceBackend};
+use k8s_openapi::api::networking::v1::{IngressBackend, IngressServiceBackend};
+
+use crate::network::{Ingress, Service};
 
 use crate::index::{InstId, View};
 use crate::resolve::Resolution;

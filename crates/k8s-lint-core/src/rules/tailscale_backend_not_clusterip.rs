@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/tailscale-backend-not-clusterip.md`.
 
-use k8s_openapi::api::core::v1::Service;
+use crate::network::Service;
 
 use crate::finding::{Finding, Severity};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};

@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/tailscale-endpoint.md`.
 
-use k8s_openapi::api::core::v1::Service;
+use crate::network::Service;
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
