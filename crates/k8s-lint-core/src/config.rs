@@ -130,7 +130,7 @@ impl Reader<'_> {
 
     fn string(&self, node: &Node<'_>, what: &str) -> Result<String, Box<ConfigError>> {
         match node.as_scalar() {
-            Some(s) if !node.is_null() => Ok(s.text.to_string()),
+            Some(s) if !node.is_null() => Ok(s.text().to_string()),
             _ => Err(self.error(
                 node,
                 format!("`{what}` must be a string"),
@@ -246,7 +246,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
         };
         let at = Node {
             span,
-            value: Value::Seq(Vec::new()),
+            value: Value::Seq(Box::default()),
         };
         return Err(r.error(&at, message, "here", None));
     }
@@ -436,7 +436,7 @@ fn external_selectors(
                     for e in entries {
                         let value = match e.value.as_scalar() {
                             _ if e.value.is_null() => None,
-                            Some(s) if s.text == "*" => None,
+                            Some(s) if s.text() == "*" => None,
                             Some(_) => Some(r.string(&e.value, "label value")?),
                             None => {
                                 return Err(r.error(

@@ -14,7 +14,7 @@ use crate::kustomize::build::Instance;
 use crate::kustomize::Model;
 use crate::object::Object;
 use crate::source::SourceFile;
-use crate::yaml::{Node, Parsed, Value};
+use crate::yaml::{Node, Parsed, Scalar, Value};
 
 /// Substitute every instance a Flux Kustomization deploys, in place.
 pub fn apply<'s>(
@@ -158,7 +158,7 @@ fn data_of(
 
 fn needs(node: &Node<'_>, vars: &HashMap<String, String>) -> bool {
     match &node.value {
-        Value::Scalar(s) => s.text.contains("${") && substituted(&s.text, vars).is_some(),
+        Value::Scalar(s) => s.text().contains("${") && substituted(s.text(), vars).is_some(),
         Value::Seq(items) => items.iter().any(|i| needs(i, vars)),
         Value::Map(entries) => entries.iter().any(|e| needs(&e.value, vars)),
     }
@@ -167,8 +167,8 @@ fn needs(node: &Node<'_>, vars: &HashMap<String, String>) -> bool {
 fn replace(node: &mut Node<'_>, vars: &HashMap<String, String>) {
     match &mut node.value {
         Value::Scalar(s) => {
-            if let Some(text) = substituted(&s.text, vars) {
-                s.text = Cow::Owned(text);
+            if let Some(text) = substituted(s.text(), vars) {
+                *s = Scalar::new(Cow::Owned(text), s.style(), s.tag());
             }
         }
         Value::Seq(items) => items.iter_mut().for_each(|i| replace(i, vars)),

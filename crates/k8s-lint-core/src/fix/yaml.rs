@@ -187,11 +187,11 @@ fn scalar_like(text: &str, like: Option<&Node<'_>>, value: &str) -> String {
 /// A plain scalar that every YAML reader takes for this string: the 1.2 core schema (what
 /// kustomize reads) and 1.1 (`yes`, `on`, `n` are booleans there).
 fn reads_as_string(value: &str) -> bool {
-    let scalar = Scalar {
-        text: std::borrow::Cow::Borrowed(value),
-        style: Style::Plain,
-        tag: TagHint::None,
-    };
+    let scalar = Scalar::new(
+        std::borrow::Cow::Borrowed(value),
+        Style::Plain,
+        TagHint::None,
+    );
     let yaml_1_1 = [
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
         "OFF",

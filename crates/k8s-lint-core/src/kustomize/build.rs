@@ -540,72 +540,73 @@ fn label_paths(
 fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
     let mut node = root;
     for key in path {
-        let Value::Map(entries) = &mut node.value else {
-            return;
-        };
-        let i = match entries
-            .iter()
-            .position(|e| e.key.scalar_text() == Some(key))
-        {
-            Some(i) => i,
-            None => {
-                entries.push(Entry {
-                    key: synthetic(key, label.key.span),
-                    value: Node {
-                        span: label.key.span,
-                        value: Value::Map(Vec::new()),
-                    },
-                });
-                entries.len() - 1
+        let found = node.value.map_mut(|entries| {
+            match entries
+                .iter()
+                .position(|e| e.key.scalar_text() == Some(key))
+            {
+                Some(i) => i,
+                None => {
+                    entries.push(Entry {
+                        key: synthetic(key, label.key.span),
+                        value: Node {
+                            span: label.key.span,
+                            value: Value::Map(Box::default()),
+                        },
+                    });
+                    entries.len() - 1
+                }
             }
+        });
+        let (Some(i), Value::Map(entries)) = (found, &mut node.value) else {
+            return;
         };
         node = &mut entries[i].value;
         if node.is_null() {
-            node.value = Value::Map(Vec::new());
+            node.value = Value::Map(Box::default());
         }
     }
-    let Value::Map(entries) = &mut node.value else {
-        return;
-    };
     let mut value = label.value.clone();
     if let Value::Scalar(s) = &mut value.value {
-        s.style = Style::Quoted;
+        s.set_style(Style::Quoted);
     }
     let key = label.key.scalar_text();
-    match entries.iter_mut().find(|e| e.key.scalar_text() == key) {
-        Some(e) => e.value = value,
-        None => entries.push(Entry {
-            key: label.key.clone(),
-            value,
-        }),
-    }
+    node.value.map_mut(
+        |entries| match entries.iter_mut().find(|e| e.key.scalar_text() == key) {
+            Some(e) => e.value = value,
+            None => entries.push(Entry {
+                key: label.key.clone(),
+                value,
+            }),
+        },
+    );
 }
 
 fn synthetic<'s>(text: &str, span: Span) -> Node<'s> {
     Node {
         span,
-        value: Value::Scalar(yaml::Scalar {
-            text: std::borrow::Cow::Owned(text.to_string()),
-            style: Style::Plain,
-            tag: yaml::TagHint::None,
-        }),
+        value: Value::Scalar(yaml::Scalar::new(
+            std::borrow::Cow::Owned(text.to_string()),
+            Style::Plain,
+            yaml::TagHint::None,
+        )),
     }
 }
 
 /// A patch without `apiVersion`/`kind`/`metadata.name`, which identify rather than change.
 fn patch_without_identity<'s>(patch: &Node<'s>) -> Node<'s> {
     let mut out = patch.clone();
-    if let Value::Map(entries) = &mut out.value {
+    out.value.map_mut(|entries| {
         entries.retain(|e| !matches!(e.key.scalar_text(), Some("apiVersion" | "kind")));
         if let Some(meta) = entries
             .iter_mut()
             .find(|e| e.key.scalar_text() == Some("metadata"))
         {
-            if let Value::Map(m) = &mut meta.value.value {
-                m.retain(|e| !matches!(e.key.scalar_text(), Some("name" | "namespace")));
-            }
+            meta.value.value.map_mut(|m| {
+                m.retain(|e| !matches!(e.key.scalar_text(), Some("name" | "namespace")))
+            });
         }
-    }
+    });
     out
 }
 

@@ -18,7 +18,7 @@ pub fn strategic_merge<'s>(base: &mut Node<'s>, patch: &Node<'s>) -> Result<(), 
             *base = cleaned(patch);
             Ok(())
         }
-        (Value::Map(b), Value::Map(p)) => merge_map(b, p),
+        (b @ Value::Map(_), Value::Map(p)) => b.map_mut(|b| merge_map(b, p)).unwrap_or(Ok(())),
         _ => {
             *base = cleaned(patch);
             Ok(())
@@ -58,7 +58,9 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
             (Some(i), Value::Seq(items)) => {
                 let target = &mut base[i].value;
                 match &mut target.value {
-                    Value::Seq(existing) => merge_list(existing, items, key)?,
+                    v @ Value::Seq(_) => v
+                        .seq_mut(|existing| merge_list(existing, items, key))
+                        .unwrap_or(Ok(()))?,
                     _ => *target = cleaned(&pe.value),
                 }
             }
@@ -253,7 +255,7 @@ mod tests {
     /// Compact flow rendering for assertions.
     fn render(node: &Node<'_>) -> String {
         match &node.value {
-            Value::Scalar(s) => s.text.to_string(),
+            Value::Scalar(s) => s.text().to_string(),
             Value::Seq(items) => format!(
                 "[{}]",
                 items.iter().map(render).collect::<Vec<_>>().join(", ")
