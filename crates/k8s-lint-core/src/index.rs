@@ -22,13 +22,18 @@ use crate::yaml::{Node, Parsed};
 pub struct InstId(pub u32);
 
 /// Maps keyed one string per level, so lookups never build an owned key.
-type ByKind = HashMap<String, HashMap<String, Vec<InstId>>>;
-type ByName = HashMap<String, HashMap<String, HashMap<String, Vec<InstId>>>>;
+type ByKind = HashMap<Box<str>, HashMap<Box<str>, Ids>>;
+type ByName = HashMap<Box<str>, HashMap<Box<str>, HashMap<Box<str>, Ids>>>;
+
+/// The instances under one key: nearly always one or two (a name, a label value), which then
+/// need no allocation of their own. smallvec is already in the tree (the YAML parser's), and
+/// the maps hold one of these per object.
+type Ids = smallvec::SmallVec<[InstId; 2]>;
 
 /// The value under `key`, inserted when missing (allocating the key only then).
-fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
+fn slot<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
     if !map.contains_key(key) {
-        map.insert(key.to_string(), V::default());
+        map.insert(key.into(), V::default());
     }
     map.get_mut(key).expect("present")
 }
@@ -288,14 +293,14 @@ fn by_name<'a, 's: 'a>(
 }
 
 fn lookup2<'m>(map: &'m ByKind, a: &str, b: &str) -> &'m [InstId] {
-    map.get(a).and_then(|m| m.get(b)).map_or(&[], Vec::as_slice)
+    map.get(a).and_then(|m| m.get(b)).map_or(&[], Ids::as_slice)
 }
 
 fn lookup3<'m>(map: &'m ByName, a: &str, b: &str, c: &str) -> &'m [InstId] {
     map.get(a)
         .and_then(|m| m.get(b))
         .and_then(|m| m.get(c))
-        .map_or(&[], Vec::as_slice)
+        .map_or(&[], Ids::as_slice)
 }
 
 /// Two namespaces match when equal; an unknown one is decided at apply time and matches any.
