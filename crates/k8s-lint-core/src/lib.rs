@@ -156,6 +156,9 @@ pub struct Report {
     pub links: Vec<navigate::Link>,
     /// Wall time of each phase of the run, in order.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// Time each rule took, slowest first: rules run in parallel, so these add up to more
+    /// than the "rules" phase (which rule makes a slow lint slow).
+    pub rule_timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Report {
@@ -215,6 +218,8 @@ pub fn lint(options: &Options) -> Result<Report, LoadError> {
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Each rule's own time, in the order rules ran.
+    pub rules: Vec<(&'static str, std::time::Duration)>,
     last: Option<std::time::Instant>,
 }
 
@@ -222,6 +227,7 @@ impl Clock {
     pub fn start() -> Clock {
         Clock {
             phases: Vec::new(),
+            rules: Vec::new(),
             last: Some(std::time::Instant::now()),
         }
     }
@@ -315,6 +321,11 @@ fn finish(loaded: load::Loaded, checked: Checked, options: &Options, mut clock: 
         repo_top,
         links,
         timings: clock.phases,
+        rule_timings: {
+            let mut rules = clock.rules;
+            rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            rules
+        },
     }
 }
 
@@ -520,12 +531,19 @@ fn apply_gitops_namespaces(
     }
 }
 
-fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<Finding> {
-    rules
+/// The findings of `rules`, and the time each took.
+fn run_rules(
+    rules: &[(&dyn Rule, Option<Severity>)],
+    cx: &Ctx<'_, '_>,
+    clock: &mut Clock,
+) -> Vec<Finding> {
+    let ran: Vec<(Vec<Finding>, std::time::Duration)> = rules
         .par_iter()
-        .flat_map_iter(|(r, severity)| {
+        .map(|(r, severity)| {
             let mut out = Vec::new();
+            let start = std::time::Instant::now();
             r.check(cx, &mut out);
+            let took = start.elapsed();
             // A configured level replaces the rule's own severity (also where the rule raised
             // it); findings the rule softened below it (what the repository cannot show) keep
             // theirs.
@@ -535,9 +553,14 @@ fn run_rules(rules: &[(&dyn Rule, Option<Severity>)], cx: &Ctx<'_, '_>) -> Vec<F
                     .filter(|f| f.severity >= default)
                     .for_each(|f| f.severity = *s);
             }
-            out
+            (out, took)
         })
-        .collect()
+        .collect();
+    let ids = rules.iter().map(|(r, _)| r.meta().id);
+    clock
+        .rules
+        .extend(ids.zip(ran.iter().map(|(_, took)| *took)));
+    ran.into_iter().flat_map(|(out, _)| out).collect()
 }
 
 /// Only the navigation links, without the rules (an editor asks for them on a definition or
@@ -577,14 +600,14 @@ fn check(
         .filter_map(|r| Some((*r, level_of(*r, options)?)))
         .partition(|(r, _)| r.after_suppressions());
     clock.mark("links");
-    let mut findings = run_rules(&first, &analysis.ctx(&[], &[]));
+    let mut findings = run_rules(&first, &analysis.ctx(&[], &[]), clock);
     clock.mark("rules");
     if !options.no_suppressions {
         let mut suppressions =
             suppress::collect(&loaded.files, analysis.parsed, &analysis.objects.list);
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
-        findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran)));
+        findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran), clock));
         clock.mark("suppressions");
     }
     // Kustomize roots the repository evidently parks: not reached from GitOps entry points

@@ -84,7 +84,8 @@ struct LintArgs {
     #[arg(long, short)]
     quiet: bool,
 
-    /// Print the wall time of each phase of the run on stderr (for speed work and bug reports).
+    /// Print the wall time of each phase of the run, and of the slowest rules, on stderr (for
+    /// speed work and bug reports).
     #[arg(long)]
     timings: bool,
 
@@ -534,7 +535,7 @@ fn run(args: &LintArgs) -> ExitCode {
     ExitCode::from(u8::from(failed))
 }
 
-/// `--timings`: each phase's wall time and share of the run.
+/// `--timings`: each phase's wall time and share of the run, then the slowest rules.
 fn timings(report: &Report, rendering: std::time::Duration) -> String {
     let mut phases = report.timings.clone();
     phases.push(("render and write", rendering));
@@ -548,6 +549,20 @@ fn timings(report: &Report, rendering: std::time::Duration) -> String {
         ));
     }
     out.push_str(&format!("{:<30} {total:>7.3}\n", "total"));
+    // The slowest rules, by their own time (summed over threads, so over the phase's).
+    let rules = &report.rule_timings;
+    if !rules.is_empty() {
+        let all: f64 = rules.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        out.push_str("\nrule (slowest ten)             seconds  share\n");
+        for (id, d) in rules.iter().take(10) {
+            let s = d.as_secs_f64();
+            out.push_str(&format!(
+                "{id:<30} {s:>7.3} {:>5.1}%\n",
+                if all > 0.0 { 100.0 * s / all } else { 0.0 }
+            ));
+        }
+        out.push_str(&format!("{:<30} {all:>7.3}\n", "all rules"));
+    }
     out
 }
 

@@ -302,17 +302,21 @@ fn timings_list_every_phase_on_stderr() {
         &["--timings", "-q"],
     );
     let err = String::from_utf8(o.stderr).unwrap();
+    let (phase_table, rule_table) = err.split_once("\n\n").expect("two tables");
     // `name    0.012  3.4%`: the words before the numbers.
-    let phases: Vec<String> = err
-        .lines()
-        .skip(1)
-        .map(|l| {
-            l.split_whitespace()
-                .filter(|w| w.trim_end_matches('%').parse::<f64>().is_err())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let words = |table: &str| -> Vec<String> {
+        table
+            .lines()
+            .skip(1)
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| w.trim_end_matches('%').parse::<f64>().is_err())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let phases = words(phase_table);
     for phase in [
         "walk and read",
         "parse",
@@ -322,5 +326,16 @@ fn timings_list_every_phase_on_stderr() {
         "total",
     ] {
         assert!(phases.iter().any(|p| p == phase), "{phase} missing:\n{err}");
+    }
+    // Then the ten slowest rules, each a rule id, and their sum.
+    assert!(rule_table.starts_with("rule (slowest ten)"), "{err}");
+    let rules = words(rule_table);
+    assert_eq!(rules.len(), 11, "{err}");
+    assert_eq!(rules.last().map(String::as_str), Some("all rules"), "{err}");
+    for id in &rules[..10] {
+        assert!(
+            k8s_lint_core::rules::by_id(id).is_some(),
+            "{id} is no rule:\n{err}"
+        );
     }
 }
