@@ -1,14 +1,11 @@
-//! The Service and Ingress views rules read: their annotations and spec, kept from the full
-//! k8s-openapi decode.
+//! The Service and Ingress views rules read: their spec, kept from the full k8s-openapi decode.
 //!
 //! The index decodes every Service and Ingress through k8s-openapi, so a field of any type is
 //! checked (`manifest-field-type`), and then keeps only this, as `pod` does for pod templates.
-//! Rules take names, namespaces and labels from the instance (what a build made of them), never
-//! from the view, so the rest of `metadata` and the `status` are dropped: a full `Service` is
-//! 824 bytes and an `Ingress` 584 before any field is set, and their `metadata` maps cost about
-//! as much again. The spec types are k8s-openapi's, unchanged.
-
-use std::collections::BTreeMap;
+//! Rules take names, namespaces and labels from the instance (what a build made of them) and
+//! annotations from its tree, never from the view, so `metadata` and `status` are dropped: a
+//! full `Service` is 824 bytes and an `Ingress` 584 before any field is set, and their
+//! `metadata` maps cost about as much again. The spec types are k8s-openapi's, unchanged.
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
@@ -16,43 +13,25 @@ use k8s_openapi::api::networking::v1 as networking;
 pub use k8s_openapi::api::core::v1::ServiceSpec;
 pub use k8s_openapi::api::networking::v1::IngressSpec;
 
-/// What rules read of `metadata`.
-#[derive(Clone, Debug, Default)]
-pub struct Meta {
-    pub annotations: Option<BTreeMap<String, String>>,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct Service {
-    pub metadata: Meta,
     pub spec: Option<ServiceSpec>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
-    pub metadata: Meta,
     pub spec: Option<IngressSpec>,
 }
 
 impl From<core::Service> for Service {
     fn from(s: core::Service) -> Service {
-        Service {
-            metadata: Meta {
-                annotations: s.metadata.annotations,
-            },
-            spec: s.spec,
-        }
+        Service { spec: s.spec }
     }
 }
 
 impl From<networking::Ingress> for Ingress {
     fn from(i: networking::Ingress) -> Ingress {
-        Ingress {
-            metadata: Meta {
-                annotations: i.metadata.annotations,
-            },
-            spec: i.spec,
-        }
+        Ingress { spec: i.spec }
     }
 }
 
@@ -69,13 +48,12 @@ mod tests {
     }
 
     #[test]
-    fn annotations_and_spec_are_kept() {
+    fn the_spec_is_kept() {
         let text = "metadata: {name: web, labels: {app: web}, annotations: {a: b}}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n";
         let parsed = crate::yaml::parse(crate::source::FileId(0), text);
         let root = parsed.docs[0].root.as_ref().expect("a document");
         let full: core::Service = crate::de::from_node(root).expect("a Service");
         let lean = Service::from(full);
-        assert_eq!(lean.metadata.annotations.unwrap()["a"], "b");
         assert_eq!(lean.spec.unwrap().ports.unwrap()[0].port, 80);
     }
 }

@@ -48,10 +48,6 @@ pub(crate) fn class_taken(cx: &Ctx<'_, '_>) -> bool {
         })
 }
 
-fn annotated(ingress: &Ingress, key: &str) -> Option<String> {
-    ingress.metadata.annotations.as_ref()?.get(key).cloned()
-}
-
 /// Every Ingress of the Tailscale class that we can read.
 pub(crate) fn tailscale_ingresses<'a>(cx: &Ctx<'a, '_>) -> Vec<TsIngress<'a>> {
     if class_taken(cx) {
@@ -67,7 +63,9 @@ pub(crate) fn tailscale_ingresses<'a>(cx: &Ctx<'a, '_>) -> Vec<TsIngress<'a>> {
             if class != cx.settings.tailscale_ingress_class || cx.index.inst(id).opaque {
                 return None;
             }
-            let ha = annotated(ingress, PROXY_GROUP).is_some_and(|v| !v.is_empty());
+            let ha = annotation(cx.root(id), PROXY_GROUP)
+                .and_then(|e| e.value.as_str())
+                .is_some_and(|v| !v.is_empty());
             Some(TsIngress { id, ingress, ha })
         })
         .collect()
@@ -149,16 +147,15 @@ pub(crate) fn exposed_service<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(&'a S
     let View::Service(svc) = cx.index.view(id) else {
         return None;
     };
-    let annotations = svc.metadata.annotations.as_ref();
+    let root = cx.root(id);
     if cx.index.inst(id).opaque
         || is_headless(svc)
-        || annotations
-            .and_then(|a| a.get(PROXY_GROUP))
+        || annotation(root, PROXY_GROUP)
+            .and_then(|e| e.value.as_str())
             .is_some_and(|v| !v.is_empty())
     {
         return None;
     }
-    let root = cx.root(id);
     let spec = svc.spec.as_ref();
     if let Some(e) = annotation(root, EXPOSE).filter(|e| e.value.as_str() == Some("true")) {
         // An ExternalName Service is exposed through its DNS name, which it must have.

@@ -45,9 +45,8 @@ impl Rule for TailscaleEndpoint {
     }
 }
 
-fn annotation_is(ts: &TsIngress<'_>, key: &str, value: &str) -> bool {
-    let annotations = ts.ingress.metadata.annotations.as_ref();
-    annotations.and_then(|a| a.get(key)).map(String::as_str) == Some(value)
+fn annotation_is(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>, key: &str, value: &str) -> bool {
+    super::annotation(cx.root(ts.id), key).and_then(|e| e.value.as_str()) == Some(value)
 }
 
 fn ingress(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Finding {
@@ -74,10 +73,10 @@ fn ingress(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Finding {
     }
     let urls: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
     let mut ports = "over HTTPS on port 443 only".to_string();
-    if ts.ha && annotation_is(ts, HTTP_ENDPOINT, "enabled") {
+    if ts.ha && annotation_is(cx, ts, HTTP_ENDPOINT, "enabled") {
         ports =
             format!("over HTTPS on port 443 and plain HTTP on port 80 ({HTTP_ENDPOINT}: enabled)");
-    } else if !ts.ha && annotation_is(ts, HTTP_REDIRECT, "true") {
+    } else if !ts.ha && annotation_is(cx, ts, HTTP_REDIRECT, "true") {
         ports = format!(
             "over HTTPS on port 443; port 80 only redirects there with a 301 ({HTTP_REDIRECT}, operator ≥ v1.94)"
         );
