@@ -16,6 +16,7 @@ use crate::kustomize::build::{Built, Incomplete, Instance};
 use crate::network::{Ingress, Service};
 use crate::object::{Object, ObjectId};
 use crate::pod::PodTemplateSpec;
+use crate::selector::Labels;
 use crate::yaml::{Node, Parsed};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -175,7 +176,7 @@ impl<'s> Index<'s> {
                         templates.push(id);
                     }
                     if let View::Workload { template, .. } = view {
-                        for (k, v) in labels(template) {
+                        for (k, v) in labels(template).iter() {
                             slot(slot(&mut by_label, k), v).push(id);
                         }
                     }
@@ -311,7 +312,7 @@ pub fn namespaces_match(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-pub fn labels(template: &PodTemplateSpec) -> &BTreeMap<String, String> {
+pub fn labels(template: &PodTemplateSpec) -> &Labels {
     &template.labels
 }
 

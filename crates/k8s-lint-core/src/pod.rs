@@ -8,9 +8,9 @@
 //! them made the typed views about a third of a whole run's memory. Field names and types are
 //! those of k8s-openapi; a rarely set structure is boxed, so that its absence costs a pointer.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1 as k8s;
+
+use crate::selector::Labels;
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, ContainerPort, EnvFromSource, EnvVarSource, LocalObjectReference,
     PersistentVolumeClaimVolumeSource, Probe, ProjectedVolumeSource, SecretVolumeSource,
@@ -21,7 +21,7 @@ use k8s_openapi::api::core::v1::{
 #[derive(Clone, Debug, Default)]
 pub struct PodTemplateSpec {
     /// `metadata.labels` (empty when absent).
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     pub spec: Option<PodSpec>,
 }
 
@@ -71,7 +71,7 @@ pub struct Volume {
 impl From<k8s::PodTemplateSpec> for PodTemplateSpec {
     fn from(t: k8s::PodTemplateSpec) -> PodTemplateSpec {
         PodTemplateSpec {
-            labels: t.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            labels: t.metadata.and_then(|m| m.labels).unwrap_or_default().into(),
             spec: t.spec.map(PodSpec::from),
         }
     }

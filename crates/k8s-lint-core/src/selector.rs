@@ -1,5 +1,6 @@
 //! Label selectors as the API server evaluates them: `matchLabels` and `matchExpressions`
-//! (`In`, `NotIn`, `Exists`, `DoesNotExist`), all of which must hold.
+//! (`In`, `NotIn`, `Exists`, `DoesNotExist`), all of which must hold; and [`Labels`], the label
+//! set of a pod template that the index keeps.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,6 +9,59 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::source::Span;
 use crate::yaml::Node;
+
+/// The labels of a pod template, sorted by key, in one allocation: the index keeps one per
+/// workload, and a `BTreeMap` takes a 540-byte node for a single label.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels(Box<[(String, String)]>);
+
+impl Labels {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// In key order, as a `BTreeMap` iterates.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(map: BTreeMap<String, String>) -> Labels {
+        // A map's keys are unique and come sorted.
+        Labels(map.into_iter().collect())
+    }
+}
+
+/// What a selector is evaluated against: a label's value by key.
+pub trait LabelSet {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl LabelSet for Labels {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl LabelSet for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {
@@ -38,19 +92,20 @@ impl Requirement {
         }
     }
 
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &impl LabelSet) -> bool {
         match self {
-            Requirement::Equals { key, value } => labels.get(key) == Some(value),
+            Requirement::Equals { key, value } => labels.label(key) == Some(value.as_str()),
             Requirement::Expression {
                 key,
                 operator,
                 values,
                 ..
             } => {
-                let have = labels.get(key);
+                let have = labels.label(key);
+                let listed = |v: &str| values.iter().any(|x| x == v);
                 match operator {
-                    Operator::In => have.is_some_and(|v| values.contains(v)),
-                    Operator::NotIn => have.is_none_or(|v| !values.contains(v)),
+                    Operator::In => have.is_some_and(listed),
+                    Operator::NotIn => have.is_none_or(|v| !listed(v)),
                     Operator::Exists => have.is_some(),
                     Operator::DoesNotExist => have.is_none(),
                 }
@@ -61,12 +116,12 @@ impl Requirement {
     /// Where the requirement is written under the selector node (the mapping holding
     /// `matchLabels`/`matchExpressions`): a `matchLabels` value, or its key when `labels` lack
     /// the key altogether; an expression's `key` value.
-    pub fn span(&self, selector: &Node<'_>, labels: &BTreeMap<String, String>) -> Option<Span> {
+    pub fn span(&self, selector: &Node<'_>, labels: &impl LabelSet) -> Option<Span> {
         match self {
             Requirement::Equals { key, .. } => {
                 // Label keys often contain dots, so look the entry up by key, not by path.
                 let entry = selector.get("matchLabels")?.entry(key)?;
-                Some(if labels.contains_key(key) {
+                Some(if labels.label(key).is_some() {
                     entry.value.span
                 } else {
                     entry.key.span
@@ -154,13 +209,13 @@ impl Selector {
         self.requirements.is_empty()
     }
 
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &impl LabelSet) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))
     }
 
     pub fn unsatisfied<'a>(
         &'a self,
-        labels: &'a BTreeMap<String, String>,
+        labels: &'a impl LabelSet,
     ) -> impl Iterator<Item = &'a Requirement> + 'a {
         self.requirements.iter().filter(|r| !r.matches(labels))
     }
@@ -190,11 +245,11 @@ impl Selector {
 
     /// How many requirements `labels` meet, counting a wrong value of a present key as half:
     /// for "nearest template" hints.
-    pub fn closeness(&self, labels: &BTreeMap<String, String>) -> usize {
+    pub fn closeness(&self, labels: &impl LabelSet) -> usize {
         self.requirements
             .iter()
             .map(
-                |r| match (r.matches(labels), labels.contains_key(r.key())) {
+                |r| match (r.matches(labels), labels.label(r.key()).is_some()) {
                     (true, _) => 2,
                     (false, true) => 1,
                     (false, false) => 0,
@@ -221,6 +276,31 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// The pod template's label set answers as the map it was made from, and a selector
+    /// matches it as it matches the map.
+    #[test]
+    fn labels_read_as_their_map() {
+        let map = labels(&[
+            ("tier", "fe"),
+            ("app", "web"),
+            ("app.kubernetes.io/name", "shop"),
+        ]);
+        let set = Labels::from(map.clone());
+        assert_eq!(set.len(), 3);
+        for (k, v) in &map {
+            assert_eq!(set.get(k), Some(v));
+        }
+        assert_eq!(set.get("ap"), None);
+        assert!(!set.contains_key("zone"));
+        assert!(set.iter().eq(map.iter()));
+        let s = Selector::from_labels(&labels(&[("app", "web"), ("tier", "fe")]));
+        assert!(s.matches(&set) && s.matches(&map));
+        let other = Selector::from_labels(&labels(&[("app", "api")]));
+        assert!(!other.matches(&set));
+        assert_eq!(other.closeness(&set), other.closeness(&map));
+        assert!(Labels::default().is_empty());
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {

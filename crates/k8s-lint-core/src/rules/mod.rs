@@ -42,7 +42,6 @@ mod yaml_duplicate_key;
 mod yaml_syntax;
 
 pub use crate::spelling::closest;
-use std::collections::BTreeMap;
 
 use crate::pod::{Container, PodSpec};
 use k8s_openapi::api::core::v1::ServicePort;
@@ -489,7 +488,7 @@ pub(crate) fn some_of(items: &[&str]) -> String {
 }
 
 /// `app=web, tier=fe`, or `no labels`.
-pub(crate) fn show_labels(l: &BTreeMap<String, String>) -> String {
+pub(crate) fn show_labels(l: &crate::selector::Labels) -> String {
     if l.is_empty() {
         return "no labels".into();
     }

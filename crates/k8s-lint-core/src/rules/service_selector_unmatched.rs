@@ -125,6 +125,6 @@ fn first_mismatch(
     let l = labels(cx.index.template(t)?.0);
     selector
         .iter()
-        .find(|(k, v)| l.get(*k) != Some(v))
+        .find(|(k, v)| l.get(k) != Some(v))
         .map(|(k, _)| (k.clone(), l.contains_key(k)))
 }
