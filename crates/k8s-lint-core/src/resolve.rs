@@ -1165,7 +1165,8 @@ impl<'a, 's> Ctx<'a, 's> {
     }
 
     /// A custom resource of the namespace whose spec carries every `matchLabels` pair of the
-    /// selector (an operator's `podMetadata.labels`, `selector`): its operator makes the pods.
+    /// selector (an operator's `podMetadata.labels`, not a selector of its own): its operator
+    /// makes the pods.
     fn operator_pods(&self, from: InstId, selector: &Selector) -> Option<Unknowable> {
         if let Some((label, who)) = OPERATOR_LABELS
             .iter()
@@ -1343,14 +1344,21 @@ fn has_key(node: &Node<'_>, key: &str) -> bool {
     }
 }
 
-/// Whether a map anywhere under `node` holds `key: value`.
+/// Whether a map anywhere under `node` holds `key: value`, outside selectors: a `selector`,
+/// `podSelector` or `workloadSelector` names pods that exist already (a PodMonitoring, an
+/// Istio policy), it does not label the pods a resource creates.
 fn has_pair(node: &Node<'_>, key: &str, value: &str) -> bool {
     match &node.value {
         Value::Scalar(_) => false,
         Value::Seq(items) => items.iter().any(|i| has_pair(i, key, value)),
         Value::Map(entries) => entries.iter().any(|e| {
-            (e.key.as_str() == Some(key) && e.value.scalar_text() == Some(value))
-                || has_pair(&e.value, key, value)
+            let selects = e
+                .key
+                .as_str()
+                .is_some_and(|k| k == "selector" || k.ends_with("Selector"));
+            !selects
+                && ((e.key.as_str() == Some(key) && e.value.scalar_text() == Some(value))
+                    || has_pair(&e.value, key, value))
         }),
     }
 }
