@@ -648,13 +648,28 @@ impl<'a, 's> Ctx<'a, 's> {
                 && self.may_carry(t, selector)
         }) {
             let root = self.root(t);
+            // Say why the template cannot be read: a transformation, or its own type error
+            // (which `manifest-field-type` reports, and which the API server rejects).
+            let rejected = matches!(self.index.view(t), View::Invalid);
+            let (why, label) = if self.index.unmodelled(t) {
+                (
+                    "is changed in ways k8s-lint does not model and may carry these labels",
+                    "may carry the labels",
+                )
+            } else if !rejected {
+                (
+                    "has a pod template k8s-lint cannot read and may carry these labels",
+                    "may carry the labels",
+                )
+            } else if self.labels_match(t, selector) == Some(true) {
+                ("carries these labels, but a field of it has the wrong type (`manifest-field-type`), so the API server rejects it until that is fixed", "carries the labels")
+            } else {
+                ("has a field of the wrong type (`manifest-field-type`), so k8s-lint cannot read it, and may carry these labels", "may carry the labels")
+            };
             return unknowable(
                 Source::Unmodelled,
-                format!(
-                    "{} is changed in ways k8s-lint does not model and may carry these labels",
-                    self.describe(t)
-                ),
-                Some((root.span, "may carry the labels".into())),
+                format!("{} {why}", self.describe(t)),
+                Some((root.span, label.into())),
             );
         }
         let values: Vec<&str> = labels_wanted.values().map(String::as_str).collect();
@@ -774,9 +789,12 @@ impl<'a, 's> Ctx<'a, 's> {
     /// transformation we do not model touched it and the labels of its template, read from
     /// the tree, rule it out (a workload with a type error elsewhere still shows its labels).
     fn may_carry(&self, t: InstId, selector: &Selector) -> bool {
-        if self.index.unmodelled(t) {
-            return true;
-        }
+        self.index.unmodelled(t) || self.labels_match(t, selector) != Some(false)
+    }
+
+    /// Whether the pod labels written in the tree of `t` (a template we could not decode)
+    /// match `selector`; `None` when they cannot be read.
+    fn labels_match(&self, t: InstId, selector: &Selector) -> Option<bool> {
         let root = self.root(t);
         let labels = [
             "spec.template.metadata.labels",
@@ -784,19 +802,14 @@ impl<'a, 's> Ctx<'a, 's> {
             "metadata.labels",
         ]
         .iter()
-        .find_map(|p| root.at(p).and_then(Node::as_map));
-        let Some(labels) = labels else { return true };
+        .find_map(|p| root.at(p).and_then(Node::as_map))?;
         let mut have = std::collections::BTreeMap::new();
         for e in labels {
-            match (e.key.as_str(), e.value.scalar_text()) {
-                (Some(k), Some(v)) => {
-                    have.insert(k.to_string(), v.to_string());
-                }
-                // A label we cannot read may be anything.
-                _ => return true,
-            }
+            // A label we cannot read may be anything.
+            let (k, v) = (e.key.as_str()?, e.value.scalar_text()?);
+            have.insert(k.to_string(), v.to_string());
         }
-        selector.matches(&have)
+        Some(selector.matches(&have))
     }
 
     /// Readable pod templates of the namespace of `from` that `selector` selects.
