@@ -11,7 +11,8 @@
 //!   (plain kustomize, entry points elsewhere, generated paths), nothing is parked this way:
 //!   losing a real finding is worse than keeping a parked one.
 //! - **Its only mention is a commented-out entry** of another kustomization (`#- ../webhook`,
-//!   the kubebuilder scaffold's optional parts), and no GitOps app points at it: the author
+//!   the kubebuilder scaffold's optional parts), and no GitOps app points at it, and no script
+//!   or doc page builds or applies it (`kustomize build DIR | kubectl apply -f -`): the author
 //!   turned it off, as for a commented-out file (see `kustomize-orphan-manifest`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,6 +23,7 @@ use crate::gitops::{App, GitOps, Tool};
 use crate::index::Index;
 use crate::kustomize::{KustId, Model, Role, Target};
 use crate::object::Object;
+use crate::scripts::{Effect, Scripts};
 use crate::source::{FileId, SourceFile, Span};
 
 /// The kustomize roots the repository evidently does not deploy.
@@ -61,6 +63,7 @@ impl Unreached {
         index: &Index<'_>,
         objects: &[Object],
         files: &[SourceFile],
+        scripts: &Scripts,
     ) -> Option<Unreached> {
         let walk = Walk {
             model,
@@ -90,6 +93,11 @@ impl Unreached {
             if parked.iter().any(|(p, _)| *p == k)
                 || reached.as_ref().is_some_and(|r| r.contains(&k))
                 || !gitops.apps_above(&kust.dir).is_empty()
+                || scripts
+                    .naming(&kust.dir, |e| {
+                        matches!(e, Effect::Applies { .. } | Effect::Reads { .. })
+                    })
+                    .is_some()
             {
                 continue;
             }

@@ -618,6 +618,7 @@ fn check(
         &analysis.index,
         &analysis.objects.list,
         &loaded.files,
+        &analysis.scripts,
     );
     if let Some(u) = unreached {
         // The folded note is a rule's: with that rule turned off, nothing is folded.

@@ -9,7 +9,7 @@
 //! -f|-k` (a URL, or a file of the repository applied by hand), `kubectl create
 //! secret|configmap|serviceaccount|namespace NAME`, `helm install|upgrade RELEASE CHART`, and
 //! files a command writes (`> file`, `tee`, `kustomize build -o`, `curl -o`) or reads
-//! (`< file`). Variables assigned earlier in the same script are expanded; others stay unknown,
+//! (`< file`, and the directory `kustomize build DIR` or `kubectl kustomize DIR` builds). Variables assigned earlier in the same script are expanded; others stay unknown,
 //! and a path is then matched by what follows them.
 
 use std::collections::HashMap;
@@ -629,7 +629,8 @@ fn effects(cmd: &Simple, vars: &mut HashMap<String, String>) -> Vec<Effect> {
         "kubectl" | "oc" => kubectl(args, &mut out),
         "helm" => helm(args, &mut out),
         "kustomize" => {
-            out.extend(value_of(args, &["-o", "--output"]).map(|path| Effect::Writes { path }))
+            out.extend(value_of(args, &["-o", "--output"]).map(|path| Effect::Writes { path }));
+            out.extend(built_dir(args, "build"));
         }
         "tee" => out.extend(
             args.iter()
@@ -730,10 +731,28 @@ fn dry_run(args: &[String]) -> bool {
         .any(|a| a == "--dry-run" || a.strip_prefix("--dry-run=").is_some_and(|v| v != "none"))
 }
 
+/// `kustomize build DIR` and `kubectl kustomize DIR` (`subcommand`: `build`, `kustomize`) read
+/// the directory's kustomization (`.` when none is named): a build a script or a doc page runs.
+fn built_dir(args: &[String], subcommand: &str) -> Option<Effect> {
+    let pos = positionals(
+        args,
+        &["-o", "--output", "--load-restrictor", "--helm-command"],
+    );
+    if pos.first() != Some(&subcommand) {
+        return None;
+    }
+    let path = pos.get(1).copied().unwrap_or(".");
+    let remote = path.contains("://") || path.starts_with("github.com/");
+    (!remote).then(|| Effect::Reads {
+        path: path.to_string(),
+    })
+}
+
 fn kubectl(args: &[String], out: &mut Vec<Effect>) {
     if dry_run(args) {
         return;
     }
+    out.extend(built_dir(args, "kustomize"));
     let namespace = value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$'));
     let pos = positionals(args, KUBECTL_VALUED);
     if !matches!(pos.first(), Some(&("apply" | "create" | "replace"))) {
@@ -964,6 +983,38 @@ mod tests {
                 .any(|e| matches!(e, Effect::Creates { .. } | Effect::Helm { .. })),
             "dry runs create nothing: {effects:?}"
         );
+    }
+
+    #[test]
+    fn builds_read_their_directory() {
+        let f = SourceFile::new(
+            PathBuf::from("/r/README.md"),
+            "README.md".into(),
+            "```sh\nkustomize build common/knative/base | kubectl apply -f -\nkubectl kustomize overlays/dev > out.yaml\n(cd apps/web && kustomize build)\nkustomize build https://github.com/x/y//deploy\n```\n".into(),
+        );
+        let commands = commands_of(FileId(0), &f);
+        let scripts = Scripts::of(commands, Path::new("/r"));
+        let read = |p: &str| {
+            scripts
+                .naming(Path::new(p), |e| matches!(e, Effect::Reads { .. }))
+                .is_some()
+        };
+        assert!(read("/r/common/knative/base"));
+        assert!(read("/r/overlays/dev"));
+        assert!(
+            !read("/r/common/knative/base/deployment.yaml"),
+            "the directory, not its files"
+        );
+        assert!(!read("/r/common/knative"));
+        let reads: Vec<&str> = scripts
+            .commands
+            .iter()
+            .filter_map(|c| match &c.effect {
+                Effect::Reads { path } => Some(path.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(!reads.iter().any(|p| p.contains("github.com")), "{reads:?}");
     }
 
     #[test]
