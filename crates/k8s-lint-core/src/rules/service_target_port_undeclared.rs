@@ -135,7 +135,7 @@ impl Rule for ServiceTargetPortUndeclared {
 }
 
 /// The selected pods declare no ports at all (legal, and common): each numeric target is only
-/// worth an info saying it cannot be checked.
+/// worth an info saying it cannot be checked, unless a container is told to listen on it.
 fn undeclared_everywhere(
     cx: &Ctx<'_, '_>,
     id: crate::index::InstId,
@@ -144,10 +144,14 @@ fn undeclared_everywhere(
     out: &mut Vec<Finding>,
 ) {
     let root = cx.root(id);
+    let configured = configured_ports(cx, pods);
     for (i, port) in service_ports(svc).iter().enumerate() {
         let IntOrString::Int(n) = target_port(port) else {
             continue;
         };
+        if configured.contains(&n) {
+            continue;
+        }
         let explicit = root.at(&format!("spec.ports[{i}].targetPort")).is_some();
         let field = if explicit { "targetPort" } else { "port" };
         let mut f = Finding::new(
