@@ -478,6 +478,7 @@ where
             sources: &self.sources,
             scripts: &self.scripts,
             partial_view: !self.loaded.roots.contains(&self.model.repo_top),
+            placement: std::sync::OnceLock::new(),
         }
     }
 }

@@ -25,7 +25,7 @@
 //! a source: kustomize fails that build, which is reported where the entry is written.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Severity};
 use crate::gitops::{GitOps, HelmNames};
@@ -175,29 +175,29 @@ pub struct Sources {
     /// Instances whose name is still a placeholder (`${APP}-sa`): any reference near one may
     /// mean it. Gathered once, not scanned per reference.
     placeholder_named: Vec<InstId>,
-    /// Where each kind is deployed, gathered at the first reference that needs it.
-    placement: std::sync::OnceLock<Placement>,
 }
 
-/// Where the repository deploys each kind (group, kind, place), for "does it manage this kind
-/// here" (see `Ctx::near`), and the ServiceAccount names of each namespace. Scanning every
-/// instance of the kind for each unresolved reference cost references x instances.
+/// Where the repository deploys each kind (group, then kind, then place), for "does it manage
+/// this kind here" (see `Ctx::near`), and the ServiceAccount names of each namespace. Scanning
+/// every instance of the kind for each unresolved reference cost references x instances; the
+/// keys borrow from the index, so gathering it allocates nothing per instance. Kept in the
+/// rules' context ([`Ctx::placement`]), gathered at the first reference that needs it.
 #[derive(Debug, Default)]
-struct Placement {
-    at: HashSet<(String, String, At)>,
-    accounts: HashMap<String, Vec<String>>,
+pub(crate) struct Placement<'a> {
+    at: HashMap<&'a str, HashMap<&'a str, HashSet<At<'a>>>>,
+    accounts: HashMap<&'a str, Vec<&'a str>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum At {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum At<'a> {
     /// An instance in this namespace.
-    Namespace(String),
+    Namespace(&'a str),
     /// An instance without a namespace, in this build.
     UnsetInBuild(u32),
     /// An instance of this build, with or without a namespace.
     Build(u32),
     /// An instance of no build and no namespace, in a file of this directory.
-    Dir(PathBuf),
+    Dir(&'a Path),
 }
 
 #[derive(Debug)]
@@ -376,7 +376,6 @@ impl Sources {
             created,
             custom,
             placeholder_named,
-            placement: std::sync::OnceLock::new(),
         }
     }
 }
@@ -894,7 +893,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return None;
         }
         let defined_here = self.placement().accounts.get(n).into_iter().flatten();
-        let typo = crate::spelling::closest(name, defined_here.map(String::as_str)).is_some();
+        let typo = crate::spelling::closest(name, defined_here.copied()).is_some();
         (!typo).then(|| Unknowable {
             source: Source::Unmanaged,
             reason: format!("no manifest here creates namespace `{n}`, so what creates it (an install or a script outside the repository) probably sets up its ServiceAccounts too"),
@@ -928,47 +927,44 @@ impl<'a, 's> Ctx<'a, 's> {
         let mut places = Vec::with_capacity(2);
         match self.index.namespace(from) {
             Some(ns) => {
-                places.push(At::Namespace(ns.to_string()));
+                places.push(At::Namespace(ns));
                 places.extend(inst.build.map(|b| At::UnsetInBuild(b.0)));
             }
             None => places.push(match inst.build {
                 Some(b) => At::Build(b.0),
-                None => At::Dir(self.file(self.object(from).file).dir().to_path_buf()),
+                None => At::Dir(self.file(self.object(from).file).dir()),
             }),
         }
         std::iter::once((group, kind))
             .chain(kinds.iter().copied())
-            .any(|(g, k)| {
-                places.iter().any(|at| {
-                    placement
-                        .at
-                        .contains(&(g.to_string(), k.to_string(), at.clone()))
-                })
-            })
+            .filter_map(|(g, k)| placement.at.get(g)?.get(k))
+            .any(|at| places.iter().any(|p| at.contains(p)))
     }
 
-    fn placement(&self) -> &Placement {
-        self.sources.placement.get_or_init(|| {
+    fn placement(&self) -> &Placement<'a> {
+        self.placement.get_or_init(|| {
+            let (index, files, objects) = (self.index, self.files, self.objects);
             let mut p = Placement::default();
-            for (i, inst) in self.index.instances.iter().enumerate() {
+            for (i, inst) in index.instances.iter().enumerate() {
                 let id = InstId(i as u32);
-                let o = self.object(id);
-                let key = |at| (o.group().to_string(), o.kind.clone(), at);
-                let ns = self.index.namespace(id);
+                let o = &objects[inst.object.0 as usize];
+                let places =
+                    p.at.entry(o.group())
+                        .or_default()
+                        .entry(&o.kind)
+                        .or_default();
+                let ns = index.namespace(id);
                 match (ns, inst.build) {
-                    (Some(ns), _) => p.at.insert(key(At::Namespace(ns.to_string()))),
-                    (None, Some(b)) => p.at.insert(key(At::UnsetInBuild(b.0))),
+                    (Some(ns), _) => places.insert(At::Namespace(ns)),
+                    (None, Some(b)) => places.insert(At::UnsetInBuild(b.0)),
                     (None, None) => false,
                 };
                 match inst.build {
-                    Some(b) => p.at.insert(key(At::Build(b.0))),
-                    None => {
-                        p.at.insert(key(At::Dir(self.file(o.file).dir().to_path_buf())))
-                    }
+                    Some(b) => places.insert(At::Build(b.0)),
+                    None => places.insert(At::Dir(files[o.file.0 as usize].dir())),
                 };
                 if let (Some(ns), true) = (ns, o.group().is_empty() && o.kind == "ServiceAccount") {
-                    let names = p.accounts.entry(ns.to_string()).or_default();
-                    names.push(inst.name.clone());
+                    p.accounts.entry(ns).or_default().push(&inst.name);
                 }
             }
             p

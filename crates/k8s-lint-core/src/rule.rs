@@ -72,6 +72,8 @@ pub struct Ctx<'a, 's> {
     /// Only part of the repository is linted (the paths given do not include its top): findings
     /// that depend on other files may be out of view.
     pub partial_view: bool,
+    /// Where each kind is deployed, gathered by `resolve` at the first reference that needs it.
+    pub(crate) placement: std::sync::OnceLock<crate::resolve::Placement<'a>>,
 }
 
 impl<'a, 's> Ctx<'a, 's> {

@@ -319,9 +319,9 @@ pub(crate) fn annotation<'a, 's>(root: &'a Node<'s>, key: &str) -> Option<&'a En
 
 /// Ingresses that set both `spec.ingressClassName` and the class annotation (and that no
 /// unmodelled patch touched): the class name, and the annotation's entry.
-pub(crate) fn class_set_twice<'a, 's>(
-    cx: &'a Ctx<'a, 's>,
-) -> impl Iterator<Item = (InstId, &'a str, &'a Entry<'s>)> + 'a {
+pub(crate) fn class_set_twice<'c, 'a: 'c, 's>(
+    cx: &'c Ctx<'a, 's>,
+) -> impl Iterator<Item = (InstId, &'a str, &'a Entry<'s>)> + 'c {
     cx.index.ids().filter_map(move |id| {
         let View::Ingress(ingress) = cx.index.view(id) else {
             return None;
