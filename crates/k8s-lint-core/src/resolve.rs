@@ -36,7 +36,7 @@ use crate::object::{Object, ObjectId};
 use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
 use crate::scripts::{Effect, Scripts};
-use crate::selector::{Requirement, Selector};
+use crate::selector::{Requirement, Selector, TreeLabels};
 use crate::source::{line_from, SourceFile, Span};
 use crate::yaml::{Node, Value};
 
@@ -618,16 +618,8 @@ impl<'a, 's> Ctx<'a, 's> {
                 "spec.template.metadata.labels"
             };
             root.at(at).and_then(Node::as_map).is_some_and(|m| {
-                let have: std::collections::BTreeMap<String, String> = m
-                    .iter()
-                    .filter_map(|e| {
-                        Some((
-                            e.key.as_str()?.to_string(),
-                            e.value.scalar_text()?.to_string(),
-                        ))
-                    })
-                    .collect();
-                !have.is_empty() && selector.matches(&have)
+                let have = TreeLabels(m);
+                have.any_readable() && selector.matches(&have)
             })
         };
         let orphan = self.undeployed(from, carries);
@@ -802,13 +794,9 @@ impl<'a, 's> Ctx<'a, 's> {
         ]
         .iter()
         .find_map(|p| root.at(p).and_then(Node::as_map))?;
-        let mut have = std::collections::BTreeMap::new();
-        for e in labels {
-            // A label we cannot read may be anything.
-            let (k, v) = (e.key.as_str()?, e.value.scalar_text()?);
-            have.insert(k.to_string(), v.to_string());
-        }
-        Some(selector.matches(&have))
+        let have = TreeLabels(labels);
+        // A label we cannot read may be anything.
+        have.all_readable().then(|| selector.matches(&have))
     }
 
     /// Readable pod templates of the namespace of `from` that `selector` selects.

@@ -8,7 +8,7 @@ use std::fmt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::source::Span;
-use crate::yaml::Node;
+use crate::yaml::{Entry, Node};
 
 /// The labels of a pod template, sorted by key, in one allocation: the index keeps one per
 /// workload, and a `BTreeMap` takes a 540-byte node for a single label.
@@ -60,6 +60,36 @@ impl LabelSet for Labels {
 impl LabelSet for BTreeMap<String, String> {
     fn label(&self, key: &str) -> Option<&str> {
         self.get(key).map(String::as_str)
+    }
+}
+
+/// A `labels` mapping as a tree holds it (of an object that did not decode, or is not
+/// deployed): a label whose key is not a string or whose value is not a scalar is absent.
+pub struct TreeLabels<'a, 's>(pub &'a [Entry<'s>]);
+
+impl TreeLabels<'_, '_> {
+    /// Whether every label can be read (string key, scalar value).
+    pub fn all_readable(&self) -> bool {
+        self.0
+            .iter()
+            .all(|e| e.key.as_str().is_some() && e.value.scalar_text().is_some())
+    }
+
+    /// Whether at least one label can be read.
+    pub fn any_readable(&self) -> bool {
+        self.0
+            .iter()
+            .any(|e| e.key.as_str().is_some() && e.value.scalar_text().is_some())
+    }
+}
+
+impl LabelSet for TreeLabels<'_, '_> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.key.as_str() == Some(key))?
+            .value
+            .scalar_text()
     }
 }
 
@@ -301,6 +331,20 @@ mod tests {
         assert!(!other.matches(&set));
         assert_eq!(other.closeness(&set), other.closeness(&map));
         assert!(Labels::default().is_empty());
+    }
+
+    /// A tree's mapping answers as the map of its readable labels.
+    #[test]
+    fn tree_labels_read_as_their_readable_pairs() {
+        let text = "labels: {app: web, version: 2, tier: [a], true: x}\n";
+        let parsed = crate::yaml::parse(crate::source::FileId(0), text);
+        let root = parsed.docs[0].root.as_ref().expect("a document");
+        let tree = TreeLabels(root.get("labels").and_then(Node::as_map).expect("a map"));
+        let s = Selector::from_labels(&labels(&[("app", "web"), ("version", "2")]));
+        assert!(s.matches(&tree));
+        assert_eq!(tree.label("tier"), None, "a sequence is no label value");
+        assert_eq!(tree.label("true"), None, "a boolean is no label key");
+        assert!(tree.any_readable() && !tree.all_readable());
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
