@@ -4,8 +4,8 @@
 //!
 //! DIR is a repository written by `k8s-lint-gen DIR N`. Each edit renames the Service of
 //! `apps/app-00001` away from its Ingress or back; the mean wall time of each phase of the lint
-//! that follows is printed, then the ten slowest rules. `scripts/lsp-bench` measures the same path end to end, through the
-//! language server.
+//! that follows is printed, then the ten slowest rules. `scripts/lsp-bench` measures the same
+//! path end to end, through the language server.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -9,8 +9,9 @@
 //! -f|-k` (a URL, or a file of the repository applied by hand), `kubectl create
 //! secret|configmap|serviceaccount|namespace NAME`, `helm install|upgrade RELEASE CHART`, and
 //! files a command writes (`> file`, `tee`, `kustomize build -o`, `curl -o`) or reads
-//! (`< file`, and the directory `kustomize build DIR` or `kubectl kustomize DIR` builds). Variables assigned earlier in the same script are expanded; others stay unknown,
-//! and a path is then matched by what follows them.
+//! (`< file`, and the directory `kustomize build DIR` or `kubectl kustomize DIR` builds).
+//! Variables assigned earlier in the same script are expanded; others stay unknown, and a path
+//! is then matched by what follows them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
