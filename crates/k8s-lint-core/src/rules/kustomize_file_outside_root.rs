@@ -3,12 +3,14 @@
 //! Docs: `rules/kustomize-file-outside-root.md`.
 
 use std::cell::OnceCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
 use crate::gitops::Tool;
-use crate::kustomize::{PathEntry, Role, Target};
+use crate::kustomize::{KustId, PathEntry, Role, Target};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::source::FileId;
 
 use super::{join_display, kust_dir_display};
 
@@ -58,7 +60,9 @@ impl Rule for KustomizeFileOutsideRoot {
                 .help(help(e.role));
                 out.push(match unrestricted.get_or_init(|| unrestricted_builds(cx)) {
                     Some(who) => f
-                        .note(format!("{who} builds without that restriction, so only a plain `kustomize build` or `kubectl apply -k` fails"))
+                        .note(format!(
+                            "{who}, so only a plain `kustomize build` or `kubectl apply -k` fails"
+                        ))
                         .severity(Severity::Info),
                     None => f,
                 });
@@ -67,17 +71,108 @@ impl Rule for KustomizeFileOutsideRoot {
     }
 }
 
-/// Who deploys this repository's kustomizations without kustomize's load restrictor, if the
-/// repository shows it: Flux (always), or Argo CD configured with
-/// `kustomize.buildOptions: --load-restrictor LoadRestrictionsNone`.
-fn unrestricted_builds(cx: &Ctx<'_, '_>) -> Option<&'static str> {
+/// Who builds this repository's kustomizations without kustomize's load restrictor, if the
+/// repository shows it: Flux (always), Argo CD configured with
+/// `kustomize.buildOptions: --load-restrictor LoadRestrictionsNone`, or the authors themselves,
+/// who committed what such a kustomization builds (see [`rendered_beside`]).
+fn unrestricted_builds(cx: &Ctx<'_, '_>) -> Option<String> {
     if cx.gitops.apps.iter().any(|a| a.tool == Tool::Flux) {
-        return Some("Flux, which deploys this repository,");
+        return Some("Flux, which deploys this repository, builds without that restriction".into());
     }
     let argo = cx.files.iter().any(|f| {
         f.text.contains("kustomize.buildOptions") && f.text.contains("LoadRestrictionsNone")
     });
-    argo.then_some("Argo CD, configured here with `--load-restrictor LoadRestrictionsNone`,")
+    if argo {
+        return Some("Argo CD, configured here with `--load-restrictor LoadRestrictionsNone`, builds without that restriction".into());
+    }
+    let (file, dir) = rendered_beside(cx)?;
+    Some(format!("`{file}` holds what `{dir}` builds once the restriction is lifted: this repository renders its kustomizations without it"))
+}
+
+/// An object's identity in a build: group, kind, namespace, name.
+type Identity<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// A kustomization that loads a file from outside its root, with its output committed beside
+/// it: `overlay/` and `overlay.yaml` (or `.yml`) holding the same objects, none of which the
+/// build takes from that file. Only a build without the restrictor makes that output, so its
+/// authors evidently render the repository's kustomizations that way (a sample repository's
+/// overlays, rendered into the flat manifests its tutorials apply). The objects are compared
+/// by identity, not content: a rendering older than the latest patch still shows how it was
+/// made. Returns the file and the directory, as shown.
+fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
+    let by_path: HashMap<&Path, FileId> = cx
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+        .collect();
+    // Each restricted kustomization, with the committed file that may be its output.
+    let mut beside: HashMap<KustId, FileId> = HashMap::new();
+    for (i, k) in cx.model.kusts.iter().enumerate() {
+        let restricted = k
+            .entries
+            .iter()
+            .any(|e| is_outside_file(e, &k.dir) && !cx.model.escapes_repository(e));
+        let (Some(parent), Some(name)) = (k.dir.parent(), k.dir.file_name()) else {
+            continue;
+        };
+        if !restricted {
+            continue;
+        }
+        let found = ["yaml", "yml"].iter().find_map(|ext| {
+            let mut file = name.to_os_string();
+            file.push(".");
+            file.push(ext);
+            by_path.get(parent.join(file).as_path()).copied()
+        });
+        if let Some(f) = found {
+            beside.insert(KustId(i as u32), f);
+        }
+    }
+    if beside.is_empty() {
+        return None;
+    }
+    let wanted: HashSet<FileId> = beside.values().copied().collect();
+    let mut committed: HashMap<FileId, BTreeSet<Identity<'_>>> = HashMap::new();
+    for o in cx.objects.iter().filter(|o| wanted.contains(&o.file)) {
+        let id = (
+            o.group(),
+            o.kind.as_str(),
+            o.namespace.as_deref(),
+            o.name.as_str(),
+        );
+        committed.entry(o.file).or_default().insert(id);
+    }
+    let mut built: HashMap<KustId, BTreeSet<Identity<'_>>> = HashMap::new();
+    let mut from_beside: HashSet<KustId> = HashSet::new();
+    for inst in &cx.index.instances {
+        let Some(k) = inst.build.filter(|k| beside.contains_key(k)) else {
+            continue;
+        };
+        let o = &cx.objects[inst.object.0 as usize];
+        if beside.get(&k) == Some(&o.file) {
+            from_beside.insert(k);
+        }
+        let id = (
+            o.group(),
+            o.kind.as_str(),
+            inst.namespace.as_deref(),
+            inst.name.as_str(),
+        );
+        built.entry(k).or_default().insert(id);
+    }
+    let mut hits: Vec<(KustId, FileId)> = beside
+        .into_iter()
+        .filter(|(k, f)| {
+            !from_beside.contains(k) && built.get(k).is_some_and(|b| committed.get(f) == Some(b))
+        })
+        .collect();
+    hits.sort();
+    let (k, f) = hits.first()?;
+    Some((
+        cx.file(*f).display.clone(),
+        kust_dir_display(cx, cx.model.get(*k)),
+    ))
 }
 
 /// A file entry that resolves outside `dir`. Directories (bases such as `../base`) may be
