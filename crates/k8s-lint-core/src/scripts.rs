@@ -6,10 +6,12 @@
 //! the repository cannot show; nothing here runs anything.
 //!
 //! Only a few commands are understood, each for one effect: `kubectl`/`oc` `apply|create|replace
-//! -f|-k` (a URL, or a file of the repository applied by hand), `kubectl create
-//! secret|configmap|serviceaccount|namespace NAME`, `helm install|upgrade RELEASE CHART`, and
-//! files a command writes (`> file`, `tee`, `kustomize build -o`, `curl -o`) or reads
-//! (`< file`, and the directory `kustomize build DIR` or `kubectl kustomize DIR` builds).
+//! -f|-k` (a URL, or a file of the repository applied by hand, also as `cat FILE | envsubst |
+//! kubectl apply -f -`), `kubectl create secret|configmap|serviceaccount|namespace NAME`, `helm
+//! install|upgrade RELEASE CHART`, and files a command writes (`> file`, `tee`, `kustomize
+//! build -o`, `curl -o`) or reads
+//! (`< file`, and the directory `kustomize build DIR`, `kubectl kustomize DIR` or `kubectl
+//! apply -k DIR` builds).
 //! Variables assigned earlier in the same script are expanded; others stay unknown, and a path
 //! is then matched by what follows them.
 
@@ -59,8 +61,8 @@ pub enum Effect {
         namespace: Option<String>,
     },
     /// `kubectl apply|create -f|-k PATH` of a path that may be in the repository.
-    /// A file, or the files of a directory (below it too with `-R`). A local `-k DIR` is no
-    /// such effect: it applies what the kustomization lists, which is deployed anyway.
+    /// A file, or the files of a directory (below it too with `-R`). A local `-k DIR` is a
+    /// build ([`Effect::Reads`] of the directory): it applies what the kustomization lists.
     Applies {
         path: String,
         namespace: Option<String>,
@@ -74,7 +76,8 @@ pub enum Effect {
     },
     /// A file the command writes (`> PATH`, `tee PATH`, `-o PATH`).
     Writes { path: String },
-    /// A file the command reads as its input (`< PATH`).
+    /// A file the command reads as its input (`< PATH`), or the directory a build reads
+    /// (`kustomize build DIR`, `kubectl kustomize DIR`, `kubectl apply -k DIR`).
     Reads { path: String },
 }
 
@@ -534,6 +537,12 @@ struct Simple {
     words: Vec<String>,
     writes: Vec<String>,
     reads: Vec<String>,
+    /// Its output goes to the next command (`|`).
+    piped: bool,
+    /// Its output reaches a `kubectl apply -f -` (directly, or through filters such as
+    /// `envsubst`), with the namespace that takes: `cat gateway.yaml | envsubst | kubectl
+    /// apply -f -` applies `gateway.yaml`.
+    feeds_apply: Option<Option<String>>,
 }
 
 fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
@@ -557,12 +566,38 @@ fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
             Tok::Op("<<") => {
                 it.next();
             }
-            Tok::Op(_) => out.push(std::mem::take(&mut cur)),
+            Tok::Op(op) => {
+                cur.piped = *op == "|";
+                out.push(std::mem::take(&mut cur));
+            }
         }
     }
     out.push(cur);
+    // From the end of each pipeline back: what reaches an apply of standard input.
+    let mut downstream: Option<Option<String>> = None;
+    for s in out.iter_mut().rev() {
+        let next = if s.piped { downstream.take() } else { None };
+        downstream = applies_stdin(&s.words).or_else(|| next.clone());
+        s.feeds_apply = next;
+    }
     out.retain(|s| !s.words.is_empty() || !s.writes.is_empty() || !s.reads.is_empty());
     out
+}
+
+/// The namespace of a `kubectl|oc apply|create|replace -f -` (`Some(None)`: none given), or
+/// `None` when the command is no such apply. Read before variables are expanded: a variable
+/// namespace is unknown anyway.
+fn applies_stdin(words: &[String]) -> Option<Option<String>> {
+    let at = words
+        .iter()
+        .position(|w| matches!(w.rsplit('/').next(), Some("kubectl" | "oc")))?;
+    let args = &words[at + 1..];
+    let verb = positionals(args, KUBECTL_VALUED).first().copied();
+    let stdin = values_of(args, &["-f", "--filename"])
+        .iter()
+        .any(|f| f == "-");
+    (matches!(verb, Some("apply" | "create" | "replace")) && stdin && !dry_run(args))
+        .then(|| value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$')))
 }
 
 /// `$NAME` and `${NAME}` replaced by what the script assigned them; others kept.
@@ -628,6 +663,18 @@ fn effects(cmd: &Simple, vars: &mut HashMap<String, String>) -> Vec<Effect> {
     let args = &words[1..];
     match program {
         "kubectl" | "oc" => kubectl(args, &mut out),
+        // `cat a.yaml b.yaml | kubectl apply -f -` applies the files it prints.
+        "cat" => {
+            if let Some(namespace) = &cmd.feeds_apply {
+                out.extend(args.iter().filter(|a| !a.starts_with('-')).map(|path| {
+                    Effect::Applies {
+                        path: path.clone(),
+                        namespace: namespace.clone(),
+                        recursive: false,
+                    }
+                }));
+            }
+        }
         "helm" => helm(args, &mut out),
         "kustomize" => {
             out.extend(value_of(args, &["-o", "--output"]).map(|path| Effect::Writes { path }));
@@ -797,14 +844,16 @@ fn kubectl(args: &[String], out: &mut Vec<Effect>) {
             }
         });
     }
-    for url in values_of(args, &["-k", "--kustomize"])
-        .into_iter()
-        .filter(|p| remote(p))
-    {
-        out.push(Effect::Remote {
-            url,
-            namespace: namespace.clone(),
-        });
+    // `-k DIR` builds the directory's kustomization, as `kustomize build DIR` does.
+    for path in values_of(args, &["-k", "--kustomize"]) {
+        if remote(&path) {
+            out.push(Effect::Remote {
+                url: path,
+                namespace: namespace.clone(),
+            });
+        } else if !path.contains("://") && !path.starts_with("github.com/") {
+            out.push(Effect::Reads { path });
+        }
     }
 }
 
@@ -921,6 +970,9 @@ mod tests {
                     namespace: None,
                     recursive: false
                 },
+                Effect::Reads {
+                    path: "overlays/prod".into()
+                },
             ]
         );
     }
@@ -987,11 +1039,35 @@ mod tests {
     }
 
     #[test]
+    fn files_piped_into_an_apply_are_applied() {
+        let got = effects_of(
+            "cat gw.yaml \\\n  | envsubst | kubectl apply -n ui -f -\ncat notes.txt\ncat a.yaml | grep x\ncat b.yaml | kubectl apply -f - --dry-run=client\ncat c.yaml | kubectl create -f-\n",
+            "run.sh",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Effect::Applies {
+                    path: "gw.yaml".into(),
+                    namespace: Some("ui".into()),
+                    recursive: false
+                },
+                Effect::Applies {
+                    path: "c.yaml".into(),
+                    namespace: None,
+                    recursive: false
+                }
+            ],
+            "only a cat whose output reaches an apply of standard input applies"
+        );
+    }
+
+    #[test]
     fn builds_read_their_directory() {
         let f = SourceFile::new(
             PathBuf::from("/r/README.md"),
             "README.md".into(),
-            "```sh\nkustomize build common/knative/base | kubectl apply -f -\nkubectl kustomize overlays/dev > out.yaml\n(cd apps/web && kustomize build)\nkustomize build https://github.com/x/y//deploy\n```\n".into(),
+            "```sh\nkustomize build common/knative/base | kubectl apply -f -\nkubectl kustomize overlays/dev > out.yaml\n(cd apps/web && kustomize build)\nkustomize build https://github.com/x/y//deploy\nkubectl apply -k overlays/prod\nkubectl apply -k github.com/x/y//deploy?ref=v1\n```\n".into(),
         );
         let commands = commands_of(FileId(0), &f);
         let scripts = Scripts::of(commands, Path::new("/r"));
@@ -1002,6 +1078,7 @@ mod tests {
         };
         assert!(read("/r/common/knative/base"));
         assert!(read("/r/overlays/dev"));
+        assert!(read("/r/overlays/prod"), "kubectl apply -k builds it too");
         assert!(
             !read("/r/common/knative/base/deployment.yaml"),
             "the directory, not its files"
