@@ -14,6 +14,11 @@
 //!   the kubebuilder scaffold's optional parts), and no GitOps app points at it, and no script
 //!   or doc page builds or applies it (`kustomize build DIR | kubectl apply -f -`): the author
 //!   turned it off, as for a commented-out file (see `kustomize-orphan-manifest`).
+//! - **Its files are applied one by one, by hand**, and nothing builds it: a script or doc page
+//!   runs `kubectl apply -f dir/gatewayclass.yaml` on a file the kustomization lists, while no
+//!   GitOps app points at the directory and no command builds it (`-k DIR`, `kustomize build
+//!   DIR`) or applies it whole (`-f DIR`). The repository shows how the directory is used, and
+//!   it is not through the kustomization, which may well be stale.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -43,6 +48,15 @@ enum Why {
     NotReached { sync_root: String },
     /// A commented-out entry of another kustomization is its only mention.
     CommentedOut { at: Span, shown: String },
+    /// Nothing builds it, and a script or doc page applies a file it lists on its own:
+    /// `kubectl apply -f dir/gatewayclass.yaml` beside a stale `dir/kustomization.yaml`.
+    AppliedByHand {
+        at: Span,
+        /// The command, as `path:line`.
+        shown: String,
+        /// The file it applies.
+        file: String,
+    },
 }
 
 impl Why {
@@ -50,7 +64,7 @@ impl Why {
     pub fn rule(&self) -> &'static str {
         match self {
             Why::NotReached { .. } => "gitops-path-missing",
-            Why::CommentedOut { .. } => "kustomize-orphan-manifest",
+            Why::CommentedOut { .. } | Why::AppliedByHand { .. } => "kustomize-orphan-manifest",
         }
     }
 }
@@ -107,6 +121,23 @@ impl Unreached {
             });
             if let Some((at, shown)) = comment {
                 parked.push((k, Why::CommentedOut { at, shown }));
+                continue;
+            }
+            // Its files applied one by one, by hand: the directory is used without the build.
+            let by_hand = kust.entries.iter().find_map(|e| {
+                let Target::File(f) = e.target else {
+                    return None;
+                };
+                let path = &files[f.0 as usize].path;
+                if e.role != Role::Resource || path.parent() != Some(kust.dir.as_path()) {
+                    return None;
+                }
+                let i = scripts.naming(path, |e| matches!(e, Effect::Applies { .. }))?;
+                let c = &scripts.commands[i];
+                Some((c.span, c.shown.clone(), files[f.0 as usize].display.clone()))
+            });
+            if let Some((at, shown, file)) = by_hand {
+                parked.push((k, Why::AppliedByHand { at, shown, file }));
             }
         }
         if parked.is_empty() {
@@ -135,19 +166,32 @@ impl Unreached {
 
     /// Replace the findings of parked roots by one info per root that says what it holds.
     /// `folds(rule)`: whether the rule that owns the note is on (else that kind is not folded).
+    /// A file a script or doc page applies by hand is deployed all the same: its findings stay.
     pub fn fold(
         &self,
         findings: &mut Vec<Finding>,
         model: &Model,
         files: &[SourceFile],
+        scripts: &Scripts,
         folds: impl Fn(&str) -> bool,
     ) {
         let mut folded: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
+        let mut by_hand: HashMap<FileId, bool> = HashMap::new();
         findings.retain(|f| {
             if f.suppressed.is_some() {
                 return true;
             }
             let file = f.primary.span.file;
+            let applied = *by_hand.entry(file).or_insert_with(|| {
+                scripts
+                    .naming(&files[file.0 as usize].path, |e| {
+                        matches!(e, Effect::Applies { .. })
+                    })
+                    .is_some()
+            });
+            if applied {
+                return true;
+            }
             // A file no kustomization lists (an orphan) belongs to the one around it.
             let around = model
                 .enclosing(files[file.0 as usize].dir())
@@ -191,6 +235,14 @@ impl Unreached {
                         message: "commented-out entry".into(),
                     }],
                 ),
+                Why::AppliedByHand { at, .. } => (
+                    "nothing builds it, and its files are applied one by one".to_string(),
+                    "if the directory should be deployed as a whole, build it (`kubectl apply -k DIR`); if its files are applied one by one, the kustomization is stale: fix it or delete it; to see its findings, lint its directory on its own",
+                    vec![Label {
+                        span: *at,
+                        message: "applies one of its files by hand".into(),
+                    }],
+                ),
             };
             findings.push(Finding {
                 rule: parked.why.rule(),
@@ -201,7 +253,13 @@ impl Unreached {
                     message: "not deployed".into(),
                 },
                 related,
-                notes: vec![format!("{count} not reported: {}", list.join(", "))],
+                notes: match &parked.why {
+                    Why::AppliedByHand { shown, file, .. } => vec![
+                        format!("no script, doc page or GitOps app builds its directory, and `{shown}` applies `{file}` on its own"),
+                        format!("{count} not reported: {}", list.join(", ")),
+                    ],
+                    _ => vec![format!("{count} not reported: {}", list.join(", "))],
+                },
                 help: Some(help.into()),
                 fixes: Vec::new(),
                 suppressed: None,

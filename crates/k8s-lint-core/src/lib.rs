@@ -628,7 +628,13 @@ fn check(
                 .and_then(|r| level_of(r, options))
                 .is_some()
         };
-        u.fold(&mut findings, &analysis.model, &loaded.files, folds);
+        u.fold(
+            &mut findings,
+            &analysis.model,
+            &loaded.files,
+            &analysis.scripts,
+            folds,
+        );
     }
     if !options.no_suppressions && !options.show_suppressed {
         findings.retain(|f| f.suppressed.is_none());
