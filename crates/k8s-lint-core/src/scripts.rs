@@ -15,7 +15,7 @@
 //! Variables assigned earlier in the same script are expanded; others stay unknown, and a path
 //! is then matched by what follows them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -111,6 +111,22 @@ pub struct Scripts {
     /// Commands about files, by the last component of the path they name: a lookup compares
     /// only the commands that can name it.
     by_name: HashMap<String, Vec<usize>>,
+    /// Manifest paths the doc pages write anywhere (`::yaml{file="manifests/a.yaml"}`, a
+    /// link, a list), by file name, for [`Scripts::shows`].
+    mentioned: HashMap<String, Vec<Mention>>,
+    /// The file names of manifest paths any shell line writes, understood or not (`sed s/x/y/
+    /// a.yaml | kubectl apply -f -`): used in some way.
+    in_commands: HashSet<String>,
+}
+
+/// A manifest path written on a doc page.
+#[derive(Debug)]
+struct Mention {
+    /// The line it is on.
+    span: Span,
+    /// The page's directory.
+    dir: PathBuf,
+    path: String,
 }
 
 impl Scripts {
@@ -121,7 +137,35 @@ impl Scripts {
             .enumerate()
             .flat_map_iter(|(i, f)| commands_of(FileId(first + i as u32), f))
             .collect();
-        Scripts::of(commands, top)
+        let mut scripts = Scripts::of(commands, top);
+        let found: Vec<(Vec<Mention>, Vec<String>)> = files
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| mentions_of(FileId(first + i as u32), f))
+            .collect();
+        for (mentions, names) in found {
+            for m in mentions {
+                let name = m.path.rsplit('/').next().unwrap_or_default().to_string();
+                scripts.mentioned.entry(name).or_default().push(m);
+            }
+            scripts.in_commands.extend(names);
+        }
+        scripts
+    }
+
+    /// Where a doc page writes the path of `target` while no shell line of any script or page
+    /// uses its name: the page shows the file (as an example, or a listing) and never runs
+    /// anything on it.
+    pub fn shows(&self, target: &Path) -> Option<Span> {
+        let name = target.file_name()?.to_str()?;
+        if self.in_commands.contains(name) {
+            return None;
+        }
+        self.mentioned
+            .get(name)?
+            .iter()
+            .find(|m| names(&m.path, &m.dir, &self.top, target))
+            .map(|m| m.span)
     }
 
     /// The scripts' commands, indexed for [`Scripts::naming`].
@@ -140,6 +184,7 @@ impl Scripts {
             commands,
             top: top.to_path_buf(),
             by_name,
+            ..Scripts::default()
         }
     }
 
@@ -238,6 +283,44 @@ fn known_tail(written: &str) -> (Vec<&str>, bool) {
         }
     }
     (tail, anchored)
+}
+
+/// The manifest paths a page writes on any line (none for scripts), and the file names of those
+/// its shell lines write (for scripts, every line is one).
+fn mentions_of(id: FileId, file: &SourceFile) -> (Vec<Mention>, Vec<String>) {
+    let markdown = file.path.extension().is_some_and(|e| e == "md");
+    let mut in_commands = Vec::new();
+    for (_, line) in shell_lines(&file.text, markdown) {
+        in_commands.extend(
+            manifest_paths(&line).map(|p| p.rsplit('/').next().unwrap_or_default().to_string()),
+        );
+    }
+    let mut mentions = Vec::new();
+    if markdown {
+        let dir = file.dir().to_path_buf();
+        let mut offset = 0;
+        for line in file.text.split_inclusive('\n') {
+            for path in manifest_paths(line) {
+                mentions.push(Mention {
+                    span: line_from(id, &file.text, offset),
+                    dir: dir.clone(),
+                    path: path.to_string(),
+                });
+            }
+            offset += line.len();
+        }
+    }
+    (mentions, in_commands)
+}
+
+/// The words of a line that read as paths of manifests: `a/b.yaml`, `x.yml`, `c.json`.
+fn manifest_paths(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !(c.is_alphanumeric() || "._-/~${}+@".contains(c)))
+        .filter(|w| {
+            [".yaml", ".yml", ".json"]
+                .iter()
+                .any(|x| w.len() > x.len() && w.ends_with(x))
+        })
 }
 
 /// The commands of one script or page.
@@ -1060,6 +1143,24 @@ mod tests {
             ],
             "only a cat whose output reaches an apply of standard input applies"
         );
+    }
+
+    #[test]
+    fn pages_show_files_that_no_command_uses() {
+        let page = SourceFile::new(
+            PathBuf::from("/r/docs/policies.md"),
+            "docs/policies.md".into(),
+            "::yaml{file=\"manifests/example.yaml\"}\n\nSee [the patch](../manifests/patch.yaml).\n\n```sh\nsed s/a/b/ manifests/patch.yaml | kubectl apply -f -\n```\n".into(),
+        );
+        let scripts = Scripts::new(&[page], 7, Path::new("/r"));
+        let shown = scripts.shows(Path::new("/r/manifests/example.yaml"));
+        assert_eq!(shown.map(|s| (s.file, s.start)), Some((FileId(7), 0)));
+        assert_eq!(
+            scripts.shows(Path::new("/r/manifests/patch.yaml")),
+            None,
+            "a shell line uses it, though no command is understood"
+        );
+        assert_eq!(scripts.shows(Path::new("/r/other/example.yaml")), None);
     }
 
     #[test]
