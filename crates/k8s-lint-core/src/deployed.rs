@@ -1,7 +1,7 @@
-//! What the repository deploys, and the kustomize roots it evidently parks: their findings
-//! fold into one info per root.
+//! What the repository deploys, and the kustomize roots (and loose files) it evidently parks:
+//! their findings fold into one info per root or file.
 //!
-//! Two kinds of evidence park a root:
+//! Three kinds of evidence park a root:
 //! - **The GitOps entry points describe the whole cluster** and none reaches it. Evidence of a
 //!   whole-cluster description: Flux's sync root (the `Kustomization` named `flux-system` in
 //!   namespace `flux-system` that syncs `GitRepository/flux-system`, deployed from this
@@ -19,8 +19,15 @@
 //!   GitOps app points at the directory and no command builds it (`-k DIR`, `kustomize build
 //!   DIR`) or applies it whole (`-f DIR`). The repository shows how the directory is used, and
 //!   it is not through the kustomization, which may well be stale.
+//!
+//! And one parks a loose file of a plain directory (no kustomization at or above it, no GitOps
+//! app): **a doc page shows it, and applies the files beside it one by one but never it** (no
+//! shell line names it, no command applies the directory). A tutorial's example.
+//!
+//! A file a script or doc page applies by hand is deployed whatever else holds it: its findings
+//! are never folded.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use crate::finding::{Finding, Label, Severity};
@@ -36,9 +43,11 @@ pub struct Unreached {
     roots: Vec<Parked>,
 }
 
-/// One parked root: the files only it (and other parked roots) builds, and why it is parked.
+/// One parked root, or one loose file: the files only it (and other parked roots) builds, and
+/// why it is parked.
 struct Parked {
-    root: KustId,
+    /// Where the info goes: the root's kustomization, or the loose file.
+    at: FileId,
     only: HashSet<FileId>,
     why: Why,
 }
@@ -57,6 +66,17 @@ enum Why {
         /// The file it applies.
         file: String,
     },
+    /// A file of a plain directory that a doc page shows, while the files beside it are
+    /// applied one by one, by hand, and nothing runs on this one: a tutorial's example.
+    SiblingsByHand {
+        /// Where a page shows it.
+        shown_at: Span,
+        at: Span,
+        /// The command, as `path:line`.
+        shown: String,
+        /// The sibling it applies.
+        sibling: String,
+    },
 }
 
 impl Why {
@@ -64,7 +84,9 @@ impl Why {
     pub fn rule(&self) -> &'static str {
         match self {
             Why::NotReached { .. } => "gitops-path-missing",
-            Why::CommentedOut { .. } | Why::AppliedByHand { .. } => "kustomize-orphan-manifest",
+            Why::CommentedOut { .. } | Why::AppliedByHand { .. } | Why::SiblingsByHand { .. } => {
+                "kustomize-orphan-manifest"
+            }
         }
     }
 }
@@ -140,7 +162,8 @@ impl Unreached {
                 parked.push((k, Why::AppliedByHand { at, shown, file }));
             }
         }
-        if parked.is_empty() {
+        let loose = loose_by_hand(model, gitops, index, objects, files, scripts);
+        if parked.is_empty() && loose.is_empty() {
             return None;
         }
         let live: HashSet<KustId> = match &reached {
@@ -158,8 +181,13 @@ impl Unreached {
                     .into_iter()
                     .filter(|f| !live_files.contains(f))
                     .collect();
-                Parked { root, only, why }
+                Parked {
+                    at: model.get(root).file,
+                    only,
+                    why,
+                }
             })
+            .chain(loose)
             .collect();
         Some(Unreached { roots })
     }
@@ -210,8 +238,7 @@ impl Unreached {
         });
         for (i, rules) in folded {
             let parked = &self.roots[i];
-            let kust = model.get(parked.root);
-            let shown = &files[kust.file.0 as usize].display;
+            let shown = &files[parked.at.0 as usize].display;
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in &rules {
                 *counts.entry(r).or_default() += 1;
@@ -243,19 +270,37 @@ impl Unreached {
                         message: "applies one of its files by hand".into(),
                     }],
                 ),
+                Why::SiblingsByHand { shown_at, at, .. } => (
+                    "a doc page shows it, and applies the files beside it but never it".to_string(),
+                    "if it should be deployed, apply it as the files beside it are; if it is an example, nothing to do; to see its findings, lint it on its own",
+                    vec![
+                        Label {
+                            span: *shown_at,
+                            message: "shows it".into(),
+                        },
+                        Label {
+                            span: *at,
+                            message: "applies a file beside it by hand".into(),
+                        },
+                    ],
+                ),
             };
             findings.push(Finding {
                 rule: parked.why.rule(),
                 severity: Severity::Info,
                 message: format!("`{shown}` is not deployed: {because}"),
                 primary: Label {
-                    span: crate::source::line_from(kust.file, &files[kust.file.0 as usize].text, 0),
+                    span: crate::source::line_from(parked.at, &files[parked.at.0 as usize].text, 0),
                     message: "not deployed".into(),
                 },
                 related,
                 notes: match &parked.why {
                     Why::AppliedByHand { shown, file, .. } => vec![
                         format!("no script, doc page or GitOps app builds its directory, and `{shown}` applies `{file}` on its own"),
+                        format!("{count} not reported: {}", list.join(", ")),
+                    ],
+                    Why::SiblingsByHand { shown, sibling, .. } => vec![
+                        format!("`{shown}` applies `{sibling}` on its own; no command of a script or doc page names this file or applies its directory, and no kustomization or GitOps app deploys it"),
                         format!("{count} not reported: {}", list.join(", ")),
                     ],
                     _ => vec![format!("{count} not reported: {}", list.join(", "))],
@@ -266,6 +311,84 @@ impl Unreached {
             });
         }
     }
+}
+
+/// The files of plain directories that are used file by file: a script or doc page applies some
+/// files of the directory on their own (`kubectl apply -f dir/allow-ui.yaml`), a doc page shows
+/// this one (writes its path), while no command names it (applies, reads or writes it, or any
+/// shell line writes its name) or applies the whole directory, and no kustomization or GitOps
+/// app is at or above it. A tutorial's directory of examples: the page applies the steps it
+/// takes and shows the rest.
+fn loose_by_hand(
+    model: &Model,
+    gitops: &GitOps,
+    index: &Index<'_>,
+    objects: &[Object],
+    files: &[SourceFile],
+    scripts: &Scripts,
+) -> Vec<Parked> {
+    let mut by_dir: BTreeMap<&Path, BTreeSet<FileId>> = BTreeMap::new();
+    for id in index.ids() {
+        let inst = index.inst(id);
+        if inst.build.is_none() {
+            let file = objects[inst.object.0 as usize].file;
+            by_dir
+                .entry(files[file.0 as usize].dir())
+                .or_default()
+                .insert(file);
+        }
+    }
+    let mut out = Vec::new();
+    for (dir, loose) in by_dir {
+        if model.enclosing(dir).is_some() || !gitops.apps_above(dir).is_empty() {
+            continue;
+        }
+        // What names each file: a command applying it alone, or one applying its directory.
+        let mut alone: Option<(usize, FileId)> = None;
+        let mut unnamed = Vec::new();
+        let mut whole = false;
+        for &f in &loose {
+            let path = &files[f.0 as usize].path;
+            match scripts.naming(path, |_| true) {
+                None => unnamed.push(f),
+                Some(i) => {
+                    let c = &scripts.commands[i];
+                    let names_file = matches!(&c.effect, Effect::Applies { path: p, .. }
+                        if Path::new(p).file_name() == path.file_name());
+                    whole |= !names_file && matches!(c.effect, Effect::Applies { .. });
+                    if names_file && alone.is_none() {
+                        alone = Some((i, f));
+                    }
+                }
+            }
+        }
+        let Some((i, sibling)) = alone.filter(|_| !whole) else {
+            continue;
+        };
+        let c = &scripts.commands[i];
+        let sibling = &files[sibling.0 as usize].display;
+        for f in unnamed {
+            // Shown: the docs cover it and chose not to run it. A file no page mentions may be
+            // applied by what is not read here (a CI workflow, a test harness).
+            let Some(shown_at) = scripts.shows(&files[f.0 as usize].path) else {
+                continue;
+            };
+            if model.reached.contains(&f) {
+                continue;
+            }
+            out.push(Parked {
+                at: f,
+                only: HashSet::from([f]),
+                why: Why::SiblingsByHand {
+                    shown_at,
+                    at: c.span,
+                    shown: c.shown.clone(),
+                    sibling: sibling.clone(),
+                },
+            });
+        }
+    }
+    out
 }
 
 /// The roots the repository's whole-cluster entry points deploy, and the name of the entry
