@@ -6,6 +6,11 @@
 
 /// Whether `text` holds a placeholder anywhere.
 pub fn is_placeholder(text: &str) -> bool {
+    // Every marker starts with one of these bytes; most names hold none, and are decided in one
+    // pass (this runs for every name a reference looks up and every selector word).
+    if !text.bytes().any(|b| matches!(b, b'$' | b'{' | b'<' | b'_')) {
+        return false;
+    }
     text.contains("${")
         || text.contains("$(")
         || text.contains("{{")
@@ -18,11 +23,11 @@ pub fn is_placeholder(text: &str) -> bool {
 fn has_env_var(text: &str) -> bool {
     text.match_indices('$').any(|(i, _)| {
         let rest = &text[i + 1..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
-            .collect();
-        name.len() >= 2 && name.starts_with(|c: char| c.is_ascii_uppercase())
+        let len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+            .count();
+        len >= 2 && rest.starts_with(|c: char| c.is_ascii_uppercase())
     })
 }
 

@@ -34,12 +34,12 @@ impl Rule for KustomizeFileOutsideRoot {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let unrestricted = OnceCell::new();
         for k in &cx.model.kusts {
-            let dir = kust_dir_display(cx, k);
             for e in &k.entries {
                 // Paths out of the repository are kustomize-resource-missing's.
                 if !is_outside_file(e, &k.dir) || cx.model.escapes_repository(e) {
                     continue;
                 }
+                let dir = kust_dir_display(cx, k);
                 let file = match e.target {
                     Target::File(f) => cx.file(f).display.clone(),
                     _ => join_display(&dir, &e.text),
