@@ -114,6 +114,8 @@ pub struct Scripts {
     /// Manifest paths the doc pages write anywhere (`::yaml{file="manifests/a.yaml"}`, a
     /// link, a list), by file name, for [`Scripts::shows`].
     mentioned: HashMap<String, Vec<Mention>>,
+    /// The directories of the pages, which mentions point into.
+    pages: Vec<PathBuf>,
     /// The file names of manifest paths any shell line writes, understood or not (`sed s/x/y/
     /// a.yaml | kubectl apply -f -`): used in some way.
     in_commands: HashSet<String>,
@@ -124,10 +126,14 @@ pub struct Scripts {
 struct Mention {
     /// The line it is on.
     span: Span,
-    /// The page's directory.
-    dir: PathBuf,
-    path: String,
+    /// The page's directory, in `Scripts::pages`.
+    page: u32,
+    path: Box<str>,
 }
+
+/// Mentions kept of one page. A page that names more manifests than this is no tutorial, and
+/// dropping mentions only keeps more findings (a file not shown is never folded).
+const MAX_MENTIONS: usize = 4096;
 
 impl Scripts {
     /// `files` are the scripts, whose ids start at `first`.
@@ -138,14 +144,19 @@ impl Scripts {
             .flat_map_iter(|(i, f)| commands_of(FileId(first + i as u32), f))
             .collect();
         let mut scripts = Scripts::of(commands, top);
-        let found: Vec<(Vec<Mention>, Vec<String>)> = files
+        let found: Vec<Mentions> = files
             .par_iter()
             .enumerate()
             .map(|(i, f)| mentions_of(FileId(first + i as u32), f))
             .collect();
-        for (mentions, names) in found {
-            for m in mentions {
-                let name = m.path.rsplit('/').next().unwrap_or_default().to_string();
+        for (i, (mentions, names)) in found.into_iter().enumerate() {
+            let page = scripts.pages.len() as u32;
+            if !mentions.is_empty() {
+                scripts.pages.push(files[i].dir().to_path_buf());
+            }
+            for (span, path) in mentions {
+                let name = path.rsplit('/').next().unwrap_or_default().to_string();
+                let m = Mention { span, page, path };
                 scripts.mentioned.entry(name).or_default().push(m);
             }
             scripts.in_commands.extend(names);
@@ -161,10 +172,12 @@ impl Scripts {
         if self.in_commands.contains(name) {
             return None;
         }
+        // As for commands, the first few mentions of a name are compared, not all of them.
         self.mentioned
             .get(name)?
             .iter()
-            .find(|m| names(&m.path, &m.dir, &self.top, target))
+            .take(MAX_CANDIDATES)
+            .find(|m| names(&m.path, &self.pages[m.page as usize], &self.top, target))
             .map(|m| m.span)
     }
 
@@ -241,7 +254,28 @@ impl Scripts {
 /// components agree.
 fn names(written: &str, dir: &Path, top: &Path, target: &Path) -> bool {
     let (tail, anchored) = known_tail(written);
-    if tail.is_empty() || !target.starts_with(top) {
+    if tail.is_empty() {
+        return false;
+    }
+    // Most candidates differ in the last two components: decided without building a path
+    // (a page applying `labs/l1/step.yaml` ... `labs/l2000/step.yaml` has 2,000 candidates
+    // for each `step.yaml`).
+    let parent_name = target.parent().and_then(Path::file_name);
+    match tail.as_slice() {
+        [.., up, last]
+            if *up != ".." && *last != ".." && parent_name != Some(std::ffi::OsStr::new(up)) =>
+        {
+            return false;
+        }
+        [last] if anchored && *last != ".." => {
+            return target.file_name() == Some(std::ffi::OsStr::new(last))
+                && (target.parent() == Some(dir) || target.parent() == Some(top))
+                && target.starts_with(top);
+        }
+        [_] if !anchored => return false,
+        _ => {}
+    }
+    if !target.starts_with(top) {
         return false;
     }
     let rel: PathBuf = tail.iter().collect();
@@ -266,8 +300,9 @@ const MAX_CANDIDATES: usize = 256;
 /// The components of a written path after the last one that is unknown (a variable, `~`, a
 /// glob) or an absolute root, without `.`; and whether nothing was cut (the path is relative
 /// and fully known).
-fn known_tail(written: &str) -> (Vec<&str>, bool) {
-    let mut tail: Vec<&str> = Vec::new();
+fn known_tail(written: &str) -> (smallvec::SmallVec<[&str; 8]>, bool) {
+    // On the stack for paths of up to eight components: a lookup compares hundreds.
+    let mut tail: smallvec::SmallVec<[&str; 8]> = smallvec::SmallVec::new();
     let mut anchored = !written.starts_with('/');
     for part in written.split('/') {
         if part.contains(['$', '~', '*', '{', '`']) {
@@ -285,9 +320,12 @@ fn known_tail(written: &str) -> (Vec<&str>, bool) {
     (tail, anchored)
 }
 
+/// One page's manifest paths (where, and as written), and the file names its commands write.
+type Mentions = (Vec<(Span, Box<str>)>, Vec<String>);
+
 /// The manifest paths a page writes on any line (none for scripts), and the file names of those
 /// its shell lines write (for scripts, every line is one).
-fn mentions_of(id: FileId, file: &SourceFile) -> (Vec<Mention>, Vec<String>) {
+fn mentions_of(id: FileId, file: &SourceFile) -> Mentions {
     let markdown = file.path.extension().is_some_and(|e| e == "md");
     let mut in_commands = Vec::new();
     for (_, line) in shell_lines(&file.text, markdown) {
@@ -297,17 +335,16 @@ fn mentions_of(id: FileId, file: &SourceFile) -> (Vec<Mention>, Vec<String>) {
     }
     let mut mentions = Vec::new();
     if markdown {
-        let dir = file.dir().to_path_buf();
         let mut offset = 0;
         for line in file.text.split_inclusive('\n') {
             for path in manifest_paths(line) {
-                mentions.push(Mention {
-                    span: line_from(id, &file.text, offset),
-                    dir: dir.clone(),
-                    path: path.to_string(),
-                });
+                mentions.push((line_from(id, &file.text, offset), path.into()));
             }
             offset += line.len();
+            if mentions.len() >= MAX_MENTIONS {
+                mentions.truncate(MAX_MENTIONS);
+                break;
+            }
         }
     }
     (mentions, in_commands)

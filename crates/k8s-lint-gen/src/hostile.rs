@@ -19,6 +19,7 @@ pub const CASES: &[&str] = &[
     "missing-entries",
     "missing-accounts",
     "suppressions",
+    "shown-examples",
     "odd-names",
     "symlinks",
     "special-files",
@@ -236,6 +237,30 @@ fn write_case(dir: &Path, case: &str, scale: usize, outside: &Path) -> io::Resul
             );
             put(dir, "service.yaml", &text)?;
             put(dir, "deployment.yaml", DEPLOYMENT)
+        }
+        // A tutorial page that applies a file of each of thousands of directories and shows
+        // the other, all named alike: each shown file is looked up among the page's mentions
+        // of its name, a bounded few of them (every pair would cost their product).
+        "shown-examples" => {
+            let n = 2_000 * scale;
+            let mut page = String::from("# Labs\n\n```sh\n");
+            for i in 0..n {
+                for name in ["step", "example"] {
+                    put(
+                        dir,
+                        &format!("labs/l{i}/{name}.yaml"),
+                        &format!(
+                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-{i}\n"
+                        ),
+                    )?;
+                }
+                page.push_str(&format!("kubectl apply -f labs/l{i}/step.yaml\n"));
+            }
+            page.push_str("```\n\n");
+            for i in 0..n {
+                page.push_str(&format!("::yaml{{file=\"labs/l{i}/example.yaml\"}}\n"));
+            }
+            put(dir, "README.md", &page)
         }
         // File names and values that would drive a terminal or forge CI workflow commands.
         "odd-names" => {
