@@ -340,29 +340,31 @@ fn loose_by_hand(
     }
     let mut out = Vec::new();
     for (dir, loose) in by_dir {
-        if model.enclosing(dir).is_some() || !gitops.apps_above(dir).is_empty() {
+        // Applied whole (`kubectl apply -f dir/`, or a directory above it): every file is.
+        let whole = scripts
+            .naming(dir, |e| matches!(e, Effect::Applies { .. }))
+            .is_some();
+        if whole || model.enclosing(dir).is_some() || !gitops.apps_above(dir).is_empty() {
             continue;
         }
-        // What names each file: a command applying it alone, or one applying its directory.
+        // What names each file: a command applying it alone, or none at all.
         let mut alone: Option<(usize, FileId)> = None;
         let mut unnamed = Vec::new();
-        let mut whole = false;
         for &f in &loose {
             let path = &files[f.0 as usize].path;
             match scripts.naming(path, |_| true) {
                 None => unnamed.push(f),
                 Some(i) => {
-                    let c = &scripts.commands[i];
-                    let names_file = matches!(&c.effect, Effect::Applies { path: p, .. }
+                    let names_file = matches!(&scripts.commands[i].effect,
+                        Effect::Applies { path: p, .. }
                         if Path::new(p).file_name() == path.file_name());
-                    whole |= !names_file && matches!(c.effect, Effect::Applies { .. });
                     if names_file && alone.is_none() {
                         alone = Some((i, f));
                     }
                 }
             }
         }
-        let Some((i, sibling)) = alone.filter(|_| !whole) else {
+        let Some((i, sibling)) = alone else {
             continue;
         };
         let c = &scripts.commands[i];
