@@ -9,9 +9,9 @@
 //! -f|-k` (a URL, or a file of the repository applied by hand, also as `cat FILE | envsubst |
 //! kubectl apply -f -`), `kubectl create secret|configmap|serviceaccount|namespace NAME`, `helm
 //! install|upgrade RELEASE CHART`, and files a command writes (`> file`, `tee`, `kustomize
-//! build -o`, `curl -o`) or reads
-//! (`< file`, and the directory `kustomize build DIR`, `kubectl kustomize DIR` or `kubectl
-//! apply -k DIR` builds).
+//! build -o`, `curl -o`) or reads (`< file`, and the directory `kustomize build DIR`, `kubectl
+//! kustomize DIR` or `kubectl apply -k DIR` builds). Doc pages also show files: the manifest
+//! paths they write outside commands ([`Scripts::shows`]).
 //! Variables assigned earlier in the same script are expanded; others stay unknown, and a path
 //! is then matched by what follows them.
 

@@ -113,12 +113,12 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
             .entries
             .iter()
             .any(|e| is_outside_file(e, &k.dir) && !cx.model.escapes_repository(e));
-        let (Some(parent), Some(name)) = (k.dir.parent(), k.dir.file_name()) else {
-            continue;
-        };
         if !restricted {
             continue;
         }
+        let (Some(parent), Some(name)) = (k.dir.parent(), k.dir.file_name()) else {
+            continue;
+        };
         let found = ["yaml", "yml"].iter().find_map(|ext| {
             let mut file = name.to_os_string();
             file.push(".");
