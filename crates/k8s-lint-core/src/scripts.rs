@@ -67,7 +67,12 @@ pub enum Effect {
         path: String,
         namespace: Option<String>,
         recursive: bool,
+        /// The kube context it applies to (`--context k3d-lab`), when it names one.
+        context: Option<String>,
     },
+    /// `k3d cluster create NAME`, `kind create cluster --name NAME`, `minikube start -p NAME`:
+    /// a local cluster the page makes, with the kube context that reaches it.
+    LocalCluster { context: String },
     /// `kubectl create secret generic NAME`, `kubectl create configmap NAME`, ...
     Creates {
         kind: &'static str,
@@ -116,6 +121,8 @@ pub struct Scripts {
     mentioned: HashMap<String, Vec<Mention>>,
     /// The directories of the pages, which mentions point into.
     pages: Vec<PathBuf>,
+    /// The local clusters the scripts create, by kube context: the first command creating each.
+    clusters: HashMap<String, usize>,
     /// The file names of manifest paths any shell line writes, understood or not (`sed s/x/y/
     /// a.yaml | kubectl apply -f -`): used in some way.
     in_commands: HashSet<String>,
@@ -181,8 +188,31 @@ impl Scripts {
             .map(|m| m.span)
     }
 
+    /// The command that applies `target` by hand to a local cluster a script or page creates
+    /// (`kubectl --context k3d-lab apply -f lab/ingress.yaml` after `k3d cluster create lab`),
+    /// and the command creating that cluster: a throwaway cluster of its own.
+    pub fn local_cluster(&self, target: &Path) -> Option<(&Command, &Command)> {
+        let i = self.naming(target, |e| {
+            matches!(e, Effect::Applies { context: Some(c), .. } if self.clusters.contains_key(c))
+        })?;
+        let apply = &self.commands[i];
+        let Effect::Applies {
+            context: Some(c), ..
+        } = &apply.effect
+        else {
+            return None;
+        };
+        Some((apply, &self.commands[*self.clusters.get(c)?]))
+    }
+
     /// The scripts' commands, indexed for [`Scripts::naming`].
     fn of(commands: Vec<Command>, top: &Path) -> Scripts {
+        let mut clusters: HashMap<String, usize> = HashMap::new();
+        for (i, c) in commands.iter().enumerate() {
+            if let Effect::LocalCluster { context } = &c.effect {
+                clusters.entry(context.clone()).or_insert(i);
+            }
+        }
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, c) in commands.iter().enumerate() {
             if let Some(last) = c
@@ -197,6 +227,7 @@ impl Scripts {
             commands,
             top: top.to_path_buf(),
             by_name,
+            clusters,
             ..Scripts::default()
         }
     }
@@ -660,9 +691,9 @@ struct Simple {
     /// Its output goes to the next command (`|`).
     piped: bool,
     /// Its output reaches a `kubectl apply -f -` (directly, or through filters such as
-    /// `envsubst`), with the namespace that takes: `cat gateway.yaml | envsubst | kubectl
-    /// apply -f -` applies `gateway.yaml`.
-    feeds_apply: Option<Option<String>>,
+    /// `envsubst`), with the namespace and kube context that takes: `cat gateway.yaml |
+    /// envsubst | kubectl apply -f -` applies `gateway.yaml`.
+    feeds_apply: Option<ApplyTarget>,
 }
 
 fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
@@ -694,7 +725,7 @@ fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
     }
     out.push(cur);
     // From the end of each pipeline back: what reaches an apply of standard input.
-    let mut downstream: Option<Option<String>> = None;
+    let mut downstream: Option<ApplyTarget> = None;
     for s in out.iter_mut().rev() {
         let next = if s.piped { downstream.take() } else { None };
         downstream = applies_stdin(&s.words).or_else(|| next.clone());
@@ -704,10 +735,13 @@ fn simple_commands(tokens: &[Tok]) -> Vec<Simple> {
     out
 }
 
-/// The namespace of a `kubectl|oc apply|create|replace -f -` (`Some(None)`: none given), or
-/// `None` when the command is no such apply. Read before variables are expanded: a variable
-/// namespace is unknown anyway.
-fn applies_stdin(words: &[String]) -> Option<Option<String>> {
+/// The namespace and kube context an apply of standard input names, each when given.
+type ApplyTarget = (Option<String>, Option<String>);
+
+/// The namespace and context of a `kubectl|oc apply|create|replace -f -`, or `None` when the
+/// command is no such apply. Read before variables are expanded: a variable value is unknown
+/// anyway.
+fn applies_stdin(words: &[String]) -> Option<ApplyTarget> {
     let at = words
         .iter()
         .position(|w| matches!(w.rsplit('/').next(), Some("kubectl" | "oc")))?;
@@ -716,8 +750,13 @@ fn applies_stdin(words: &[String]) -> Option<Option<String>> {
     let stdin = values_of(args, &["-f", "--filename"])
         .iter()
         .any(|f| f == "-");
-    (matches!(verb, Some("apply" | "create" | "replace")) && stdin && !dry_run(args))
-        .then(|| value_of(args, &["-n", "--namespace"]).filter(|n| !n.contains('$')))
+    (matches!(verb, Some("apply" | "create" | "replace")) && stdin && !dry_run(args)).then(|| {
+        let known = |v: Option<String>| v.filter(|v| !v.contains('$'));
+        (
+            known(value_of(args, &["-n", "--namespace"])),
+            known(value_of(args, &["--context"])),
+        )
+    })
 }
 
 /// `$NAME` and `${NAME}` replaced by what the script assigned them; others kept.
@@ -785,17 +824,19 @@ fn effects(cmd: &Simple, vars: &mut HashMap<String, String>) -> Vec<Effect> {
         "kubectl" | "oc" => kubectl(args, &mut out),
         // `cat a.yaml b.yaml | kubectl apply -f -` applies the files it prints.
         "cat" => {
-            if let Some(namespace) = &cmd.feeds_apply {
+            if let Some((namespace, context)) = &cmd.feeds_apply {
                 out.extend(args.iter().filter(|a| !a.starts_with('-')).map(|path| {
                     Effect::Applies {
                         path: path.clone(),
                         namespace: namespace.clone(),
                         recursive: false,
+                        context: context.clone(),
                     }
                 }));
             }
         }
         "helm" => helm(args, &mut out),
+        "k3d" | "kind" | "minikube" => out.extend(local_cluster(program, args)),
         "kustomize" => {
             out.extend(value_of(args, &["-o", "--output"]).map(|path| Effect::Writes { path }));
             out.extend(built_dir(args, "build"));
@@ -812,6 +853,30 @@ fn effects(cmd: &Simple, vars: &mut HashMap<String, String>) -> Vec<Effect> {
         _ => {}
     }
     out
+}
+
+/// The kube context of a local cluster a command creates: `k3d cluster create [NAME]`
+/// (`k3d-NAME`), `kind create cluster [--name NAME]` (`kind-NAME`), `minikube start [-p NAME]`
+/// (`NAME`), with each tool's default name.
+fn local_cluster(program: &str, args: &[String]) -> Option<Effect> {
+    let pos = positionals(
+        args,
+        &["--name", "-p", "--profile", "--config", "-c", "--image"],
+    );
+    let context = match (program, pos.as_slice()) {
+        ("k3d", ["cluster", "create", rest @ ..]) => {
+            format!("k3d-{}", rest.first().copied().unwrap_or("k3s-default"))
+        }
+        ("kind", ["create", "cluster", ..]) => format!(
+            "kind-{}",
+            value_of(args, &["--name"]).unwrap_or_else(|| "kind".into())
+        ),
+        ("minikube", ["start", ..]) => {
+            value_of(args, &["-p", "--profile"]).unwrap_or_else(|| "minikube".into())
+        }
+        _ => return None,
+    };
+    (!context.contains('$')).then_some(Effect::LocalCluster { context })
 }
 
 fn is_name(s: &str) -> bool {
@@ -946,6 +1011,7 @@ fn kubectl(args: &[String], out: &mut Vec<Effect>) {
     }
     let remote = |p: &str| p.starts_with("http://") || p.starts_with("https://");
     let recursive = args.iter().any(|a| a == "-R" || a == "--recursive");
+    let context = value_of(args, &["--context"]).filter(|c| !c.contains('$'));
     for path in values_of(args, &["-f", "--filename"]) {
         if path == "-" {
             continue;
@@ -961,6 +1027,7 @@ fn kubectl(args: &[String], out: &mut Vec<Effect>) {
                 path,
                 namespace,
                 recursive,
+                context: context.clone(),
             }
         });
     }
@@ -1088,7 +1155,8 @@ mod tests {
                 Effect::Applies {
                     path: "oauth2-proxy.yaml".into(),
                     namespace: None,
-                    recursive: false
+                    recursive: false,
+                    context: None
                 },
                 Effect::Reads {
                     path: "overlays/prod".into()
@@ -1170,12 +1238,14 @@ mod tests {
                 Effect::Applies {
                     path: "gw.yaml".into(),
                     namespace: Some("ui".into()),
-                    recursive: false
+                    recursive: false,
+                    context: None
                 },
                 Effect::Applies {
                     path: "c.yaml".into(),
                     namespace: None,
-                    recursive: false
+                    recursive: false,
+                    context: None
                 }
             ],
             "only a cat whose output reaches an apply of standard input applies"
@@ -1198,6 +1268,34 @@ mod tests {
             "a shell line uses it, though no command is understood"
         );
         assert_eq!(scripts.shows(Path::new("/r/other/example.yaml")), None);
+    }
+
+    #[test]
+    fn applies_to_a_cluster_the_page_creates() {
+        let page = SourceFile::new(
+            PathBuf::from("/r/docs/lab/README.md"),
+            "docs/lab/README.md".into(),
+            "```sh\nk3d cluster create management --config manifests/k3d.yaml\nkind create cluster --name apps\nkubectl --context k3d-management apply -f manifests/ingress.yaml\nkubectl --context=kind-apps apply -f manifests/app.yaml\nkubectl --context prod apply -f manifests/prod.yaml\n```\n".into(),
+        );
+        let scripts = Scripts::new(&[page], 0, Path::new("/r"));
+        let context = |p: &str| {
+            scripts
+                .local_cluster(Path::new(p))
+                .map(|(apply, made)| (apply.shown.clone(), made.shown.clone()))
+        };
+        assert_eq!(
+            context("/r/docs/lab/manifests/ingress.yaml"),
+            Some(("docs/lab/README.md:4".into(), "docs/lab/README.md:2".into()))
+        );
+        assert_eq!(
+            context("/r/docs/lab/manifests/app.yaml").map(|c| c.1),
+            Some("docs/lab/README.md:3".into())
+        );
+        assert_eq!(
+            context("/r/docs/lab/manifests/prod.yaml"),
+            None,
+            "a context no script creates may be any cluster"
+        );
     }
 
     #[test]
