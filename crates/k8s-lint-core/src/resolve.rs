@@ -528,6 +528,24 @@ impl<'a, 's> Ctx<'a, 's> {
         Some(&self.scripts.commands[i])
     }
 
+    /// The local cluster an object is applied to by hand: a script or doc page creates the
+    /// cluster (`k3d cluster create lab`) and applies the object's file there (`kubectl
+    /// --context k3d-lab apply -f ingress.yaml`). Returns the apply and the creation. Only for
+    /// objects no kustomize build or GitOps app deploys: those go wherever their app goes.
+    pub fn local_cluster(
+        &self,
+        id: InstId,
+    ) -> Option<(&'a crate::scripts::Command, &'a crate::scripts::Command)> {
+        if self.index.inst(id).build.is_some() {
+            return None;
+        }
+        let file = self.file(self.object(id).file);
+        if !self.gitops.apps_above(file.dir()).is_empty() {
+            return None;
+        }
+        self.scripts.local_cluster(&file.path)
+    }
+
     /// The object of `group`/`kind` called `name` that a reference from `from` reaches.
     pub fn find(&self, from: InstId, group: &str, kind: &str, name: &str) -> Resolution {
         if is_placeholder(name) || is_placeholder(kind) {

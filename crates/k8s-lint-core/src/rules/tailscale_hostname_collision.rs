@@ -8,6 +8,7 @@ use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::kustomize::KustId;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::scripts::Effect;
 
 use super::tailscale::{
     exposed_service, ingress_name, label_problem, service_name, tailscale_ingresses,
@@ -57,12 +58,32 @@ impl Rule for TailscaleHostnameCollision {
                 same.push(claim);
             }
         }
-        for ((space, _), (mut claims, _)) in spaces {
+        for ((space, _), (claims, _)) in spaces {
             if claims.len() < 2 {
                 continue;
             }
-            claims.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
-            out.push(finding(cx, &space, &claims));
+            // Claimants in different clusters compete only if the clusters join one tailnet.
+            let mut by_cluster: BTreeMap<Option<String>, Vec<Claim>> = BTreeMap::new();
+            for c in claims {
+                by_cluster
+                    .entry(local_context(cx, c.id))
+                    .or_default()
+                    .push(c);
+            }
+            let clusters = by_cluster.len();
+            let mut apart = Vec::new();
+            for (_, mut same) in by_cluster {
+                if same.len() < 2 {
+                    apart.extend(same);
+                    continue;
+                }
+                same.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
+                out.push(finding(cx, &space, &same));
+            }
+            if apart.len() == clusters {
+                apart.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
+                out.push(across_clusters(cx, &space, &apart));
+            }
         }
     }
 }
@@ -101,6 +122,35 @@ fn claims(cx: &Ctx<'_, '_>) -> Vec<(Space, Claim)> {
     // An invalid name gets no proxy (`tailscale-hostname-invalid` reports it).
     out.retain(|(_, c)| label_problem(&c.name.name).is_none());
     out
+}
+
+/// The kube context of the local cluster a claimant is applied to by hand, when a script or
+/// page creates that cluster (`resolve`'s `local_cluster`); `None`: the repository's cluster.
+fn local_context(cx: &Ctx<'_, '_>, id: InstId) -> Option<String> {
+    let (apply, _) = cx.local_cluster(id)?;
+    match &apply.effect {
+        Effect::Applies { context, .. } => context.clone(),
+        _ => None,
+    }
+}
+
+/// One claimant per cluster, one of them a local cluster a page creates: the names collide
+/// only if those clusters join one tailnet, which the repository does not show.
+fn across_clusters(cx: &Ctx<'_, '_>, space: &Space, claims: &[Claim]) -> Finding {
+    let local = claims
+        .iter()
+        .find_map(|c| cx.local_cluster(c.id).map(|found| (c, found)));
+    let mut f = finding(cx, space, claims).severity(Severity::Info);
+    if let Some((c, (apply, made))) = local {
+        let context = local_context(cx, c.id).unwrap_or_default();
+        f = f.note(format!(
+            "{} is applied by hand (`{}`) to the local cluster `{context}` that `{}` creates, the others elsewhere: they collide only if both clusters join one tailnet, which the repository does not show",
+            cx.describe(c.id),
+            apply.shown,
+            made.shown
+        ));
+    }
+    f
 }
 
 fn identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>, String) {
