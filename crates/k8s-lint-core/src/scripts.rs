@@ -145,17 +145,24 @@ const MAX_MENTIONS: usize = 4096;
 impl Scripts {
     /// `files` are the scripts, whose ids start at `first`.
     pub fn new(files: &[SourceFile], first: u32, top: &Path) -> Scripts {
-        let commands: Vec<Command> = files
+        // Each file read once: its commands, the names they write, and a page's mentions.
+        let read: Vec<Read> = files
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(i, f)| commands_of(FileId(first + i as u32), f))
+            .map(|(i, f)| {
+                let id = FileId(first + i as u32);
+                let mut names = Vec::new();
+                let commands = read_commands(id, f, &mut names);
+                (commands, names, mentions_of(id, f))
+            })
             .collect();
+        let mut commands = Vec::new();
+        let mut found = Vec::with_capacity(read.len());
+        for (c, names, mentions) in read {
+            commands.extend(c);
+            found.push((mentions, names));
+        }
         let mut scripts = Scripts::of(commands, top);
-        let found: Vec<Mentions> = files
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| mentions_of(FileId(first + i as u32), f))
-            .collect();
         for (i, (mentions, names)) in found.into_iter().enumerate() {
             let page = scripts.pages.len() as u32;
             if !mentions.is_empty() {
@@ -351,19 +358,12 @@ fn known_tail(written: &str) -> (smallvec::SmallVec<[&str; 8]>, bool) {
     (tail, anchored)
 }
 
-/// One page's manifest paths (where, and as written), and the file names its commands write.
-type Mentions = (Vec<(Span, Box<str>)>, Vec<String>);
+/// What one file gives: its commands, the file names they write, and a page's mentions.
+type Read = (Vec<Command>, Vec<String>, Vec<(Span, Box<str>)>);
 
-/// The manifest paths a page writes on any line (none for scripts), and the file names of those
-/// its shell lines write (for scripts, every line is one).
-fn mentions_of(id: FileId, file: &SourceFile) -> Mentions {
+/// The manifest paths a page writes on any line, where and as written (none for scripts).
+fn mentions_of(id: FileId, file: &SourceFile) -> Vec<(Span, Box<str>)> {
     let markdown = file.path.extension().is_some_and(|e| e == "md");
-    let mut in_commands = Vec::new();
-    for (_, line) in shell_lines(&file.text, markdown) {
-        in_commands.extend(
-            manifest_paths(&line).map(|p| p.rsplit('/').next().unwrap_or_default().to_string()),
-        );
-    }
     let mut mentions = Vec::new();
     if markdown {
         let mut offset = 0;
@@ -378,7 +378,7 @@ fn mentions_of(id: FileId, file: &SourceFile) -> Mentions {
             }
         }
     }
-    (mentions, in_commands)
+    mentions
 }
 
 /// The words of a line that read as paths of manifests: `a/b.yaml`, `x.yml`, `c.json`.
@@ -391,8 +391,15 @@ fn manifest_paths(line: &str) -> impl Iterator<Item = &str> {
         })
 }
 
-/// The commands of one script or page.
+/// The commands of one script or page, for tests.
+#[cfg(test)]
 fn commands_of(id: FileId, file: &SourceFile) -> Vec<Command> {
+    read_commands(id, file, &mut Vec::new())
+}
+
+/// The commands of one script or page; `names` gets the file names of the manifest paths its
+/// shell lines write, understood or not (for scripts, every line is one).
+fn read_commands(id: FileId, file: &SourceFile, names: &mut Vec<String>) -> Vec<Command> {
     let dir = file.dir().to_path_buf();
     let markdown = file.path.extension().is_some_and(|e| e == "md");
     let make = file
@@ -405,6 +412,9 @@ fn commands_of(id: FileId, file: &SourceFile) -> Vec<Command> {
     // Line numbers counted forward once: commands come in text order.
     let (mut counted, mut line_no) = (0usize, 1usize);
     for (offset, line) in shell_lines(&file.text, markdown) {
+        names.extend(
+            manifest_paths(&line).map(|p| p.rsplit('/').next().unwrap_or_default().to_string()),
+        );
         line_no += file.text[counted..offset].matches('\n').count();
         counted = offset;
         let shown = format!("{}:{line_no}", file.display);
