@@ -8,7 +8,7 @@ use crate::finding::{Finding, Severity};
 use crate::index::InstId;
 use crate::kustomize::KustId;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
-use crate::scripts::Effect;
+use crate::scripts::{Command, Effect};
 
 use super::tailscale::{
     exposed_service, ingress_name, label_problem, service_name, tailscale_ingresses,
@@ -64,11 +64,14 @@ impl Rule for TailscaleHostnameCollision {
             }
             // Claimants in different clusters compete only if the clusters join one tailnet.
             let mut by_cluster: BTreeMap<Option<String>, Vec<Claim>> = BTreeMap::new();
+            let mut locals = BTreeMap::new();
             for c in claims {
-                by_cluster
-                    .entry(local_context(cx, c.id))
-                    .or_default()
-                    .push(c);
+                let found = local_cluster(cx, c.id);
+                let context = found.as_ref().map(|(context, ..)| context.clone());
+                if let Some(found) = found {
+                    locals.insert(c.id, found);
+                }
+                by_cluster.entry(context).or_default().push(c);
             }
             let clusters = by_cluster.len();
             let mut apart = Vec::new();
@@ -80,9 +83,23 @@ impl Rule for TailscaleHostnameCollision {
                 same.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
                 out.push(finding(cx, &space, &same));
             }
-            if apart.len() == clusters {
-                apart.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
-                out.push(across_clusters(cx, &space, &apart));
+            apart.sort_by_key(|c| (c.name.span.file, c.name.span.start, c.id));
+            let local = apart
+                .iter()
+                .find_map(|c| Some((c.id, locals.get(&c.id)?)))
+                .filter(|_| apart.len() == clusters);
+            if let Some((id, (context, apply, made))) = local {
+                // One claimant per cluster: they collide only if the clusters join one tailnet.
+                out.push(
+                    finding(cx, &space, &apart)
+                        .severity(Severity::Info)
+                        .note(format!(
+                            "{} is applied by hand (`{}`) to the local cluster `{context}` that `{}` creates, the others elsewhere: they collide only if both clusters join one tailnet, which the repository does not show",
+                            cx.describe(id),
+                            apply.shown,
+                            made.shown
+                        )),
+                );
             }
         }
     }
@@ -124,33 +141,18 @@ fn claims(cx: &Ctx<'_, '_>) -> Vec<(Space, Claim)> {
     out
 }
 
-/// The kube context of the local cluster a claimant is applied to by hand, when a script or
-/// page creates that cluster (`resolve`'s `local_cluster`); `None`: the repository's cluster.
-fn local_context(cx: &Ctx<'_, '_>, id: InstId) -> Option<String> {
-    let (apply, _) = cx.local_cluster(id)?;
+/// The local cluster a claimant is applied to by hand, when a script or page creates it
+/// (`resolve`'s `local_cluster`): its kube context, the apply and the creation. `None`: the
+/// repository's cluster.
+fn local_cluster<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(String, &'a Command, &'a Command)> {
+    let (apply, made) = cx.local_cluster(id)?;
     match &apply.effect {
-        Effect::Applies { context, .. } => context.clone(),
+        Effect::Applies {
+            context: Some(context),
+            ..
+        } => Some((context.clone(), apply, made)),
         _ => None,
     }
-}
-
-/// One claimant per cluster, one of them a local cluster a page creates: the names collide
-/// only if those clusters join one tailnet, which the repository does not show.
-fn across_clusters(cx: &Ctx<'_, '_>, space: &Space, claims: &[Claim]) -> Finding {
-    let local = claims
-        .iter()
-        .find_map(|c| cx.local_cluster(c.id).map(|found| (c, found)));
-    let mut f = finding(cx, space, claims).severity(Severity::Info);
-    if let Some((c, (apply, made))) = local {
-        let context = local_context(cx, c.id).unwrap_or_default();
-        f = f.note(format!(
-            "{} is applied by hand (`{}`) to the local cluster `{context}` that `{}` creates, the others elsewhere: they collide only if both clusters join one tailnet, which the repository does not show",
-            cx.describe(c.id),
-            apply.shown,
-            made.shown
-        ));
-    }
-    f
 }
 
 fn identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>, String) {
