@@ -1208,6 +1208,13 @@ mod tests {
         let ex = Path::new("/r/ex/oauth.yaml");
         assert!(names("oauth.yaml", Path::new("/r/ex"), top, ex));
         assert!(names("./oauth.yaml", Path::new("/r/ex"), top, ex));
+        // One component: beside the script, or at the repository top; nowhere else.
+        let at_top = Path::new("/r/oauth.yaml");
+        assert!(names("oauth.yaml", Path::new("/r/docs"), top, at_top));
+        assert!(!names("oauth.yaml", Path::new("/r/docs"), top, ex));
+        // `..` before the last two components still resolves.
+        assert!(names("../ex/oauth.yaml", Path::new("/r/docs"), top, ex));
+        assert!(!names("../docs/oauth.yaml", Path::new("/r/docs"), top, ex));
     }
 
     #[test]
