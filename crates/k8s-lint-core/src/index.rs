@@ -71,6 +71,10 @@ pub fn decode_all(objects: &[Object], parsed: &[Parsed<'_>]) -> Vec<Decoded> {
 
 pub struct Index<'s> {
     pub instances: Vec<Instance<'s>>,
+    /// The tree of each instance no build changed, found once: rules read an instance's tree
+    /// thousands of times, and finding it through its file and document is three dependent
+    /// loads (`None`: the instance's own patched tree).
+    roots: Vec<Option<&'s Node<'s>>>,
     /// Borrowed from the caller's decoded objects where the instance is its file's tree.
     pub views: Vec<Cow<'s, View>>,
     /// Type errors, one per object (the first instance's), in object order.
@@ -99,7 +103,7 @@ impl<'s> Index<'s> {
     pub fn new(
         built: Built<'s>,
         objects: &[Object],
-        parsed: &[Parsed<'s>],
+        parsed: &'s [Parsed<'s>],
         default_namespace: Option<String>,
         kept: Option<&'s [Decoded]>,
     ) -> Index<'s> {
@@ -134,7 +138,15 @@ impl<'s> Index<'s> {
                 Cow::Owned(View::Invalid)
             }));
         }
+        let roots = instances
+            .iter()
+            .map(|i| {
+                let o = &objects[i.object.0 as usize];
+                i.patched.is_none().then(|| o.root(parsed))
+            })
+            .collect();
         let mut index = Index {
+            roots,
             instances,
             views,
             type_errors: type_errors.into_iter().collect(),
@@ -210,6 +222,19 @@ impl<'s> Index<'s> {
 
     pub fn inst(&self, id: InstId) -> &Instance<'s> {
         &self.instances[id.0 as usize]
+    }
+
+    /// The instance's tree: as written, or as a build changed it.
+    pub fn root(&self, id: InstId) -> &Node<'s> {
+        let i = id.0 as usize;
+        // `roots` first: most instances are as written, and their `Instance` stays unread.
+        // `new` finds the root of every instance without a patched tree, and the index is
+        // never changed after.
+        match (self.roots[i], &self.instances[i].patched) {
+            (Some(root), _) => root,
+            (None, Some(patched)) => patched,
+            (None, None) => unreachable!("an instance as written has its root"),
+        }
     }
 
     pub fn view(&self, id: InstId) -> &View {

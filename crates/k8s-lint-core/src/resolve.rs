@@ -362,7 +362,7 @@ impl Sources {
                 None => undeployed.push(ObjectId(i as u32)),
             }
         }
-        let secret_makers = secret_makers(index, objects, parsed);
+        let secret_makers = secret_makers(index);
         let placeholder_named = (0..index.instances.len() as u32)
             .map(InstId)
             .filter(|&i| is_placeholder(&index.inst(i).name))
@@ -380,13 +380,9 @@ impl Sources {
     }
 }
 
-fn secret_makers(
-    index: &Index<'_>,
-    objects: &[Object],
-    parsed: &[crate::yaml::Parsed<'_>],
-) -> HashMap<String, Vec<InstId>> {
+fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
     let mut out: HashMap<String, Vec<InstId>> = HashMap::new();
-    let root = |s: InstId| index.inst(s).root(objects, parsed);
+    let root = |s: InstId| index.root(s);
     let text = |s: InstId, path: &str| {
         root(s)
             .at(path)

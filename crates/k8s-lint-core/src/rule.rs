@@ -101,7 +101,7 @@ impl<'a, 's> Ctx<'a, 's> {
     }
 
     pub fn root(&self, id: InstId) -> &'a Node<'s> {
-        self.index.inst(id).root(self.objects, self.parsed)
+        self.index.root(id)
     }
 
     pub fn file(&self, id: FileId) -> &'a SourceFile {
