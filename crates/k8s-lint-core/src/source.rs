@@ -60,8 +60,16 @@ pub struct Location {
 }
 
 /// A file of the linted tree. `text` is empty when the file could not be read or decoded.
+///
+/// Shared, not copied: a report holds the files of the run, and an editor's session makes a
+/// report after every edit from files it keeps; a clone is a reference count, not a copy of
+/// every path and text.
 #[derive(Clone, Debug)]
-pub struct SourceFile {
+pub struct SourceFile(std::sync::Arc<FileData>);
+
+/// What a [`SourceFile`] holds (its fields are read through the file).
+#[derive(Debug)]
+pub struct FileData {
     /// Absolute, lexically normalised path (symlinks are kept as walked).
     pub path: PathBuf,
     /// The path as given by the walk, relative to the current directory when possible, with `/`.
@@ -71,16 +79,26 @@ pub struct SourceFile {
     lines: std::sync::OnceLock<LineIndex>,
 }
 
+impl std::ops::Deref for SourceFile {
+    type Target = FileData;
+
+    fn deref(&self) -> &FileData {
+        &self.0
+    }
+}
+
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, text: String) -> SourceFile {
-        SourceFile {
+        SourceFile(std::sync::Arc::new(FileData {
             path,
             display,
             text,
             lines: std::sync::OnceLock::new(),
-        }
+        }))
     }
+}
 
+impl FileData {
     pub fn lines(&self) -> &LineIndex {
         self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
