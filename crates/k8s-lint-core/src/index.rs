@@ -23,8 +23,13 @@ use crate::yaml::{Node, Parsed};
 pub struct InstId(pub u32);
 
 /// Maps keyed one string per level, so lookups never build an owned key.
-type ByKind = HashMap<Box<str>, HashMap<Box<str>, Ids>>;
-type ByName = HashMap<Box<str>, HashMap<Box<str>, HashMap<Box<str>, Ids>>>;
+type ByLabel = HashMap<Box<str>, HashMap<Box<str>, Ids>>;
+/// Instances by group, then kind, the strings borrowed from their objects (one level per
+/// string: a key borrowed for `'s` is looked up by a `&str` of any lifetime).
+type ByKind<'s> = HashMap<&'s str, HashMap<&'s str, Ids>>;
+/// Instances by group, kind, then name: borrowed from the object unless a build renamed it,
+/// so building the map copies no strings for most instances.
+type ByName<'s> = HashMap<&'s str, HashMap<&'s str, HashMap<Cow<'s, str>, Ids>>>;
 
 /// The instances under one key: nearly always one or two (a name, a label value), which then
 /// need no allocation of their own. smallvec is already in the tree (the YAML parser's), and
@@ -88,13 +93,13 @@ pub struct Index<'s> {
     pub too_deep: Vec<(crate::source::Span, String)>,
     default_namespace: Option<String>,
     /// Instances by (group, kind, name as deployed).
-    by_name: ByName,
+    by_name: ByName<'s>,
     /// Instances by (group, kind, name written in their file, before any prefix or suffix).
-    by_source_name: ByName,
+    by_source_name: ByName<'s>,
     /// Instances by (group, kind).
-    by_kind: ByKind,
+    by_kind: ByKind<'s>,
     /// Pod templates by one of their labels.
-    templates_by_label: ByKind,
+    templates_by_label: ByLabel,
     templates: Vec<InstId>,
 }
 
@@ -102,7 +107,7 @@ impl<'s> Index<'s> {
     /// `kept`: the objects' views as written ([`decode_all`]), when the caller keeps them.
     pub fn new(
         built: Built<'s>,
-        objects: &[Object],
+        objects: &'s [Object],
         parsed: &'s [Parsed<'s>],
         default_namespace: Option<String>,
         kept: Option<&'s [Decoded]>,
@@ -172,16 +177,22 @@ impl<'s> Index<'s> {
             || {
                 // By the name as deployed, and as written.
                 rayon::join(
-                    || by_name(each(), |inst, _| &inst.name),
-                    || by_name(each(), |_, o| &o.name),
+                    || {
+                        by_name(each(), |inst, _| match &inst.name {
+                            Cow::Borrowed(name) => Cow::Borrowed(*name),
+                            Cow::Owned(name) => Cow::Owned(name.clone()),
+                        })
+                    },
+                    || by_name(each(), |_, o| Cow::Borrowed(&o.name)),
                 )
             },
             || {
                 let mut by_kind = ByKind::default();
                 let mut templates = Vec::new();
-                let mut by_label = ByKind::default();
+                let mut by_label = ByLabel::default();
                 for (id, inst, o) in each() {
-                    slot(slot(&mut by_kind, o.group()), &o.kind).push(id);
+                    let kinds = by_kind.entry(o.group()).or_default();
+                    kinds.entry(&o.kind).or_default().push(id);
                     let view: &View = &views[id.0 as usize];
                     let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
                     if template || (inst.opaque && is_workload(o)) {
@@ -260,7 +271,10 @@ impl<'s> Index<'s> {
 
     /// Every instance of a kind, e.g. `("networking.k8s.io", "IngressClass")`.
     pub fn of_kind(&self, group: &str, kind: &str) -> &[InstId] {
-        lookup2(&self.by_kind, group, kind)
+        self.by_kind
+            .get(group)
+            .and_then(|m| m.get(kind))
+            .map_or(&[], Ids::as_slice)
     }
 
     /// Instances of a kind with this name as deployed, in any namespace.
@@ -308,21 +322,32 @@ impl<'s> Index<'s> {
 }
 
 fn by_name<'a, 's: 'a>(
-    each: impl Iterator<Item = (InstId, &'a Instance<'s>, &'a Object)>,
-    name: impl Fn(&'a Instance<'s>, &'a Object) -> &'a str,
-) -> ByName {
+    each: impl Iterator<Item = (InstId, &'a Instance<'s>, &'s Object)>,
+    name: impl Fn(&'a Instance<'s>, &'s Object) -> Cow<'s, str>,
+) -> ByName<'s> {
     let mut map = ByName::default();
     for (id, inst, o) in each {
-        slot(slot(slot(&mut map, o.group()), &o.kind), name(inst, o)).push(id);
+        let names = map
+            .entry(o.group())
+            .or_default()
+            .entry(&o.kind)
+            .or_default();
+        let key = name(inst, o);
+        match names.get_mut(&*key) {
+            Some(ids) => ids.push(id),
+            None => {
+                names.insert(key, smallvec::smallvec![id]);
+            }
+        }
     }
     map
 }
 
-fn lookup2<'m>(map: &'m ByKind, a: &str, b: &str) -> &'m [InstId] {
+fn lookup2<'m>(map: &'m ByLabel, a: &str, b: &str) -> &'m [InstId] {
     map.get(a).and_then(|m| m.get(b)).map_or(&[], Ids::as_slice)
 }
 
-fn lookup3<'m>(map: &'m ByName, a: &str, b: &str, c: &str) -> &'m [InstId] {
+fn lookup3<'m>(map: &'m ByName<'_>, a: &str, b: &str, c: &str) -> &'m [InstId] {
     map.get(a)
         .and_then(|m| m.get(b))
         .and_then(|m| m.get(c))

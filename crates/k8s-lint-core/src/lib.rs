@@ -286,7 +286,9 @@ pub fn lint_sources(
 fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
     let parsed = load::parse_all(&loaded.files);
     clock.mark("parse");
-    let checked = check(&loaded, &parsed, None, options, &mut clock);
+    let objects = objects_of(&loaded, &parsed);
+    clock.mark("objects");
+    let checked = check(&loaded, &parsed, &objects, None, options, &mut clock);
     // Free the trees on every core: a large repository holds millions of small allocations,
     // and freeing them one by one is a visible part of a run.
     parsed.into_par_iter().for_each(drop);
@@ -330,10 +332,10 @@ fn finish(loaded: load::Loaded, checked: Checked, options: &Options, mut clock: 
 }
 
 /// What an editor's session keeps between lints, derived from its trees: only what changed
-/// is made again.
+/// is made again (its objects too, which every caller owns: the builds and the index borrow
+/// their names).
 #[derive(Clone, Copy)]
 struct Kept<'a> {
-    objects: &'a Objects,
     model: &'a Model,
     /// The objects' views as written, in object order.
     views: &'a [index::Decoded],
@@ -367,7 +369,7 @@ struct Analysis<'a, 's> {
     loaded: &'a load::Loaded,
     /// One tree per file of `loaded.files`, in order.
     parsed: &'a [yaml::Parsed<'s>],
-    objects: Cow<'a, Objects>,
+    objects: &'a Objects,
     model: Cow<'a, Model>,
     gitops: GitOps,
     index: Index<'s>,
@@ -386,18 +388,14 @@ where
     fn new(
         loaded: &'a load::Loaded,
         parsed: &'a [yaml::Parsed<'s>],
+        found: &'a Objects,
         kept: Option<Kept<'a>>,
         options: &'a Options,
         deploy: bool,
         clock: &mut Clock,
     ) -> Analysis<'a, 's> {
         let files = &loaded.files;
-        let found = match kept {
-            Some(kept) => Cow::Borrowed(kept.objects),
-            None => Cow::Owned(objects_of(loaded, parsed)),
-        };
         let (objects, by_file) = (&found.list[..], &found.by_file[..]);
-        clock.mark("objects");
         let model = match kept {
             Some(kept) => Cow::Borrowed(kept.model),
             None => Cow::Owned(model_of(loaded, parsed, options)),
@@ -527,7 +525,11 @@ fn apply_gitops_namespaces(
             continue;
         }
         if app.forces_namespace || inst.namespace.is_none() {
-            inst.namespace = app.namespace.clone().or(inst.namespace.take());
+            inst.namespace = app
+                .namespace
+                .clone()
+                .map(Cow::Owned)
+                .or(inst.namespace.take());
         }
     }
 }
@@ -569,10 +571,19 @@ fn run_rules(
 fn links_only(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
+    objects: &Objects,
     kept: Option<Kept<'_>>,
     options: &Options,
 ) -> Vec<navigate::Link> {
-    let analysis = Analysis::new(loaded, parsed, kept, options, true, &mut Clock::start());
+    let analysis = Analysis::new(
+        loaded,
+        parsed,
+        objects,
+        kept,
+        options,
+        true,
+        &mut Clock::start(),
+    );
     let links = navigate::links(&analysis.ctx(&[], &[]));
     analysis.drop_in_parallel();
     links
@@ -586,11 +597,12 @@ type Checked = (Vec<Finding>, usize, Vec<navigate::Link>);
 fn check(
     loaded: &load::Loaded,
     parsed: &[yaml::Parsed<'_>],
+    objects: &Objects,
     kept: Option<Kept<'_>>,
     options: &Options,
     clock: &mut Clock,
 ) -> Checked {
-    let analysis = Analysis::new(loaded, parsed, kept, options, true, clock);
+    let analysis = Analysis::new(loaded, parsed, objects, kept, options, true, clock);
     let links = if options.links {
         navigate::links(&analysis.ctx(&[], &[]))
     } else {
@@ -691,7 +703,16 @@ pub fn inventory(
     let loaded = load_files(options)?;
     // What `kustomize build` emits: without the namespaces Argo CD or Flux add afterwards.
     let parsed = load::parse_all(&loaded.files);
-    let analysis = Analysis::new(&loaded, &parsed, None, options, false, &mut Clock::start());
+    let objects = objects_of(&loaded, &parsed);
+    let analysis = Analysis::new(
+        &loaded,
+        &parsed,
+        &objects,
+        None,
+        options,
+        false,
+        &mut Clock::start(),
+    );
     let cx = analysis.ctx(&[], &[]);
     let mut out = std::collections::BTreeMap::<PathBuf, std::collections::BTreeSet<_>>::new();
     for (i, inst) in cx.index.instances.iter().enumerate() {
@@ -699,7 +720,11 @@ pub fn inventory(
         let o = cx.object(index::InstId(i as u32));
         out.entry(cx.model.get(build).dir.clone())
             .or_default()
-            .insert((o.kind.clone(), inst.namespace.clone(), inst.name.clone()));
+            .insert((
+                o.kind.clone(),
+                inst.namespace.as_deref().map(String::from),
+                inst.name.to_string(),
+            ));
     }
     for root in cx.model.roots() {
         out.entry(cx.model.get(root).dir.clone()).or_default();

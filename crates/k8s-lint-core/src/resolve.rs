@@ -391,13 +391,15 @@ fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
             .map(String::from)
     };
     for &s in index.of_kind("bitnami.com", "SealedSecret") {
-        out.entry(index.inst(s).name.clone()).or_default().push(s);
+        out.entry(index.inst(s).name.to_string())
+            .or_default()
+            .push(s);
         if let Some(t) = text(s, "spec.template.metadata.name") {
             out.entry(t).or_default().push(s);
         }
     }
     for &s in index.of_kind("external-secrets.io", "ExternalSecret") {
-        let name = text(s, "spec.target.name").unwrap_or_else(|| index.inst(s).name.clone());
+        let name = text(s, "spec.target.name").unwrap_or_else(|| index.inst(s).name.to_string());
         out.entry(name).or_default().push(s);
     }
     for &s in index.of_kind("", "Service") {
@@ -1113,7 +1115,7 @@ impl<'a, 's> Ctx<'a, 's> {
         }
         makers.extend(self.sources.custom.iter().copied().filter(|&c| {
             self.index.same_namespace(from, c)
-                && custom_resource_makes(self.index.inst(c).name.as_str(), self.root(c), name)
+                && custom_resource_makes(&self.index.inst(c).name, self.root(c), name)
         }));
         (!makers.is_empty()).then_some(makers)
     }
@@ -1123,10 +1125,7 @@ impl<'a, 's> Ctx<'a, 's> {
     fn binds(&self, bindings: &[InstId], role: InstId, pod: InstId) -> bool {
         // kustomize renames the Role and fixes the roleRef (a `namePrefix`); the tree we read
         // may hold either name.
-        let names = [
-            self.index.inst(role).name.as_str(),
-            self.object(role).name.as_str(),
-        ];
+        let names = [&self.index.inst(role).name, self.object(role).name.as_str()];
         let ns = self.index.namespace(pod);
         let account = self
             .index

@@ -127,7 +127,7 @@ impl<'a, 's> Ctx<'a, 's> {
         let inst = self.index.inst(id);
         match self.index.namespace(id) {
             Some(ns) => format!("{ns}/{}", inst.name),
-            None => inst.name.clone(),
+            None => inst.name.to_string(),
         }
     }
 

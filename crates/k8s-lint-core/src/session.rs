@@ -200,12 +200,17 @@ impl Session {
     /// Where the references of the kept trees lead (what `Options::links` adds to a report),
     /// without running the rules: an editor needs them only when asked for a definition.
     pub fn links(&self) -> Vec<crate::navigate::Link> {
-        links_only(&self.loaded, &self.parsed, Some(self.kept()), &self.options)
+        links_only(
+            &self.loaded,
+            &self.parsed,
+            &self.objects,
+            Some(self.kept()),
+            &self.options,
+        )
     }
 
     fn kept(&self) -> Kept<'_> {
         Kept {
-            objects: &self.objects,
             model: &self.model,
             views: &self.views,
         }
@@ -217,6 +222,7 @@ impl Session {
         let checked = check(
             &self.loaded,
             &self.parsed,
+            &self.objects,
             Some(self.kept()),
             &self.options,
             &mut clock,

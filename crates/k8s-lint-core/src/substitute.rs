@@ -65,10 +65,10 @@ pub fn apply<'s>(
             continue;
         }
         if let Some(name) = substituted(&inst.name, vars) {
-            inst.name = name;
+            inst.name = Cow::Owned(name);
         }
         if let Some(ns) = inst.namespace.as_deref().and_then(|n| substituted(n, vars)) {
-            inst.namespace = Some(ns);
+            inst.namespace = Some(Cow::Owned(ns));
         }
         let root = inst.root(objects, parsed);
         if needs(root, vars) {

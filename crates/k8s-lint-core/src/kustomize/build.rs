@@ -3,6 +3,7 @@
 //! `namePrefix`/`nameSuffix` and labels. The result is one [`Instance`] per object per build,
 //! carrying the name, namespace and (when changed) tree that the cluster will see.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -18,8 +19,10 @@ pub struct Instance<'s> {
     pub object: ObjectId,
     /// The build root it was accumulated under; `None` for a plain directory.
     pub build: Option<KustId>,
-    pub name: String,
-    pub namespace: Option<String>,
+    /// Borrowed from the object until a transformer renames it: a build of thousands of
+    /// objects then copies no names.
+    pub name: Cow<'s, str>,
+    pub namespace: Option<Cow<'s, str>>,
     /// The tree after patches and labels, when they changed it.
     pub patched: Option<Box<Node<'s>>>,
     /// A transformation we do not model touched it: rules stay silent about it.
@@ -27,12 +30,12 @@ pub struct Instance<'s> {
 }
 
 impl<'s> Instance<'s> {
-    fn new(object: ObjectId, o: &Object) -> Instance<'s> {
+    fn new(object: ObjectId, o: &'s Object) -> Instance<'s> {
         Instance {
             object,
             build: None,
-            name: o.name.clone(),
-            namespace: o.namespace.clone(),
+            name: Cow::Borrowed(&o.name),
+            namespace: o.namespace.as_deref().map(Cow::Borrowed),
             patched: None,
             opaque: false,
         }
@@ -97,7 +100,7 @@ pub struct Incomplete {
 pub struct Builder<'a, 's> {
     pub model: &'a Model,
     pub parsed: &'a [Parsed<'s>],
-    pub objects: &'a [Object],
+    pub objects: &'s [Object],
     /// Objects of each file, by file index.
     pub by_file: &'a [Range<u32>],
 }
@@ -327,9 +330,9 @@ impl<'s> Builder<'_, 's> {
                 let o = &self.objects[inst.object.0 as usize];
                 if o.is("", "Namespace") {
                     // kustomize's namespace transformer renames Namespace objects too.
-                    inst.name = ns.to_string();
+                    inst.name = Cow::Owned(ns.to_string());
                 } else if !is_cluster_scoped(o.group(), &o.kind) {
-                    inst.namespace = Some(ns.to_string());
+                    inst.namespace = Some(Cow::Owned(ns.to_string()));
                 }
             }
         }
@@ -339,7 +342,7 @@ impl<'s> Builder<'_, 's> {
             for inst in acc.iter_mut() {
                 let o = &self.objects[inst.object.0 as usize];
                 if !(o.group() == "" && o.kind == "Namespace") {
-                    inst.name = format!("{prefix}{}{suffix}", inst.name);
+                    inst.name = Cow::Owned(format!("{prefix}{}{suffix}", inst.name));
                 }
             }
         }

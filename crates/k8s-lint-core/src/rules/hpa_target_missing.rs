@@ -91,10 +91,10 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, group: &str, kind: &str, name: &str) ->
         .copied()
         .filter(|&t| cx.index.same_namespace(id, t))
         .collect();
-    let names = candidates.iter().map(|&t| cx.index.inst(t).name.as_str());
+    let names = candidates.iter().map(|&t| &*cx.index.inst(t).name);
     let near = closest(name, names);
     for &t in &candidates {
-        if near == Some(cx.index.inst(t).name.as_str()) {
+        if near == Some(&*cx.index.inst(t).name) {
             let root = cx.root(t);
             let at = key_span_at(root, "metadata.name").unwrap_or(root.span);
             f = f.related(at, format!("{} is defined here", cx.describe(t)));

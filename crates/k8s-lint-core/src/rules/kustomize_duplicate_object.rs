@@ -283,7 +283,10 @@ fn identity(cx: &Ctx<'_, '_>, o: &Object, chain: &[KustId]) -> (String, Option<S
 
 fn final_identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>) {
     let inst = cx.index.inst(id);
-    (inst.name.clone(), inst.namespace.clone())
+    (
+        inst.name.to_string(),
+        inst.namespace.as_deref().map(String::from),
+    )
 }
 
 /// kustomize's spelling of an object id: `ConfigMap.v1.[noGrp]/a.[noNs]`.

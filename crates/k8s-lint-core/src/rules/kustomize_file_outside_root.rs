@@ -157,7 +157,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
             o.group(),
             o.kind.as_str(),
             inst.namespace.as_deref(),
-            inst.name.as_str(),
+            &*inst.name,
         );
         built.entry(k).or_default().insert(id);
     }

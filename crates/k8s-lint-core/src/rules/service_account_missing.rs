@@ -33,7 +33,7 @@ impl Rule for ServiceAccountMissing {
             if let Some(ns) = cx.index.namespace(sa) {
                 let d = by_namespace.entry(ns).or_default();
                 d.ids.push(sa);
-                d.names.push(cx.index.inst(sa).name.as_str());
+                d.names.push(&cx.index.inst(sa).name);
             }
         }
         for d in by_namespace.values_mut() {

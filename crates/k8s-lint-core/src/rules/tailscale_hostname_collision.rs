@@ -159,7 +159,7 @@ fn identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>, String) {
     (
         cx.object(id).kind.clone(),
         cx.index.namespace(id).map(String::from),
-        cx.index.inst(id).name.clone(),
+        cx.index.inst(id).name.to_string(),
     )
 }
 
