@@ -82,7 +82,28 @@ fn anchor(node: &Node<'_>) -> Span {
         .map_or(node.span, |e| e.key.span)
 }
 
-fn invalid(path: &str, value: &str, detail: &str) -> String {
+/// A field's path, written out only for a problem: most Ingresses have none, and a `format!`
+/// per level for each of them was most of this rule's time.
+#[derive(Clone, Copy)]
+enum Field<'p> {
+    Root(&'static str),
+    /// `parent.key`
+    Key(&'p Field<'p>, &'static str),
+    /// `parent[i]`
+    Item(&'p Field<'p>, usize),
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Root(name) => f.write_str(name),
+            Field::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Field::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn invalid(path: impl std::fmt::Display, value: &str, detail: &str) -> String {
     format!("{path}: Invalid value: {value}: {detail}")
 }
 
@@ -124,10 +145,10 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
     };
     if let Some(d) = default {
         let key = key_span_at(spec, "defaultBackend").unwrap_or(d.span);
-        check_backend(d, key, "spec.defaultBackend", out);
+        check_backend(d, key, Field::Root("spec.defaultBackend"), out);
     }
     for (i, rule) in rule_items.iter().enumerate() {
-        check_rule(rule, &format!("spec.rules[{i}]"), out);
+        check_rule(rule, Field::Item(&Field::Root("spec.rules"), i), out);
     }
     let tls = present(spec, "tls").and_then(Node::as_seq).unwrap_or(&[]);
     for (t, entry) in tls.iter().enumerate() {
@@ -136,7 +157,14 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
             .unwrap_or(&[]);
         for (k, host) in hosts.iter().enumerate() {
             if let Some(h) = host.as_str() {
-                check_host(host, h, &format!("spec.tls[{t}].hosts[{k}]"), false, out);
+                let tls = Field::Item(&Field::Root("spec.tls"), t);
+                check_host(
+                    host,
+                    h,
+                    Field::Item(&Field::Key(&tls, "hosts"), k),
+                    false,
+                    out,
+                );
             }
         }
     }
@@ -156,10 +184,10 @@ fn check_spec(root: &Node<'_>, out: &mut Vec<Problem>) {
     }
 }
 
-fn check_rule(rule: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
+fn check_rule(rule: &Node<'_>, path: Field<'_>, out: &mut Vec<Problem>) {
     if let Some(host) = present(rule, "host") {
         if let Some(h) = host.as_str().filter(|h| !h.is_empty()) {
-            check_host(host, h, &format!("{path}.host"), true, out);
+            check_host(host, h, Field::Key(&path, "host"), true, out);
         }
     }
     let Some(http) = present(rule, "http") else {
@@ -179,11 +207,11 @@ fn check_rule(rule: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
         });
     }
     for (j, p) in paths.iter().enumerate() {
-        check_path(p, &format!("{path}.http.paths[{j}]"), out);
+        check_path(p, Field::Item(&Field::Key(&path, "http.paths"), j), out);
     }
 }
 
-fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
+fn check_path(item: &Node<'_>, path: Field<'_>, out: &mut Vec<Problem>) {
     let Some(path_type) = present(item, "pathType") else {
         // The API server stops at this error and checks nothing else of the path.
         out.push(Problem {
@@ -220,7 +248,7 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
             field: format!("{path}.path"),
             short: format!("{text:?} is not an absolute path"),
             error: invalid(
-                &format!("{path}.path"),
+                Field::Key(&path, "path"),
                 &format!("{text:?}"),
                 "must be an absolute path",
             ),
@@ -231,14 +259,14 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
     match present(item, "backend") {
         Some(b) => {
             let key = key_span_at(item, "backend").unwrap_or(b.span);
-            check_backend(b, key, &format!("{path}.backend"), out);
+            check_backend(b, key, Field::Key(&path, "backend"), out);
         }
         None => out.push(Problem {
             span: anchor(item),
             field: format!("{path}.backend"),
             short: "missing".into(),
             error: invalid(
-                &format!("{path}.backend"),
+                Field::Key(&path, "backend"),
                 "\"\"",
                 "resource or service backend is required",
             ),
@@ -248,14 +276,14 @@ fn check_path(item: &Node<'_>, path: &str, out: &mut Vec<Problem>) {
     }
 }
 
-fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Problem>) {
+fn check_backend(backend: &Node<'_>, key: Span, path: Field<'_>, out: &mut Vec<Problem>) {
     let service = present(backend, "service");
     let (service, resource) = (service, present(backend, "resource"));
     let service = match (service, resource) {
         (Some(_), Some(_)) => {
             out.push(Problem {
                 span: key,
-                field: path.into(),
+                field: path.to_string(),
                 short: "both service and resource".into(),
                 error: invalid(
                     path,
@@ -270,7 +298,7 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
         (None, None) => {
             out.push(Problem {
                 span: key,
-                field: path.into(),
+                field: path.to_string(),
                 short: "neither service nor resource".into(),
                 error: invalid(path, "\"\"", "resource or service backend is required"),
                 help: "add a `service` (name and port) to the backend",
@@ -296,7 +324,7 @@ fn check_backend(backend: &Node<'_>, key: Span, path: &str, out: &mut Vec<Proble
     check_port(service, service_key, path, out);
 }
 
-fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<Problem>) {
+fn check_port(service: &Node<'_>, service_key: Span, path: Field<'_>, out: &mut Vec<Problem>) {
     let port = present(service, "port");
     let port_key = key_span_at(service, "port").unwrap_or(service_key);
     let name = port
@@ -311,7 +339,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
     match (name, number) {
         (Some(_), Some(_)) => out.push(Problem {
             span: port_key,
-            field: path.into(),
+            field: path.to_string(),
             short: "both port.name and port.number".into(),
             error: invalid(path, "\"\"", "cannot set both port name & port number"),
             help: "keep either `port.name` or `port.number`",
@@ -324,7 +352,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
                     span: n.span,
                     field: format!("{path}.service.port.name"),
                     short: port_name_short(detail, text),
-                    error: invalid(&format!("{path}.service.port.name"), &format!("{text:?}"), detail),
+                    error: invalid(Field::Key(&path, "service.port.name"), &format!("{text:?}"), detail),
                     help: "use the `name` of one of the Service's ports (lowercase letters, digits and `-`, at most 15 characters)",
                     label: REJECTED,
                 });
@@ -335,7 +363,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
             field: format!("{path}.service.port.number"),
             short: format!("{i} is not between 1 and 65535"),
             error: invalid(
-                &format!("{path}.service.port.number"),
+                Field::Key(&path, "service.port.number"),
                 &i.to_string(),
                 PORT_RANGE,
             ),
@@ -345,7 +373,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
         (None, Some(_)) => {}
         (None, None) => out.push(Problem {
             span: port_key,
-            field: path.into(),
+            field: path.to_string(),
             short: "no port.name or port.number".into(),
             error: format!("{path}: Required value: port name or number is required"),
             help: "add `port.number` (a Service `port`) or `port.name` (a Service port's name)",
@@ -354,7 +382,7 @@ fn check_port(service: &Node<'_>, service_key: Span, path: &str, out: &mut Vec<P
     }
 }
 
-fn check_host(node: &Node<'_>, host: &str, path: &str, rule: bool, out: &mut Vec<Problem>) {
+fn check_host(node: &Node<'_>, host: &str, path: Field<'_>, rule: bool, out: &mut Vec<Problem>) {
     // Filled in before it reaches the API server (Flux substitution, a sample's marker).
     if crate::placeholder::is_placeholder(host) {
         return;
@@ -368,7 +396,7 @@ fn check_host(node: &Node<'_>, host: &str, path: &str, rule: bool, out: &mut Vec
     for detail in details {
         out.push(Problem {
             span: node.span,
-            field: path.into(),
+            field: path.to_string(),
             short: name_short(detail, host),
             error: invalid(path, &format!("{host:?}"), detail),
             help: "use a lowercase DNS name (`*` only as the whole first label, e.g. `*.example.com`); an IP address cannot be a host",

@@ -110,8 +110,27 @@ pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
 /// An Ingress backend that names a Service, and where it sits in the tree.
 pub(crate) struct Backend<'a> {
     pub service: &'a IngressServiceBackend,
-    /// Tree path of the `service` mapping, e.g. `spec.rules[0].http.paths[1].backend.service`.
-    pub path: String,
+    /// Where the `service` mapping is in the tree; shown as its path, e.g.
+    /// `spec.rules[0].http.paths[1].backend.service`.
+    pub path: BackendPath,
+}
+
+/// The tree path of an Ingress backend's `service`, written out only when a finding needs it:
+/// every rule about backends walks every Ingress's, and most find nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BackendPath {
+    Default,
+    /// Rule `.0`, HTTP path `.1`.
+    Rule(usize, usize),
+}
+
+impl std::fmt::Display for BackendPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendPath::Default => f.write_str("spec.defaultBackend.service"),
+            BackendPath::Rule(i, j) => write!(f, "spec.rules[{i}].http.paths[{j}].backend.service"),
+        }
+    }
 }
 
 pub(crate) fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
@@ -126,7 +145,7 @@ pub(crate) fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
     {
         out.push(Backend {
             service,
-            path: "spec.defaultBackend.service".into(),
+            path: BackendPath::Default,
         });
     }
     for (i, rule) in spec.rules.iter().flatten().enumerate() {
@@ -134,7 +153,7 @@ pub(crate) fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
             if let Some(service) = &path.backend.service {
                 out.push(Backend {
                     service,
-                    path: format!("spec.rules[{i}].http.paths[{j}].backend.service"),
+                    path: BackendPath::Rule(i, j),
                 });
             }
         }

@@ -55,7 +55,7 @@ impl Rule for TailscaleBackendNotClusterip {
                         format!("headless Service `{name}` (clusterIP: None)"),
                     )
                 };
-                let path = http_path(root, &b.path);
+                let path = http_path(root, &b.path.to_string());
                 out.push(
                     Finding::new(
                         &META,
