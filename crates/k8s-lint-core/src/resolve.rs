@@ -24,7 +24,7 @@
 //! not tainted by a source elsewhere. A kustomization entry pointing at a missing file is not
 //! a source: kustomize fails that build, which is reported where the entry is written.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Severity};
@@ -302,7 +302,7 @@ impl Sources {
                 });
             }
         }
-        let mut generated = HashSet::new();
+        let mut generated = HashSet::default();
         for k in &model.kusts {
             let Some(root) = k.root(parsed) else { continue };
             for (field, kind) in [
@@ -346,7 +346,7 @@ impl Sources {
         // Patch files and generator inputs are reached without being deployed: not orphans.
         let mut undeployed = Vec::new();
         let mut scripted = Vec::new();
-        let mut by_script: HashMap<crate::source::FileId, Option<usize>> = HashMap::new();
+        let mut by_script: HashMap<crate::source::FileId, Option<usize>> = HashMap::default();
         for i in (0..objects.len()).filter(|&i| !deployed[i]) {
             let file = objects[i].file;
             if model.reached.contains(&file) {
@@ -381,7 +381,7 @@ impl Sources {
 }
 
 fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
-    let mut out: HashMap<String, Vec<InstId>> = HashMap::new();
+    let mut out: HashMap<String, Vec<InstId>> = HashMap::default();
     let root = |s: InstId| index.root(s);
     let text = |s: InstId, path: &str| {
         root(s)

@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/config-ref-missing.md`.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::pod::{Container, PodSpec};
 
@@ -49,7 +49,7 @@ impl Rule for ConfigRefMissing {
             &'static str,
             (Option<String>, Option<crate::kustomize::KustId>, String),
         );
-        let mut seen: HashMap<Key, usize> = HashMap::new();
+        let mut seen: HashMap<Key, usize> = HashMap::default();
         for (id, template, path) in cx.index.templates() {
             let Some(spec) = template.spec.as_ref() else {
                 continue;

@@ -2,7 +2,9 @@
 //!
 //! Docs: `rules/kustomize-duplicate-object.md`.
 
-use crate::hash::HashSet;
+use std::collections::hash_map::Entry;
+
+use crate::hash::{HashMap, HashSet};
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
@@ -71,8 +73,11 @@ impl Rule for KustomizeDuplicateObject {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         // The handle reaches the context's lazily filled caches, but its hash and equality
         // read only the index, which nothing changes while rules run.
+        // Sized for every instance up front and probed once per instance: a key is computed
+        // from the index on every hash, and each regrowth hashed all of them again.
         #[allow(clippy::mutable_key_type)]
-        let mut first: HashSet<Identity> = HashSet::default();
+        let mut first: HashMap<Identity, ()> =
+            HashMap::with_capacity_and_hasher(cx.index.instances.len(), Default::default());
         // An entry listed twice duplicates every object behind it; kustomize stops at the
         // first, and so does the report.
         let mut entries_reported = HashSet::default();
@@ -85,16 +90,17 @@ impl Rule for KustomizeDuplicateObject {
                 continue;
             }
             let this = Identity { cx, id };
-            match first.get(&this) {
-                Some(a) => {
+            match first.entry(this) {
+                Entry::Occupied(a) => {
+                    let a = *a.key();
                     let f = finding(cx, build, a.id, id);
                     let same = cx.index.inst(a.id).object == inst.object;
                     if !same || entries_reported.insert(f.primary.span) {
                         out.push(f);
                     }
                 }
-                None => {
-                    first.insert(this);
+                Entry::Vacant(v) => {
+                    v.insert(());
                 }
             }
         }
