@@ -23,6 +23,7 @@ mod hash;
 pub mod index;
 pub mod kustomize;
 pub mod load;
+pub mod memo;
 pub mod navigate;
 pub mod network;
 pub mod object;
@@ -44,6 +45,7 @@ pub mod yaml;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use rayon::prelude::*;
 
@@ -288,7 +290,7 @@ fn report(loaded: load::Loaded, options: &Options, mut clock: Clock) -> Report {
     clock.mark("parse");
     let objects = objects_of(&loaded, &parsed);
     clock.mark("objects");
-    let checked = check(&loaded, &parsed, &objects, None, options, &mut clock);
+    let checked = check(&loaded, &parsed, &objects, None, None, options, &mut clock);
     // Free the trees on every core: a large repository holds millions of small allocations,
     // and freeing them one by one is a visible part of a run.
     parsed.into_par_iter().for_each(drop);
@@ -566,6 +568,113 @@ fn run_rules(
     ran.into_iter().flat_map(|(out, _)| out).collect()
 }
 
+/// Instances per task of the per-instance rules: each rule runs over a task's instances in
+/// turn, timed once per task rather than once per instance.
+const INSTANCES_PER_TASK: usize = 64;
+
+/// An instance's findings in [`run_instance_rules`]: kept from the last lint, or made now.
+type Found<'m> = Result<&'m [Finding], Vec<Finding>>;
+
+/// What one task of [`run_instance_rules`] found.
+struct Task {
+    /// Of every instance, in instance order.
+    all: Vec<Finding>,
+    /// Of the instances as written that were checked now, to keep.
+    fresh: Vec<(index::InstId, Vec<Finding>)>,
+    /// Each rule's time.
+    took: Vec<Duration>,
+}
+
+/// The findings of the per-instance rules (see [`rule::InstanceRule`]), with the time each
+/// took. With a `memo` (an editor's session), an instance as written whose entry still holds
+/// is not checked again, and what is found about the others as written is kept in it.
+fn run_instance_rules(
+    rules: &[(&dyn Rule, Option<Severity>)],
+    cx: &Ctx<'_, '_>,
+    mut memo: Option<&mut memo::Memo>,
+    clock: &mut Clock,
+) -> Vec<Finding> {
+    let checks: Vec<(&dyn rule::InstanceRule, Severity, Option<Severity>)> = rules
+        .iter()
+        .filter_map(|(r, level)| Some((r.per_instance()?, r.meta().severity, *level)))
+        .collect();
+    let n = cx.index.instances.len();
+    let kept = memo.as_deref();
+    // Only an instance as written depends on its own file alone: a patched or substituted
+    // tree also follows the files that change it.
+    let as_written = |id: index::InstId| cx.index.inst(id).patched.is_none();
+    let tasks: Vec<Task> = (0..n.div_ceil(INSTANCES_PER_TASK))
+        .into_par_iter()
+        .map(|t| {
+            let ids = (t * INSTANCES_PER_TASK..n.min((t + 1) * INSTANCES_PER_TASK))
+                .map(|i| index::InstId(i as u32));
+            let mut found: Vec<Found<'_>> = ids
+                .clone()
+                .map(|id| {
+                    let kept = kept.filter(|_| as_written(id));
+                    kept.and_then(|m| m.get(cx.object(id), cx.index.inst(id)))
+                        .map_or_else(|| Err(Vec::new()), Ok)
+                })
+                .collect();
+            let mut took = vec![Duration::ZERO; checks.len()];
+            for ((check, default, level), took) in checks.iter().zip(&mut took) {
+                let start = std::time::Instant::now();
+                for (id, f) in ids.clone().zip(&mut found) {
+                    let Err(out) = f else { continue };
+                    let before = out.len();
+                    check.check_instance(&rule::One::new(cx, id), out);
+                    // As `run_rules` does: a configured level replaces the rule's own.
+                    if let Some(s) = level {
+                        out[before..]
+                            .iter_mut()
+                            .filter(|f| f.severity >= *default)
+                            .for_each(|f| f.severity = *s);
+                    }
+                }
+                *took = start.elapsed();
+            }
+            let mut all = Vec::new();
+            let mut fresh = Vec::new();
+            for (id, f) in ids.zip(found) {
+                match f {
+                    Ok(kept) => all.extend_from_slice(kept),
+                    Err(new) => {
+                        all.extend_from_slice(&new);
+                        if kept.is_some() && as_written(id) {
+                            fresh.push((id, new));
+                        }
+                    }
+                }
+            }
+            Task { all, fresh, took }
+        })
+        .collect();
+    let mut took = vec![Duration::ZERO; checks.len()];
+    let mut out = Vec::new();
+    for Task {
+        all,
+        fresh,
+        took: times,
+    } in tasks
+    {
+        out.extend(all);
+        for (t, d) in took.iter_mut().zip(times) {
+            *t += d;
+        }
+        if let Some(memo) = memo.as_deref_mut() {
+            for (id, findings) in fresh {
+                memo.put(cx.object(id), cx.index.inst(id), findings);
+            }
+        }
+    }
+    let ids = rules
+        .iter()
+        .filter(|(r, _)| r.per_instance().is_some())
+        .map(|(r, _)| r.meta().id);
+    clock.rules.extend(ids.zip(took));
+    out
+}
+
 /// Only the navigation links, without the rules (an editor asks for them on a definition or
 /// hover, not on every edit).
 fn links_only(
@@ -599,6 +708,7 @@ fn check(
     parsed: &[yaml::Parsed<'_>],
     objects: &Objects,
     kept: Option<Kept<'_>>,
+    memo: Option<&mut memo::Memo>,
     options: &Options,
     clock: &mut Clock,
 ) -> Checked {
@@ -613,7 +723,20 @@ fn check(
         .filter_map(|r| Some((*r, level_of(*r, options)?)))
         .partition(|(r, _)| r.after_suppressions());
     clock.mark("links");
-    let mut findings = run_rules(&first, &analysis.ctx(&[], &[]), clock);
+    let cx = analysis.ctx(&[], &[]);
+    let (each, whole): (Vec<_>, Vec<_>) = first
+        .iter()
+        .copied()
+        .partition(|(r, _)| r.per_instance().is_some());
+    // The two kinds run side by side, each spreading its own work over the cores.
+    let (mut whole_clock, mut each_clock) = (Clock::start(), Clock::start());
+    let (mut findings, of_instances) = rayon::join(
+        || run_rules(&whole, &cx, &mut whole_clock),
+        || run_instance_rules(&each, &cx, memo, &mut each_clock),
+    );
+    findings.extend(of_instances);
+    clock.rules.extend(whole_clock.rules);
+    clock.rules.extend(each_clock.rules);
     clock.mark("rules");
     if !options.no_suppressions {
         let mut suppressions =

@@ -1,11 +1,14 @@
-//! The rule contract: metadata plus one check over the whole index.
+//! The rule contract: metadata plus one check over the whole index, or, for a rule whose
+//! findings about an instance follow from that instance alone, a check of one instance that
+//! can read nothing else ([`InstanceRule`], [`One`]).
 
 use crate::finding::{Finding, Severity};
 use crate::gitops::GitOps;
-use crate::index::{Index, InstId};
+use crate::index::{Index, InstId, View};
 use crate::kustomize::Model;
 use crate::load::FileProblem;
 use crate::object::Object;
+use crate::pod::PodTemplateSpec;
 use crate::resolve::Sources;
 use crate::settings::Settings;
 use crate::source::{FileId, SourceFile};
@@ -43,6 +46,70 @@ pub trait Rule: Sync {
     /// Rules about suppressions run after the others, once suppressions are applied.
     fn after_suppressions(&self) -> bool {
         false
+    }
+    /// The rule's check of one instance, when its findings about an instance follow from that
+    /// instance alone. The engine then runs it instance by instance, and an editor's session
+    /// keeps what it found for each instance its edit did not change.
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        None
+    }
+}
+
+/// A rule that looks at one instance at a time and at nothing else: its tree, typed view,
+/// object, deployed name and namespace, and the settings. [`One`] offers only those, so a
+/// finding cannot depend on another file, which is what makes keeping it across edits sound.
+pub trait InstanceRule: Sync {
+    fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>);
+}
+
+/// [`Rule::check`] of an [`InstanceRule`]: every instance in turn.
+pub fn each_instance(rule: &dyn InstanceRule, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+    for id in cx.index.ids() {
+        rule.check_instance(&One { cx, id }, out);
+    }
+}
+
+/// One instance, as an [`InstanceRule`] may read it.
+pub struct One<'c, 'a, 's> {
+    cx: &'c Ctx<'a, 's>,
+    id: InstId,
+}
+
+impl<'c, 'a, 's> One<'c, 'a, 's> {
+    pub(crate) fn new(cx: &'c Ctx<'a, 's>, id: InstId) -> Self {
+        One { cx, id }
+    }
+
+    /// The tree, as the build deploys it.
+    pub fn root(&self) -> &'a Node<'s> {
+        self.cx.root(self.id)
+    }
+
+    pub fn view(&self) -> &'a View {
+        self.cx.index.view(self.id)
+    }
+
+    pub fn object(&self) -> &'a Object {
+        self.cx.object(self.id)
+    }
+
+    /// A transformation we do not model changed it (rules stay silent about it).
+    pub fn opaque(&self) -> bool {
+        self.cx.index.inst(self.id).opaque
+    }
+
+    /// Its pod template and the template's path in the tree, when it runs pods we can read.
+    pub fn template(&self) -> Option<(&'a PodTemplateSpec, &'static str)> {
+        self.cx.index.template(self.id)
+    }
+
+    /// `Kind namespace/name`, as [`Ctx::describe`].
+    pub fn describe(&self) -> String {
+        self.cx.describe(self.id)
+    }
+
+    pub fn settings(&self) -> &'a Settings {
+        self.cx.settings
     }
 }
 

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use crate::index::{decode_all, Decoded};
 use crate::kustomize::{is_kustomization, Model};
 use crate::load::{self, Loaded, Overlay};
+use crate::memo::Memo;
 use crate::object::Objects;
 use crate::source::{normalize, FileId, SourceFile};
 use crate::yaml::{self, Parsed};
@@ -37,6 +38,8 @@ pub struct Session {
     by_path: HashMap<PathBuf, Result<usize, usize>>,
     /// Editors' buffers, by absolute path: they stand in for the disk on every read.
     buffers: HashMap<PathBuf, String>,
+    /// What the per-instance rules found about each instance, while it holds.
+    memo: Memo,
 }
 
 /// What an edit did to a session.
@@ -73,6 +76,7 @@ impl Session {
             loaded,
             parsed,
             buffers: HashMap::new(),
+            memo: Memo::default(),
         })
     }
 
@@ -120,6 +124,8 @@ impl Session {
         self.model = model_of(&loaded, &self.parsed, &self.options);
         self.by_path = by_path(&loaded);
         self.loaded = loaded;
+        // File ids, build ids and the options may all have changed.
+        self.memo.clear();
         Ok(())
     }
 
@@ -176,8 +182,11 @@ impl Session {
                 self.views
                     .splice(before.start as usize..before.end as usize, decoded);
                 self.loaded.files[i] = file;
+                self.memo.forget(id);
                 if was_read || kustomization {
                     self.model = model_of(&self.loaded, &self.parsed, &self.options);
+                    // Builds are numbered again, and their transformers may have changed.
+                    self.memo.clear();
                 }
                 Ok(Edit::File)
             }
@@ -216,14 +225,19 @@ impl Session {
         }
     }
 
-    /// Lint the kept trees.
-    pub fn lint(&self) -> Report {
+    /// Lint the kept trees (keeping what the per-instance rules find, for the next lint).
+    pub fn lint(&mut self) -> Report {
         let mut clock = Clock::start();
+        let kept = Kept {
+            model: &self.model,
+            views: &self.views,
+        };
         let checked = check(
             &self.loaded,
             &self.parsed,
             &self.objects,
-            Some(self.kept()),
+            Some(kept),
+            Some(&mut self.memo),
             &self.options,
             &mut clock,
         );

@@ -315,3 +315,142 @@ fn an_unsaved_buffer_where_the_walk_would_not_look_is_not_linted() {
     }
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+/// Every finding with its message: what a kept per-instance finding must match exactly.
+fn messages(report: &k8s_lint_core::Report) -> Vec<(String, String, u32, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = report.file(f.primary.span.file);
+            let at = f.primary.span.start;
+            (
+                f.rule.to_string(),
+                file.display.clone(),
+                at,
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The session's lint after an unsaved edit equals a cold lint of the same text on disk.
+fn edit_and_compare(session: &mut Session, options: &Options, path: &std::path::Path, text: &str) {
+    session.edit(path, Some(text.to_string())).unwrap();
+    std::fs::write(path, text).unwrap();
+    assert_eq!(
+        messages(&session.lint()),
+        messages(&lint(options).unwrap()),
+        "after editing {}",
+        path.display()
+    );
+}
+
+#[test]
+fn kept_per_instance_findings_follow_namespace_build_and_patches() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(top.join("app")).unwrap();
+    std::fs::create_dir_all(top.join("clusters")).unwrap();
+    let ingress = INGRESS.replace("- path: /", "- path: relative");
+    std::fs::write(top.join("app/ingress.yaml"), &ingress).unwrap();
+    let kustomization = "resources:\n  - ingress.yaml\nnamespace: one\n";
+    std::fs::write(top.join("app/kustomization.yaml"), kustomization).unwrap();
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  path: ./app\n  targetNamespace: a\n  sourceRef:\n    kind: GitRepository\n    name: repo\n";
+    std::fs::write(top.join("clusters/app.yaml"), flux).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let first = session.lint();
+    assert_eq!(messages(&first), messages(&lint(&options).unwrap()));
+    let invalid = |r: &k8s_lint_core::Report| {
+        messages(r)
+            .into_iter()
+            .filter(|(rule, ..)| rule == "ingress-spec-invalid")
+            .map(|(.., m)| m)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        invalid(&first)[0].contains("`a/web`"),
+        "{first:?}",
+        first = invalid(&first)
+    );
+
+    // A GitOps app in another file moves the Ingress: the kept finding names the new place.
+    let moved = flux.replace("targetNamespace: a", "targetNamespace: b");
+    edit_and_compare(
+        &mut session,
+        &options,
+        &top.join("clusters/app.yaml"),
+        &moved,
+    );
+    assert!(invalid(&session.lint())[0].contains("`b/web`"));
+
+    // Without the app, the kustomization's namespace is the Ingress's.
+    let no_target = flux.replace("  targetNamespace: a\n", "");
+    edit_and_compare(
+        &mut session,
+        &options,
+        &top.join("clusters/app.yaml"),
+        &no_target,
+    );
+    assert!(invalid(&session.lint())[0].contains("`one/web`"));
+    let renamed = kustomization.replace("one", "two");
+    let kust = top.join("app/kustomization.yaml");
+    edit_and_compare(&mut session, &options, &kust, &renamed);
+    assert!(invalid(&session.lint())[0].contains("`two/web`"));
+
+    // A patch in the kustomization fixes the path: the instance is no longer as written.
+    let patched = format!(
+        "{renamed}patches:\n  - patch: |\n      - op: replace\n        path: /spec/rules/0/http/paths/0/path\n        value: /\n    target:\n      kind: Ingress\n"
+    );
+    edit_and_compare(&mut session, &options, &kust, &patched);
+    edit_and_compare(&mut session, &options, &kust, &renamed);
+    assert_eq!(invalid(&session.lint()).len(), 1);
+
+    // Fixed in its own file: the kept finding goes with the file's edit.
+    edit_and_compare(
+        &mut session,
+        &options,
+        &top.join("app/ingress.yaml"),
+        INGRESS,
+    );
+    assert!(invalid(&session.lint()).is_empty());
+    edit_and_compare(
+        &mut session,
+        &options,
+        &top.join("app/ingress.yaml"),
+        &ingress,
+    );
+    assert_eq!(invalid(&session.lint()).len(), 1);
+}
+
+#[test]
+fn a_kept_finding_is_not_used_once_a_substitution_changes_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(top.join("app")).unwrap();
+    std::fs::create_dir_all(top.join("clusters")).unwrap();
+    let ingress = INGRESS.replace("- path: /", "- path: ${ROOT}");
+    std::fs::write(top.join("app/ingress.yaml"), &ingress).unwrap();
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  path: ./app\n  sourceRef:\n    kind: GitRepository\n    name: repo\n  postBuild:\n    substitute:\n      ROOT: docs\n";
+    let app = top.join("clusters/app.yaml");
+    std::fs::write(&app, flux).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    let mut session = Session::open(options.clone()).unwrap();
+    let invalid = |r: &k8s_lint_core::Report| {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == "ingress-spec-invalid")
+            .count()
+    };
+    assert_eq!(invalid(&session.lint()), 1);
+    // Without the variable the tree is the file's own, and its finding is kept.
+    let plain = flux.replace("  postBuild:\n    substitute:\n      ROOT: docs\n", "");
+    edit_and_compare(&mut session, &options, &app, &plain);
+    let kept = invalid(&session.lint());
+    // The variable now makes the path absolute: what was kept for the file's tree is not it.
+    edit_and_compare(&mut session, &options, &app, &flux.replace("docs", "/docs"));
+    assert_eq!(invalid(&session.lint()), 0, "as written: {kept}");
+}

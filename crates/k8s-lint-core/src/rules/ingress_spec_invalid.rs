@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
 use crate::source::Span;
 use crate::yaml::{Node, Resolved};
 
@@ -48,25 +48,33 @@ impl Rule for IngressSpecInvalid {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            // A wrong field type is `manifest-field-type`'s; a patch we cannot model may fix it.
-            if !matches!(cx.index.view(id), View::Ingress(_)) || cx.index.inst(id).opaque {
-                continue;
-            }
-            let mut problems = Vec::new();
-            check_spec(cx.root(id), &mut problems);
-            for p in problems {
-                out.push(
-                    Finding::new(
-                        &META,
-                        p.span,
-                        format!("{} is invalid: `{}`: {}", cx.describe(id), p.field, p.short),
-                    )
-                    .note(format!("the API server rejects the create: {}", p.error))
-                    .label(p.label)
-                    .help(p.help),
-                );
-            }
+        each_instance(self, cx, out);
+    }
+
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        Some(self)
+    }
+}
+
+impl InstanceRule for IngressSpecInvalid {
+    fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
+        // A wrong field type is `manifest-field-type`'s; a patch we cannot model may fix it.
+        if !matches!(one.view(), View::Ingress(_)) || one.opaque() {
+            return;
+        }
+        let mut problems = Vec::new();
+        check_spec(one.root(), &mut problems);
+        for p in problems {
+            out.push(
+                Finding::new(
+                    &META,
+                    p.span,
+                    format!("{} is invalid: `{}`: {}", one.describe(), p.field, p.short),
+                )
+                .note(format!("the API server rejects the create: {}", p.error))
+                .label(p.label)
+                .help(p.help),
+            );
         }
     }
 }

@@ -342,13 +342,21 @@ pub(crate) fn class_set_twice<'c, 'a: 'c, 's>(
     cx: &'c Ctx<'a, 's>,
 ) -> impl Iterator<Item = (InstId, &'a str, &'a Entry<'s>)> + 'c {
     cx.index.ids().filter_map(move |id| {
-        let View::Ingress(ingress) = cx.index.view(id) else {
-            return None;
-        };
-        let class_name = ingress.spec.as_ref()?.ingress_class_name.as_deref()?;
-        let entry = annotation(cx.root(id), INGRESS_CLASS_ANNOTATION)?;
-        (!cx.index.inst(id).opaque).then_some((id, class_name, entry))
+        let (class_name, entry) = class_in_both(&crate::rule::One::new(cx, id))?;
+        Some((id, class_name, entry))
     })
+}
+
+/// [`class_set_twice`] of one Ingress: the class name, and the annotation's entry.
+pub(crate) fn class_in_both<'a, 's>(
+    one: &crate::rule::One<'_, 'a, 's>,
+) -> Option<(&'a str, &'a Entry<'s>)> {
+    let View::Ingress(ingress) = one.view() else {
+        return None;
+    };
+    let class_name = ingress.spec.as_ref()?.ingress_class_name.as_deref()?;
+    let entry = annotation(one.root(), INGRESS_CLASS_ANNOTATION)?;
+    (!one.opaque()).then_some((class_name, entry))
 }
 
 /// `80`, `80/UDP`, `http (8080)`: a port as messages show it.
@@ -413,7 +421,15 @@ pub(crate) fn selector_at<'a, 's>(
     id: InstId,
     path: &str,
 ) -> Option<(Selector, &'a Node<'s>)> {
-    let node = cx.root(id).at(path)?;
+    selector_in(cx.root(id), path)
+}
+
+/// [`selector_at`] in a tree.
+pub(crate) fn selector_in<'a, 's>(
+    root: &'a Node<'s>,
+    path: &str,
+) -> Option<(Selector, &'a Node<'s>)> {
+    let node = root.at(path)?;
     let typed: LabelSelector = crate::de::from_node(node).ok()?;
     Some((Selector::new(&typed)?, node))
 }
@@ -488,7 +504,11 @@ pub(crate) fn in_namespace(cx: &Ctx<'_, '_>, id: InstId) -> String {
 
 /// Span of a pod template's labels (or of the nearest node above them), for related labels.
 pub(crate) fn template_labels_span(cx: &Ctx<'_, '_>, t: InstId, template_path: &str) -> Span {
-    let root = cx.root(t);
+    labels_span_in(cx.root(t), template_path)
+}
+
+/// [`template_labels_span`] in a tree.
+pub(crate) fn labels_span_in(root: &Node<'_>, template_path: &str) -> Span {
     let path = if template_path.is_empty() {
         "metadata.labels".to_string()
     } else {

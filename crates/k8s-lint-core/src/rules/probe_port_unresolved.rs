@@ -7,8 +7,7 @@ use k8s_openapi::api::core::v1::Probe;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
-use crate::index::InstId;
-use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
 use crate::source::Span;
 
 use super::{describe_port, key_span_at, protocol, serving_containers, span_at};
@@ -38,21 +37,32 @@ impl Rule for ProbePortUnresolved {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for (id, template, path) in cx.index.templates() {
-            let Some(spec) = template.spec.as_ref() else {
-                continue;
-            };
-            if cx.index.inst(id).opaque {
-                continue;
-            }
-            for (c, cpath) in serving_containers(spec, path) {
-                for p in probe_ports(c) {
-                    let f = match &p.port {
-                        IntOrString::String(name) => named(cx, id, c, &cpath, &p, name),
-                        IntOrString::Int(n) => numbered(cx, id, spec, c, &cpath, &p, *n),
-                    };
-                    out.extend(f);
-                }
+        each_instance(self, cx, out);
+    }
+
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        Some(self)
+    }
+}
+
+impl InstanceRule for ProbePortUnresolved {
+    fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let Some((template, path)) = one.template() else {
+            return;
+        };
+        let Some(spec) = template.spec.as_ref() else {
+            return;
+        };
+        if one.opaque() {
+            return;
+        }
+        for (c, cpath) in serving_containers(spec, path) {
+            for p in probe_ports(c) {
+                let f = match &p.port {
+                    IntOrString::String(name) => named(one, c, &cpath, &p, name),
+                    IntOrString::Int(n) => numbered(one, spec, c, &cpath, &p, *n),
+                };
+                out.extend(f);
             }
         }
     }
@@ -92,8 +102,8 @@ fn ports(c: &Container) -> &[k8s_openapi::api::core::v1::ContainerPort] {
 }
 
 /// The container's `ports` (or its name when it has none), with what it declares.
-fn declared(cx: &Ctx<'_, '_>, id: InstId, c: &Container, cpath: &str) -> (Span, String) {
-    let root = cx.root(id);
+fn declared(one: &One<'_, '_, '_>, c: &Container, cpath: &str) -> (Span, String) {
+    let root = one.root();
     let listed: Vec<String> = ports(c)
         .iter()
         .map(|p| {
@@ -117,8 +127,7 @@ fn declared(cx: &Ctx<'_, '_>, id: InstId, c: &Container, cpath: &str) -> (Span, 
 }
 
 fn named(
-    cx: &Ctx<'_, '_>,
-    id: InstId,
+    one: &One<'_, '_, '_>,
     c: &Container,
     cpath: &str,
     p: &ProbePort,
@@ -136,7 +145,7 @@ fn named(
         "Readiness" => "the pod never becomes Ready and receives no Service traffic",
         _ => "the container is killed and restarted, and its other probes never start",
     };
-    let (at, what) = declared(cx, id, c, cpath);
+    let (at, what) = declared(one, c, cpath);
     let names: Vec<&str> = ports(c)
         .iter()
         .filter_map(|cp| cp.name.as_deref())
@@ -152,12 +161,12 @@ fn named(
     Some(
         Finding::new(
             &META,
-            span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
+            span_at(one.root(), &format!("{cpath}.{}", p.path)),
             format!(
                 "{} probe of container `{}` in {} uses undeclared port name `{name}`",
                 p.kind,
                 c.name,
-                cx.describe(id)
+                one.describe()
             ),
         )
         .label("no container port has this name")
@@ -171,8 +180,7 @@ fn named(
 }
 
 fn numbered(
-    cx: &Ctx<'_, '_>,
-    id: InstId,
+    one: &One<'_, '_, '_>,
     spec: &PodSpec,
     c: &Container,
     cpath: &str,
@@ -188,16 +196,16 @@ fn numbered(
     if ports(c).is_empty() || pod_ports.clone().any(|cp| cp.container_port == n) {
         return None;
     }
-    let (at, what) = declared(cx, id, c, cpath);
+    let (at, what) = declared(one, c, cpath);
     Some(
         Finding::new(
             &META,
-            span_at(cx.root(id), &format!("{cpath}.{}", p.path)),
+            span_at(one.root(), &format!("{cpath}.{}", p.path)),
             format!(
                 "{} probe of container `{}` in {} targets undeclared port {n}",
                 p.kind,
                 c.name,
-                cx.describe(id)
+                one.describe()
             ),
         )
         .severity(Severity::Info)

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
 
 use super::annotation;
 use super::tailscale::EXPOSE;
@@ -26,32 +26,40 @@ impl Rule for TailscaleExposeNotTrue {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            if !matches!(cx.index.view(id), View::Service(_)) || cx.index.inst(id).opaque {
-                continue;
-            }
-            // A YAML boolean is a type error the API server rejects (`manifest-field-type`).
-            let Some(entry) = annotation(cx.root(id), EXPOSE) else {
-                continue;
-            };
-            let Some(value) = entry.value.as_str().filter(|v| *v != "true") else {
-                continue;
-            };
-            out.push(
-                Finding::new(
-                    &META,
-                    entry.value.span,
-                    format!(
-                        "{} sets `{EXPOSE}: {value:?}` instead of \"true\"",
-                        cx.describe(id)
-                    ),
-                )
-                .note("the Tailscale operator exposes a Service only when the value is exactly \"true\", so this Service is not exposed")
-                .label("not \"true\"")
-                .help(format!(
-                    "write `{EXPOSE}: \"true\"` (quoted, lowercase) to expose the Service, or remove the annotation"
-                )),
-            );
+        each_instance(self, cx, out);
+    }
+
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        Some(self)
+    }
+}
+
+impl InstanceRule for TailscaleExposeNotTrue {
+    fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
+        if !matches!(one.view(), View::Service(_)) || one.opaque() {
+            return;
         }
+        // A YAML boolean is a type error the API server rejects (`manifest-field-type`).
+        let Some(entry) = annotation(one.root(), EXPOSE) else {
+            return;
+        };
+        let Some(value) = entry.value.as_str().filter(|v| *v != "true") else {
+            return;
+        };
+        out.push(
+            Finding::new(
+                &META,
+                entry.value.span,
+                format!(
+                    "{} sets `{EXPOSE}: {value:?}` instead of \"true\"",
+                    one.describe()
+                ),
+            )
+            .note("the Tailscale operator exposes a Service only when the value is exactly \"true\", so this Service is not exposed")
+            .label("not \"true\"")
+            .help(format!(
+                "write `{EXPOSE}: \"true\"` (quoted, lowercase) to expose the Service, or remove the annotation"
+            )),
+        );
     }
 }

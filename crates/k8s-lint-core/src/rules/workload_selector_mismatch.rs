@@ -3,12 +3,12 @@
 //! Docs: `rules/workload-selector-mismatch.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::index::{labels, InstId};
+use crate::index::labels;
 use crate::object::Object;
-use crate::rule::{Ctx, Rule, RuleMeta, Scope};
+use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
-use super::{selector_at, show_labels, template_labels_span};
+use super::{labels_span_in, selector_in, show_labels};
 
 pub struct WorkloadSelectorMismatch;
 
@@ -27,42 +27,51 @@ impl Rule for WorkloadSelectorMismatch {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        for id in cx.index.ids() {
-            if !validated(cx.object(id), cx.root(id)) || cx.index.inst(id).opaque {
-                continue;
-            }
-            let Some((template, path)) = cx.index.template(id) else {
-                continue;
-            };
-            // A missing or empty selector is rejected with another message; nothing to compare.
-            let Some((selector, node)) = selector_at(cx, id, "spec.selector") else {
-                continue;
-            };
-            let have = labels(template);
-            let Some(first) = selector.unsatisfied(have).next() else {
-                continue;
-            };
-            let missing: Vec<String> = selector.unsatisfied(have).map(|r| r.to_string()).collect();
-            let span = first.span(node, have).unwrap_or(node.span);
-            out.push(
-                Finding::new(
-                    &META,
-                    span,
-                    format!(
-                        "the selector of {} requires `{}`, unmet by its own pod template labels",
-                        cx.describe(id),
-                        missing.join(", ")
-                    ),
-                )
-                .label("not satisfied by the pod template labels")
-                .note("the API server rejects it with \"spec.template.metadata.labels: Invalid value: ...: `selector` does not match template `labels`\"")
-                .related(
-                    template_labels_span(cx, id, path),
-                    format!("the pod template has {}", show_labels(have)),
-                )
-                .help(help(cx, id)),
-            );
+        each_instance(self, cx, out);
+    }
+
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        Some(self)
+    }
+}
+
+impl InstanceRule for WorkloadSelectorMismatch {
+    fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let root = one.root();
+        if !validated(one.object(), root) || one.opaque() {
+            return;
         }
+        let Some((template, path)) = one.template() else {
+            return;
+        };
+        // A missing or empty selector is rejected with another message; nothing to compare.
+        let Some((selector, node)) = selector_in(root, "spec.selector") else {
+            return;
+        };
+        let have = labels(template);
+        let Some(first) = selector.unsatisfied(have).next() else {
+            return;
+        };
+        let missing: Vec<String> = selector.unsatisfied(have).map(|r| r.to_string()).collect();
+        let span = first.span(node, have).unwrap_or(node.span);
+        out.push(
+            Finding::new(
+                &META,
+                span,
+                format!(
+                    "the selector of {} requires `{}`, unmet by its own pod template labels",
+                    one.describe(),
+                    missing.join(", ")
+                ),
+            )
+            .label("not satisfied by the pod template labels")
+            .note("the API server rejects it with \"spec.template.metadata.labels: Invalid value: ...: `selector` does not match template `labels`\"")
+            .related(
+                labels_span_in(root, path),
+                format!("the pod template has {}", show_labels(have)),
+            )
+            .help(help(one)),
+        );
     }
 }
 
@@ -78,9 +87,9 @@ fn validated(o: &Object, root: &Node<'_>) -> bool {
     }
 }
 
-fn help(cx: &Ctx<'_, '_>, id: InstId) -> String {
+fn help(one: &One<'_, '_, '_>) -> String {
     format!(
         "add the missing labels to `spec.template.metadata.labels` of {}, or fix the selector; an existing workload's selector is immutable, so changing it means recreating the object",
-        cx.describe(id)
+        one.describe()
     )
 }

@@ -208,7 +208,7 @@ impl Server {
     /// Lint the session and publish the diagnostics of every file whose list changed (an
     /// empty list where the last run had some and this one has none).
     fn lint(&mut self, connection: &Connection) -> Result<(), Failure> {
-        let Some(session) = &self.session else {
+        let Some(session) = &mut self.session else {
             return Ok(());
         };
         let report = session.lint();
