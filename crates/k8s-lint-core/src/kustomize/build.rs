@@ -173,11 +173,15 @@ impl<'s> Builder<'_, 's> {
         }
         built.too_deep = std::mem::take(&mut run.too_deep);
         for (file, range) in self.by_file.iter().enumerate() {
-            let listed = self
-                .model
-                .resources
-                .contains(&crate::source::FileId(file as u32));
-            if in_kustomize_tree(file) || listed {
+            // Cheapest first: asking whether a directory is in a kustomize tree walks its
+            // parents, and most files with objects are listed by a kustomization anyway.
+            if range.is_empty()
+                || self
+                    .model
+                    .resources
+                    .contains(&crate::source::FileId(file as u32))
+                || in_kustomize_tree(file)
+            {
                 continue;
             }
             for id in range.clone() {
