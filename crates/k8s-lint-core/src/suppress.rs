@@ -16,6 +16,8 @@ use crate::yaml::{Node, Parsed};
 
 pub const ANNOTATION: &str = "k8s-lint.io/ignore";
 const COMMENT: &str = "k8s-lint-ignore";
+/// What [`ANNOTATION`] and [`COMMENT`] both start with.
+const MARKER: &str = "k8s-lint";
 
 #[derive(Clone, Debug)]
 pub struct Suppression {
@@ -57,9 +59,18 @@ pub fn collect(
     objects: &[Object],
 ) -> Vec<Suppression> {
     let mut out = Vec::new();
-    // One substring search per file rules out nearly every object (per object, a file of
-    // n objects would be searched n times).
-    let annotated: Vec<bool> = files.iter().map(|f| f.text.contains(ANNOTATION)).collect();
+    // One search per file for what both forms start with rules out nearly every file, and
+    // so every object (per object, a file of n objects would be searched n times).
+    let marker = memchr::memmem::Finder::new(MARKER);
+    let marked: Vec<bool> = files
+        .iter()
+        .map(|f| marker.find(f.text.as_bytes()).is_some())
+        .collect();
+    let annotated: Vec<bool> = files
+        .iter()
+        .zip(&marked)
+        .map(|(f, &m)| m && f.text.contains(ANNOTATION))
+        .collect();
     for o in objects {
         let text = &files[o.file.0 as usize].text;
         if !annotated[o.file.0 as usize] {
@@ -76,9 +87,8 @@ pub fn collect(
             out.push(s);
         }
     }
-    for (i, file) in files.iter().enumerate() {
-        // One substring search rules out nearly every file.
-        if file.text.contains(COMMENT) {
+    for (i, (file, &m)) in files.iter().zip(&marked).enumerate() {
+        if m && file.text.contains(COMMENT) {
             out.extend(from_comments(FileId(i as u32), &file.text));
         }
     }
@@ -265,6 +275,11 @@ mod tests {
     use super::*;
 
     const F: FileId = FileId(0);
+
+    #[test]
+    fn the_marker_rules_out_only_files_without_either_form() {
+        assert!(ANNOTATION.starts_with(MARKER) && COMMENT.starts_with(MARKER));
+    }
 
     #[test]
     fn comments_on_the_line_or_above() {
