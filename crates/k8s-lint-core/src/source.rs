@@ -220,6 +220,19 @@ fn memchr2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&c| c == a || c == b)
 }
 
+/// `path.starts_with(dir)`, deciding the usual case (a byte prefix that ends at a separator)
+/// without splitting both into components, which showed in every lint's profile.
+pub fn within(path: &Path, dir: &Path) -> bool {
+    let (p, d) = (
+        path.as_os_str().as_encoded_bytes(),
+        dir.as_os_str().as_encoded_bytes(),
+    );
+    let at_boundary = p.len() == d.len()
+        || p.get(d.len())
+            .is_some_and(|&b| std::path::is_separator(b as char));
+    (p.starts_with(d) && at_boundary) || path.starts_with(dir)
+}
+
 /// Lexically normalise a path: drop `.` components and fold `..` into its parent, without
 /// touching the file system (kustomize resolves entries the same way, before any symlink).
 pub fn normalize(path: &Path) -> PathBuf {
@@ -255,6 +268,27 @@ pub fn line_from(file: FileId, text: &str, offset: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_agrees_with_starts_with() {
+        for (path, dir) in [
+            ("/r/apps/a/x.yaml", "/r/apps/a"),
+            ("/r/apps/a", "/r/apps/a"),
+            ("/r/apps/ab/x.yaml", "/r/apps/a"),
+            ("/r/apps/x.yaml", "/r/apps/a"),
+            ("/x", "/"),
+            ("/r//a/x", "/r/a"),
+            ("r/a/x", "r/a"),
+            ("/r/a", "/r/a/b"),
+        ] {
+            let (path, dir) = (Path::new(path), Path::new(dir));
+            assert_eq!(
+                within(path, dir),
+                path.starts_with(dir),
+                "{path:?} in {dir:?}"
+            );
+        }
+    }
 
     fn pos(text: &str, offset: usize) -> (usize, usize) {
         let p = LineIndex::new(text).position(text, offset);

@@ -179,7 +179,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
 /// anywhere; only files go through kustomize's load restrictor. Paths outside every lint root
 /// were never looked at, so only those that must be files, or are named like one, count.
 fn is_outside_file(e: &PathEntry, dir: &Path) -> bool {
-    if e.path.starts_with(dir) {
+    if crate::source::within(&e.path, dir) {
         return false;
     }
     match e.target {
