@@ -479,6 +479,7 @@ where
             scripts: &self.scripts,
             partial_view: !self.loaded.roots.contains(&self.model.repo_top),
             placement: std::sync::OnceLock::new(),
+            exposed: std::sync::OnceLock::new(),
         }
     }
 }

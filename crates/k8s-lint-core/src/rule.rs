@@ -11,7 +11,7 @@ use crate::object::Object;
 use crate::pod::PodTemplateSpec;
 use crate::resolve::Sources;
 use crate::settings::Settings;
-use crate::source::{FileId, SourceFile};
+use crate::source::{FileId, SourceFile, Span};
 use crate::suppress::Suppression;
 use crate::yaml::{Node, Parsed};
 
@@ -141,6 +141,9 @@ pub struct Ctx<'a, 's> {
     pub partial_view: bool,
     /// Where each kind is deployed, gathered by `resolve` at the first reference that needs it.
     pub(crate) placement: std::sync::OnceLock<crate::resolve::Placement<'a>>,
+    /// The Services the Tailscale operator exposes, in instance order, found at the first
+    /// rule that asks (several do, for every instance).
+    pub(crate) exposed: std::sync::OnceLock<Vec<(InstId, &'a crate::network::Service, Span)>>,
 }
 
 impl<'a, 's> Ctx<'a, 's> {
