@@ -59,13 +59,25 @@ pub trait Rule: Sync {
 /// object, deployed name and namespace, and the settings. [`One`] offers only those, so a
 /// finding cannot depend on another file, which is what makes keeping it across edits sound.
 pub trait InstanceRule: Sync {
+    fn rule_meta(&self) -> &'static RuleMeta;
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>);
 }
 
-/// [`Rule::check`] of an [`InstanceRule`]: every instance in turn.
-pub fn each_instance(rule: &dyn InstanceRule, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-    for id in cx.index.ids() {
-        rule.check_instance(&One { cx, id }, out);
+/// Every instance rule is a rule: its check over the repository is the check of every
+/// instance in turn (the engine runs it instance by instance itself, see `per_instance`).
+impl<T: InstanceRule> Rule for T {
+    fn meta(&self) -> &'static RuleMeta {
+        self.rule_meta()
+    }
+
+    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+        for id in cx.index.ids() {
+            self.check_instance(&One { cx, id }, out);
+        }
+    }
+
+    fn per_instance(&self) -> Option<&dyn InstanceRule> {
+        Some(self)
     }
 }
 

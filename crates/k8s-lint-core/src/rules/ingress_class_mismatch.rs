@@ -3,7 +3,7 @@
 //! Docs: `rules/ingress-class-mismatch.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
+use crate::rule::{InstanceRule, One, RuleMeta, Scope};
 use crate::settings::KubeVersion;
 
 use super::{class_in_both, span_at, INGRESS_CLASS_ANNOTATION};
@@ -19,21 +19,11 @@ static META: RuleMeta = RuleMeta {
     fix: None,
 };
 
-impl Rule for IngressClassMismatch {
-    fn meta(&self) -> &'static RuleMeta {
+impl InstanceRule for IngressClassMismatch {
+    fn rule_meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        each_instance(self, cx, out);
-    }
-
-    fn per_instance(&self) -> Option<&dyn InstanceRule> {
-        Some(self)
-    }
-}
-
-impl InstanceRule for IngressClassMismatch {
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some((class_name, entry)) = class_in_both(one) else {
             return;

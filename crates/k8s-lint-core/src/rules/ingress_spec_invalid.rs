@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
+use crate::rule::{InstanceRule, One, RuleMeta, Scope};
 use crate::source::Span;
 use crate::yaml::{Node, Resolved};
 
@@ -42,21 +42,11 @@ struct Problem {
 
 const REJECTED: &str = "rejected by the API server";
 
-impl Rule for IngressSpecInvalid {
-    fn meta(&self) -> &'static RuleMeta {
+impl InstanceRule for IngressSpecInvalid {
+    fn rule_meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        each_instance(self, cx, out);
-    }
-
-    fn per_instance(&self) -> Option<&dyn InstanceRule> {
-        Some(self)
-    }
-}
-
-impl InstanceRule for IngressSpecInvalid {
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
         // A wrong field type is `manifest-field-type`'s; a patch we cannot model may fix it.
         if !matches!(one.view(), View::Ingress(_)) || one.opaque() {

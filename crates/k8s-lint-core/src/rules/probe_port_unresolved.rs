@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Probe;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
-use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
+use crate::rule::{InstanceRule, One, RuleMeta, Scope};
 use crate::source::Span;
 
 use super::{describe_port, key_span_at, protocol, serving_containers, span_at};
@@ -31,21 +31,11 @@ struct ProbePort {
     path: String,
 }
 
-impl Rule for ProbePortUnresolved {
-    fn meta(&self) -> &'static RuleMeta {
+impl InstanceRule for ProbePortUnresolved {
+    fn rule_meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        each_instance(self, cx, out);
-    }
-
-    fn per_instance(&self) -> Option<&dyn InstanceRule> {
-        Some(self)
-    }
-}
-
-impl InstanceRule for ProbePortUnresolved {
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some((template, path)) = one.template() else {
             return;

@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::index::View;
-use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
+use crate::rule::{InstanceRule, One, RuleMeta, Scope};
 
 use super::annotation;
 use super::tailscale::EXPOSE;
@@ -20,21 +20,11 @@ static META: RuleMeta = RuleMeta {
     fix: None,
 };
 
-impl Rule for TailscaleExposeNotTrue {
-    fn meta(&self) -> &'static RuleMeta {
+impl InstanceRule for TailscaleExposeNotTrue {
+    fn rule_meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        each_instance(self, cx, out);
-    }
-
-    fn per_instance(&self) -> Option<&dyn InstanceRule> {
-        Some(self)
-    }
-}
-
-impl InstanceRule for TailscaleExposeNotTrue {
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
         if !matches!(one.view(), View::Service(_)) || one.opaque() {
             return;

@@ -5,7 +5,7 @@
 use crate::finding::{Finding, Severity};
 use crate::index::labels;
 use crate::object::Object;
-use crate::rule::{each_instance, Ctx, InstanceRule, One, Rule, RuleMeta, Scope};
+use crate::rule::{InstanceRule, One, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::{labels_span_in, selector_in, show_labels};
@@ -21,21 +21,11 @@ static META: RuleMeta = RuleMeta {
     fix: None,
 };
 
-impl Rule for WorkloadSelectorMismatch {
-    fn meta(&self) -> &'static RuleMeta {
+impl InstanceRule for WorkloadSelectorMismatch {
+    fn rule_meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        each_instance(self, cx, out);
-    }
-
-    fn per_instance(&self) -> Option<&dyn InstanceRule> {
-        Some(self)
-    }
-}
-
-impl InstanceRule for WorkloadSelectorMismatch {
     fn check_instance(&self, one: &One<'_, '_, '_>, out: &mut Vec<Finding>) {
         let root = one.root();
         if !validated(one.object(), root) || one.opaque() {
