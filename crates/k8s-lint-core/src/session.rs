@@ -3,7 +3,8 @@
 //! kept with its tree and made again only for that file: its objects and their typed views;
 //! the kustomize model only when a kustomization (or a plugin config it reads) changed. The
 //! builds, the index and the rules then run over what is kept, so a finding in one file still
-//! follows an edit in another.
+//! follows an edit in another; the per-instance rules (`rule::InstanceRule`) run again only on
+//! the instances whose findings the edit may change (see `memo`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
