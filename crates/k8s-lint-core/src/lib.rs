@@ -550,15 +550,7 @@ fn run_rules(
             let start = std::time::Instant::now();
             r.check(cx, &mut out);
             let took = start.elapsed();
-            // A configured level replaces the rule's own severity (also where the rule raised
-            // it); findings the rule softened below it (what the repository cannot show) keep
-            // theirs.
-            if let Some(s) = severity {
-                let default = r.meta().severity;
-                out.iter_mut()
-                    .filter(|f| f.severity >= default)
-                    .for_each(|f| f.severity = *s);
-            }
+            apply_level(&mut out, r.meta().severity, *severity);
             (out, took)
         })
         .collect();
@@ -567,6 +559,17 @@ fn run_rules(
         .rules
         .extend(ids.zip(ran.iter().map(|(_, took)| *took)));
     ran.into_iter().flat_map(|(out, _)| out).collect()
+}
+
+/// A configured level replaces the rule's own severity (also where the rule raised it);
+/// findings the rule softened below it (what the repository cannot show) keep theirs.
+fn apply_level(findings: &mut [Finding], default: Severity, level: Option<Severity>) {
+    if let Some(s) = level {
+        findings
+            .iter_mut()
+            .filter(|f| f.severity >= default)
+            .for_each(|f| f.severity = s);
+    }
 }
 
 /// Instances per task of the per-instance rules: each rule runs over a task's instances in
@@ -595,9 +598,9 @@ fn run_instance_rules(
     mut memo: Option<&mut memo::Memo>,
     clock: &mut Clock,
 ) -> Vec<Finding> {
-    let checks: Vec<(&dyn rule::InstanceRule, Severity, Option<Severity>)> = rules
+    let checks: Vec<(&rule::RuleMeta, &dyn rule::InstanceRule, Option<Severity>)> = rules
         .iter()
-        .filter_map(|(r, level)| Some((r.per_instance()?, r.meta().severity, *level)))
+        .filter_map(|(r, level)| Some((r.meta(), r.per_instance()?, *level)))
         .collect();
     let n = cx.index.instances.len();
     let kept = memo.as_deref();
@@ -618,19 +621,13 @@ fn run_instance_rules(
                 })
                 .collect();
             let mut took = vec![Duration::ZERO; checks.len()];
-            for ((check, default, level), took) in checks.iter().zip(&mut took) {
+            for ((meta, check, level), took) in checks.iter().zip(&mut took) {
                 let start = std::time::Instant::now();
                 for (id, f) in ids.clone().zip(&mut found) {
                     let Err(out) = f else { continue };
                     let before = out.len();
                     check.check_instance(&rule::One::new(cx, id), out);
-                    // As `run_rules` does: a configured level replaces the rule's own.
-                    if let Some(s) = level {
-                        out[before..]
-                            .iter_mut()
-                            .filter(|f| f.severity >= *default)
-                            .for_each(|f| f.severity = *s);
-                    }
+                    apply_level(&mut out[before..], meta.severity, *level);
                 }
                 *took = start.elapsed();
             }
@@ -668,11 +665,9 @@ fn run_instance_rules(
             }
         }
     }
-    let ids = rules
-        .iter()
-        .filter(|(r, _)| r.per_instance().is_some())
-        .map(|(r, _)| r.meta().id);
-    clock.rules.extend(ids.zip(took));
+    clock
+        .rules
+        .extend(checks.iter().map(|(meta, ..)| meta.id).zip(took));
     out
 }
 

@@ -86,13 +86,4 @@ impl Memo {
     pub fn clear(&mut self) {
         self.files = Vec::new();
     }
-
-    /// Instances kept (for tests and benchmarks).
-    pub fn len(&self) -> usize {
-        self.files.iter().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
