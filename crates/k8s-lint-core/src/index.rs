@@ -177,12 +177,8 @@ impl<'s> Index<'s> {
             || {
                 // By the name as deployed, and as written.
                 rayon::join(
-                    || {
-                        by_name(each(), |inst, _| match &inst.name {
-                            Cow::Borrowed(name) => Cow::Borrowed(*name),
-                            Cow::Owned(name) => Cow::Owned(name.clone()),
-                        })
-                    },
+                    // A borrowed name is copied as the borrow; only a renamed one is cloned.
+                    || by_name(each(), |inst, _| inst.name.clone()),
                     || by_name(each(), |_, o| Cow::Borrowed(&o.name)),
                 )
             },
