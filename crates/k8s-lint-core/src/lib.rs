@@ -480,6 +480,7 @@ where
             partial_view: !self.loaded.roots.contains(&self.model.repo_top),
             placement: std::sync::OnceLock::new(),
             exposed: std::sync::OnceLock::new(),
+            service_pods: std::sync::OnceLock::new(),
         }
     }
 }

@@ -23,6 +23,14 @@ pub struct Ingress {
     pub spec: Option<IngressSpec>,
 }
 
+pub fn is_external_name(svc: &Service) -> bool {
+    svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName")
+}
+
+pub fn is_headless(svc: &Service) -> bool {
+    svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
+}
+
 impl From<core::Service> for Service {
     fn from(s: core::Service) -> Service {
         Service { spec: s.spec }

@@ -156,6 +156,8 @@ pub struct Ctx<'a, 's> {
     /// The Services the Tailscale operator exposes, in instance order, found at the first
     /// rule that asks (several do, for every instance).
     pub(crate) exposed: std::sync::OnceLock<Vec<(InstId, &'a crate::network::Service, Span)>>,
+    /// What each Service's selector selects, in instance order (see `Ctx::service_pods`).
+    pub(crate) service_pods: std::sync::OnceLock<Vec<(InstId, crate::resolve::Resolution)>>,
 }
 
 impl<'a, 's> Ctx<'a, 's> {

@@ -181,13 +181,7 @@ pub(crate) fn service_ports(svc: &Service) -> &[ServicePort] {
         .unwrap_or(&[])
 }
 
-pub(crate) fn is_external_name(svc: &Service) -> bool {
-    svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName")
-}
-
-pub(crate) fn is_headless(svc: &Service) -> bool {
-    svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
-}
+pub(crate) use crate::network::{is_external_name, is_headless};
 
 /// The Service port's target: `targetPort`, defaulting to `port` as the API server does.
 pub(crate) fn target_port(p: &ServicePort) -> IntOrString {
@@ -240,13 +234,15 @@ pub(crate) fn service_account(spec: &PodSpec) -> Option<(&'static str, &str)> {
 /// The pod templates a Service routes to, when its ports can be checked against them: it has a
 /// selector and a ClusterIP (headless Services ignore targetPort), selects something, and
 /// neither it nor a selected workload was changed in ways we do not model.
-pub(crate) fn selected_pods(cx: &Ctx<'_, '_>, id: InstId, svc: &Service) -> Option<Vec<InstId>> {
-    let selector = svc.spec.as_ref()?.selector.as_ref()?;
-    if selector.is_empty() || is_external_name(svc) || is_headless(svc) || cx.index.inst(id).opaque
-    {
+pub(crate) fn selected_pods<'c>(
+    cx: &'c Ctx<'_, '_>,
+    id: InstId,
+    svc: &Service,
+) -> Option<&'c [InstId]> {
+    if is_headless(svc) {
         return None;
     }
-    let Resolution::Found(selected) = cx.find_pods(id, &Selector::from_labels(selector)) else {
+    let Resolution::Found(selected) = cx.service_pods(id)? else {
         return None;
     };
     let readable = !selected.is_empty() && selected.iter().all(|&t| !cx.index.inst(t).opaque);

@@ -9,7 +9,7 @@ use crate::index::{labels, InstId, View};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::selector::Selector;
 
-use super::{is_external_name, key_span_at};
+use super::key_span_at;
 
 pub struct ServiceSelectorUnmatched;
 
@@ -32,16 +32,15 @@ impl Rule for ServiceSelectorUnmatched {
             let View::Service(svc) = cx.index.view(id) else {
                 continue;
             };
-            let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+            let Some(found) = cx.service_pods(id) else {
                 continue;
             };
-            if selector.is_empty() || is_external_name(svc) || cx.index.inst(id).opaque {
-                continue;
-            }
-            let found = cx.find_pods(id, &Selector::from_labels(selector));
             if found.is_found() {
                 continue;
             }
+            let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+                continue;
+            };
             let wanted: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let absence = format!(
                 "{} selects `{}`, matching no pod template here{}",
@@ -49,7 +48,11 @@ impl Rule for ServiceSelectorUnmatched {
                 wanted.join(", "),
                 super::in_namespace(cx, id)
             );
-            out.extend(found.judge(finding(cx, id, selector, &absence), &absence));
+            out.extend(
+                found
+                    .clone()
+                    .judge(finding(cx, id, selector, &absence), &absence),
+            );
         }
     }
 }

@@ -48,7 +48,7 @@ impl Rule for ServiceTargetPortUndeclared {
             let mut declared: Vec<i32> = Vec::new();
             // Where the first declared port is: the pod, its container's path and the index.
             let mut first_decl = None;
-            for &t in &pods {
+            for &t in pods {
                 let (template, path) = cx.index.template(t).expect("selected are templates");
                 let Some(spec) = &template.spec else { continue };
                 for (c, c_path) in serving_containers(spec, path) {
@@ -61,7 +61,7 @@ impl Rule for ServiceTargetPortUndeclared {
                 }
             }
             let Some((decl_inst, decl_path, decl_k)) = first_decl else {
-                undeclared_everywhere(cx, id, svc, &pods, out);
+                undeclared_everywhere(cx, id, svc, pods, out);
                 continue;
             };
             declared.sort_unstable();
@@ -77,7 +77,7 @@ impl Rule for ServiceTargetPortUndeclared {
                 };
                 if declared.contains(&n)
                     || configured
-                        .get_or_insert_with(|| configured_ports(cx, &pods))
+                        .get_or_insert_with(|| configured_ports(cx, pods))
                         .contains(&n)
                 {
                     continue;

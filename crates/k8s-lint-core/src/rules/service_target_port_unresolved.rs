@@ -44,7 +44,7 @@ impl Rule for ServiceTargetPortUnresolved {
                 let proto = protocol(port.protocol.as_ref());
                 let mut same_name_other_proto = None;
                 let mut resolved = false;
-                'pods: for &t in &pods {
+                'pods: for &t in pods {
                     let (template, path) = cx.index.template(t).expect("selected are templates");
                     let Some(spec) = &template.spec else { continue };
                     for (c, _) in serving_containers(spec, path) {
@@ -68,7 +68,7 @@ impl Rule for ServiceTargetPortUnresolved {
                 // spans and lists were most of the rule's time).
                 let mut related = Vec::new();
                 let mut declared = Vec::new();
-                for &t in &pods {
+                for &t in pods {
                     let (template, path) = cx.index.template(t).expect("selected are templates");
                     let Some(spec) = &template.spec else { continue };
                     let t_root = cx.root(t);
