@@ -165,7 +165,8 @@ impl<'s> Index<'s> {
             templates_by_label: HashMap::default(),
             templates: Vec::new(),
         };
-        // The maps are independent, and filling them is a tenth of a large run: two at a time.
+        // Kinds first: the name maps are filled kind by kind from it, each presized, so an
+        // instance costs one hash of its name there rather than of its group, kind and name.
         let (instances, views) = (&index.instances, &index.views);
         let each = || {
             instances
@@ -173,22 +174,19 @@ impl<'s> Index<'s> {
                 .enumerate()
                 .map(|(i, inst)| (InstId(i as u32), inst, &objects[inst.object.0 as usize]))
         };
-        let ((by_name, by_source_name), (by_kind, (templates, templates_by_label))) = rayon::join(
-            || {
-                // By the name as deployed, and as written.
-                rayon::join(
-                    // A borrowed name is copied as the borrow; only a renamed one is cloned.
-                    || by_name(each(), |inst, _| inst.name.clone()),
-                    || by_name(each(), |_, o| Cow::Borrowed(&o.name)),
-                )
-            },
+        let (by_kind, (templates, templates_by_label)) = rayon::join(
             || {
                 let mut by_kind = ByKind::default();
+                for (id, _, o) in each() {
+                    let kinds = by_kind.entry(o.group()).or_default();
+                    kinds.entry(&o.kind).or_default().push(id);
+                }
+                by_kind
+            },
+            || {
                 let mut templates = Vec::new();
                 let mut by_label = ByLabel::default();
                 for (id, inst, o) in each() {
-                    let kinds = by_kind.entry(o.group()).or_default();
-                    kinds.entry(&o.kind).or_default().push(id);
                     let view: &View = &views[id.0 as usize];
                     let template = matches!(view, View::Workload { .. } | View::OpaqueTemplate);
                     if template || (inst.opaque && is_workload(o)) {
@@ -200,7 +198,17 @@ impl<'s> Index<'s> {
                         }
                     }
                 }
-                (by_kind, (templates, by_label))
+                (templates, by_label)
+            },
+        );
+        // By the name as deployed, and as written: independent, so two at a time.
+        let (by_name, by_source_name) = rayon::join(
+            // A borrowed name is copied as the borrow; only a renamed one is cloned.
+            || by_name(&by_kind, |id| instances[id.0 as usize].name.clone()),
+            || {
+                by_name(&by_kind, |id| {
+                    Cow::Borrowed(&objects[instances[id.0 as usize].object.0 as usize].name)
+                })
             },
         );
         index.by_name = by_name;
@@ -317,26 +325,25 @@ impl<'s> Index<'s> {
     }
 }
 
-fn by_name<'a, 's: 'a>(
-    each: impl Iterator<Item = (InstId, &'a Instance<'s>, &'s Object)>,
-    name: impl Fn(&'a Instance<'s>, &'s Object) -> Cow<'s, str>,
-) -> ByName<'s> {
-    let mut map = ByName::default();
-    for (id, inst, o) in each {
-        let names = map
-            .entry(o.group())
-            .or_default()
-            .entry(&o.kind)
-            .or_default();
-        let key = name(inst, o);
-        match names.get_mut(&*key) {
-            Some(ids) => ids.push(id),
-            None => {
-                names.insert(key, smallvec::smallvec![id]);
-            }
-        }
-    }
-    map
+/// The instances of each kind of `by_kind` by `name`, in instance order under each name.
+fn by_name<'s>(by_kind: &ByKind<'s>, name: impl Fn(InstId) -> Cow<'s, str>) -> ByName<'s> {
+    by_kind
+        .iter()
+        .map(|(&group, kinds)| {
+            let kinds = kinds
+                .iter()
+                .map(|(&kind, ids)| {
+                    let mut names =
+                        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+                    for &id in ids {
+                        names.entry(name(id)).or_insert_with(Ids::new).push(id);
+                    }
+                    (kind, names)
+                })
+                .collect();
+            (group, kinds)
+        })
+        .collect()
 }
 
 fn lookup2<'m>(map: &'m ByLabel, a: &str, b: &str) -> &'m [InstId] {
