@@ -481,6 +481,7 @@ where
             placement: std::sync::OnceLock::new(),
             exposed: std::sync::OnceLock::new(),
             service_pods: std::sync::OnceLock::new(),
+            ingress_backends: std::sync::OnceLock::new(),
         }
     }
 }

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
 
 pub use k8s_openapi::api::core::v1::ServiceSpec;
-pub use k8s_openapi::api::networking::v1::IngressSpec;
+pub use k8s_openapi::api::networking::v1::{IngressServiceBackend, IngressSpec};
 
 #[derive(Clone, Debug, Default)]
 pub struct Service {
@@ -41,6 +41,62 @@ impl From<networking::Ingress> for Ingress {
     fn from(i: networking::Ingress) -> Ingress {
         Ingress { spec: i.spec }
     }
+}
+
+/// An Ingress backend that names a Service, and where it sits in the tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Backend<'a> {
+    pub service: &'a IngressServiceBackend,
+    /// Where the `service` mapping is in the tree; shown as its path, e.g.
+    /// `spec.rules[0].http.paths[1].backend.service`.
+    pub path: BackendPath,
+}
+
+/// The tree path of an Ingress backend's `service`, written out only when a finding needs it:
+/// every rule about backends walks every Ingress's, and most find nothing.
+#[derive(Clone, Copy, Debug)]
+pub enum BackendPath {
+    Default,
+    /// Rule `.0`, HTTP path `.1`.
+    Rule(usize, usize),
+}
+
+impl std::fmt::Display for BackendPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendPath::Default => f.write_str("spec.defaultBackend.service"),
+            BackendPath::Rule(i, j) => write!(f, "spec.rules[{i}].http.paths[{j}].backend.service"),
+        }
+    }
+}
+
+/// The backends of an Ingress that name a Service: the default backend, then each rule's.
+pub fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
+    let mut out = Vec::new();
+    let Some(spec) = &ingress.spec else {
+        return out;
+    };
+    if let Some(service) = spec
+        .default_backend
+        .as_ref()
+        .and_then(|b| b.service.as_ref())
+    {
+        out.push(Backend {
+            service,
+            path: BackendPath::Default,
+        });
+    }
+    for (i, rule) in spec.rules.iter().flatten().enumerate() {
+        for (j, path) in rule.http.iter().flat_map(|h| &h.paths).enumerate() {
+            if let Some(service) = &path.backend.service {
+                out.push(Backend {
+                    service,
+                    path: BackendPath::Rule(i, j),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use crate::gitops::{GitOps, HelmNames};
 use crate::index::{labels, Index, InstId, View};
 use crate::kustomize::build::{Hidden, Incomplete};
 use crate::kustomize::{KustId, Model};
+use crate::network::{backends, Backend};
 use crate::object::{Object, ObjectId};
 use crate::placeholder::is_placeholder;
 use crate::rule::Ctx;
@@ -602,6 +603,34 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Unknowable(u);
         }
         Resolution::Missing(None)
+    }
+
+    /// The backends of an Ingress that name a Service, each with what [`Ctx::find`] says of
+    /// that Service; none for an Ingress a transformation we do not model changed (`opaque`).
+    /// Found for every Ingress at the first rule that asks: four rules walk every backend.
+    pub fn ingress_backends(&self, id: InstId) -> &[(Backend<'a>, Resolution)] {
+        let all = self.ingress_backends.get_or_init(|| {
+            self.index
+                .ids()
+                .filter_map(|id| {
+                    let View::Ingress(ingress) = self.index.view(id) else {
+                        return None;
+                    };
+                    if self.index.inst(id).opaque {
+                        return None;
+                    }
+                    let found = backends(ingress)
+                        .into_iter()
+                        .map(|b| (b, self.find(id, "", "Service", &b.service.name)))
+                        .collect();
+                    Some((id, found))
+                })
+                .collect()
+        });
+        match all.binary_search_by_key(&id, |e| e.0) {
+            Ok(i) => &all[i].1,
+            Err(_) => &[],
+        }
     }
 
     /// [`Ctx::find_pods`] of a Service's own selector. `None`: the Service selects no pods

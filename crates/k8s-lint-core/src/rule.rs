@@ -158,6 +158,15 @@ pub struct Ctx<'a, 's> {
     pub(crate) exposed: std::sync::OnceLock<Vec<(InstId, &'a crate::network::Service, Span)>>,
     /// What each Service's selector selects, in instance order (see `Ctx::service_pods`).
     pub(crate) service_pods: std::sync::OnceLock<Vec<(InstId, crate::resolve::Resolution)>>,
+    /// Each readable Ingress's backends with the Service each names, in instance order (see
+    /// `Ctx::ingress_backends`).
+    #[allow(clippy::type_complexity)]
+    pub(crate) ingress_backends: std::sync::OnceLock<
+        Vec<(
+            InstId,
+            Vec<(crate::network::Backend<'a>, crate::resolve::Resolution)>,
+        )>,
+    >,
 }
 
 impl<'a, 's> Ctx<'a, 's> {

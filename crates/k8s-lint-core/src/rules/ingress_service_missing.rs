@@ -3,10 +3,9 @@
 //! Docs: `rules/ingress-service-missing.md`.
 
 use crate::finding::{Finding, Severity};
-use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
-use super::{backends, in_namespace, key_span_at, span_at};
+use super::{in_namespace, key_span_at, span_at};
 
 pub struct IngressServiceMissing;
 
@@ -28,16 +27,13 @@ impl Rule for IngressServiceMissing {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let mut found_missing = Vec::new();
         for id in cx.index.ids() {
-            let View::Ingress(ingress) = cx.index.view(id) else {
-                continue;
-            };
-            if cx.index.inst(id).opaque {
+            let backends = cx.ingress_backends(id);
+            if backends.iter().all(|(_, found)| found.is_found()) {
                 continue;
             }
             let root = cx.root(id);
-            for b in backends(ingress) {
+            for (b, found) in backends {
                 let name = &b.service.name;
-                let found = cx.find(id, "", "Service", name);
                 if found.is_found() {
                     continue;
                 }
@@ -64,7 +60,7 @@ impl Rule for IngressServiceMissing {
                     "define Service `{name}`{where_}, or point the backend at a Service that exists there"
                 ));
                 let absence = format!("{subject}, which no manifest here defines{where_}");
-                if let Some(f) = found.judge(f, &absence) {
+                if let Some(f) = found.clone().judge(f, &absence) {
                     let key = super::object_key(cx, id, name);
                     found_missing.push((key, f));
                 }

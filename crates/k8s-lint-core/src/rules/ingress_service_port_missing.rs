@@ -5,12 +5,11 @@
 use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::finding::{Finding, Severity};
-use crate::index::View;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{
-    backends, describe_port, is_external_name, key_span_at, protocol, readable_services,
-    service_ports, span_at,
+    describe_port, is_external_name, key_span_at, protocol, readable_services, service_ports,
+    span_at,
 };
 
 pub struct IngressServicePortMissing;
@@ -46,14 +45,8 @@ impl Rule for IngressServicePortMissing {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for id in cx.index.ids() {
-            let View::Ingress(ingress) = cx.index.view(id) else {
-                continue;
-            };
-            if cx.index.inst(id).opaque {
-                continue;
-            }
             let root = cx.root(id);
-            for b in backends(ingress) {
+            for (b, found) in cx.ingress_backends(id) {
                 let Some(port) = &b.service.port else {
                     continue;
                 };
@@ -62,7 +55,6 @@ impl Rule for IngressServicePortMissing {
                     (None, Some(n)) => (Wanted::Name(n), "name"),
                     (None, None) => continue,
                 };
-                let found = cx.find(id, "", "Service", &b.service.name);
                 let candidates = found.found();
                 let Some(services) = readable_services(cx, candidates) else {
                     continue;

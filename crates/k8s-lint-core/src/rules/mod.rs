@@ -45,9 +45,8 @@ pub use crate::spelling::closest;
 
 use crate::pod::{Container, PodSpec};
 use k8s_openapi::api::core::v1::ServicePort;
-use k8s_openapi::api::networking::v1::IngressServiceBackend;
 
-use crate::network::{Ingress, Service};
+use crate::network::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -107,59 +106,7 @@ pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }
 
-/// An Ingress backend that names a Service, and where it sits in the tree.
-pub(crate) struct Backend<'a> {
-    pub service: &'a IngressServiceBackend,
-    /// Where the `service` mapping is in the tree; shown as its path, e.g.
-    /// `spec.rules[0].http.paths[1].backend.service`.
-    pub path: BackendPath,
-}
-
-/// The tree path of an Ingress backend's `service`, written out only when a finding needs it:
-/// every rule about backends walks every Ingress's, and most find nothing.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum BackendPath {
-    Default,
-    /// Rule `.0`, HTTP path `.1`.
-    Rule(usize, usize),
-}
-
-impl std::fmt::Display for BackendPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BackendPath::Default => f.write_str("spec.defaultBackend.service"),
-            BackendPath::Rule(i, j) => write!(f, "spec.rules[{i}].http.paths[{j}].backend.service"),
-        }
-    }
-}
-
-pub(crate) fn backends(ingress: &Ingress) -> Vec<Backend<'_>> {
-    let mut out = Vec::new();
-    let Some(spec) = &ingress.spec else {
-        return out;
-    };
-    if let Some(service) = spec
-        .default_backend
-        .as_ref()
-        .and_then(|b| b.service.as_ref())
-    {
-        out.push(Backend {
-            service,
-            path: BackendPath::Default,
-        });
-    }
-    for (i, rule) in spec.rules.iter().flatten().enumerate() {
-        for (j, path) in rule.http.iter().flat_map(|h| &h.paths).enumerate() {
-            if let Some(service) = &path.backend.service {
-                out.push(Backend {
-                    service,
-                    path: BackendPath::Rule(i, j),
-                });
-            }
-        }
-    }
-    out
-}
+pub(crate) use crate::network::{backends, Backend};
 
 /// The Services of `ids` that rules can read: typed, and not changed in ways we do not model.
 pub(crate) fn readable_services<'a>(

@@ -374,8 +374,8 @@ pub(crate) fn usable_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Usable {
 /// Exposed Services among the Ingress's backends, with their tailnet names.
 pub(crate) fn exposed_backends(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Vec<(InstId, TailnetName)> {
     let mut out: Vec<(InstId, TailnetName)> = Vec::new();
-    for b in super::backends(ts.ingress) {
-        for &s in cx.find(ts.id, "", "Service", &b.service.name).found() {
+    for (_, found) in cx.ingress_backends(ts.id) {
+        for &s in found.found() {
             if exposed_service(cx, s).is_some() && !out.iter().any(|(o, _)| *o == s) {
                 if let Some(n) = service_name(cx, s) {
                     out.push((s, n));

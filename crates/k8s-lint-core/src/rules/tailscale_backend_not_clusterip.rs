@@ -9,7 +9,7 @@ use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 use crate::yaml::Node;
 
 use super::tailscale::tailscale_ingresses;
-use super::{backends, is_external_name, is_headless, readable_services, span_at};
+use super::{is_external_name, is_headless, readable_services, span_at};
 
 pub struct TailscaleBackendNotClusterip;
 
@@ -30,9 +30,8 @@ impl Rule for TailscaleBackendNotClusterip {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for ts in tailscale_ingresses(cx) {
             let root = cx.root(ts.id);
-            for b in backends(ts.ingress) {
+            for (b, found) in cx.ingress_backends(ts.id) {
                 let name = &b.service.name;
-                let found = cx.find(ts.id, "", "Service", name);
                 let candidates = found.found();
                 let Some(services) = readable_services(cx, candidates) else {
                     continue;
