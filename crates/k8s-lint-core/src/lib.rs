@@ -706,7 +706,7 @@ fn check(
     parsed: &[yaml::Parsed<'_>],
     objects: &Objects,
     kept: Option<Kept<'_>>,
-    memo: Option<&mut memo::Memo>,
+    mut memo: Option<&mut memo::Memo>,
     options: &Options,
     clock: &mut Clock,
 ) -> Checked {
@@ -730,7 +730,7 @@ fn check(
     let (mut whole_clock, mut each_clock) = (Clock::start(), Clock::start());
     let (mut findings, of_instances) = rayon::join(
         || run_rules(&whole, &cx, &mut whole_clock),
-        || run_instance_rules(&each, &cx, memo, &mut each_clock),
+        || run_instance_rules(&each, &cx, memo.as_deref_mut(), &mut each_clock),
     );
     findings.extend(of_instances);
     clock.rules.extend(whole_clock.rules);
@@ -738,7 +738,7 @@ fn check(
     clock.mark("rules");
     if !options.no_suppressions {
         let mut suppressions =
-            suppress::collect(&loaded.files, analysis.parsed, &analysis.objects.list);
+            suppress::collect(&loaded.files, analysis.parsed, analysis.objects, memo);
         suppress::apply(&mut findings, &mut suppressions);
         let ran: Vec<&'static str> = first.iter().map(|(r, _)| r.meta().id).collect();
         findings.extend(run_rules(&later, &analysis.ctx(&suppressions, &ran), clock));

@@ -8,17 +8,24 @@
 //! options stay as they were. The session forgets a file's entries when the file is edited, and
 //! every entry when the kustomize model is made again (build ids are renumbered) or the
 //! repository is read again (file ids are).
+//!
+//! It keeps each file's suppressions too, which follow from the file alone, and are forgotten
+//! with its entries.
 
 use crate::finding::Finding;
 use crate::kustomize::build::Instance;
 use crate::kustomize::KustId;
 use crate::object::Object;
 use crate::source::FileId;
+use crate::suppress::Suppression;
 
 #[derive(Debug, Default)]
 pub struct Memo {
     /// By file id: an entry per instance of the file's objects.
     files: Vec<Vec<Entry>>,
+    /// By file id: the file's suppressions, which follow from its text alone (`None`: not
+    /// found since the file was read or edited).
+    suppressions: Vec<Option<Vec<Suppression>>>,
 }
 
 #[derive(Debug)]
@@ -77,13 +84,30 @@ impl Memo {
     }
 
     /// The file changed: what was found about its objects no longer holds.
+    /// The suppressions of `file`, found by `find` unless they are kept.
+    pub fn suppressions(
+        &mut self,
+        file: FileId,
+        find: impl FnOnce() -> Vec<Suppression>,
+    ) -> &[Suppression] {
+        let i = file.0 as usize;
+        if self.suppressions.len() <= i {
+            self.suppressions.resize_with(i + 1, || None);
+        }
+        self.suppressions[i].get_or_insert_with(find)
+    }
+
     pub fn forget(&mut self, file: FileId) {
         if let Some(entries) = self.files.get_mut(file.0 as usize) {
             *entries = Vec::new();
+        }
+        if let Some(kept) = self.suppressions.get_mut(file.0 as usize) {
+            *kept = None;
         }
     }
 
     pub fn clear(&mut self) {
         self.files = Vec::new();
+        self.suppressions = Vec::new();
     }
 }

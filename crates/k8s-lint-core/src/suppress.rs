@@ -10,7 +10,8 @@
 use std::ops::Range;
 
 use crate::finding::Finding;
-use crate::object::Object;
+use crate::memo::Memo;
+use crate::object::{Object, Objects};
 use crate::source::{FileId, SourceFile, Span};
 use crate::yaml::{Node, Parsed};
 
@@ -52,45 +53,57 @@ impl Suppression {
     }
 }
 
-/// Every suppression in the repository: object annotations, then comments.
+/// Every suppression in the repository, file by file: a file's object annotations, then its
+/// comments. `kept`: each file's, kept by an editor's session (see `Memo::suppressions`), so
+/// that only an edited file is searched again.
 pub fn collect(
     files: &[SourceFile],
     parsed: &[Parsed<'_>],
-    objects: &[Object],
+    objects: &Objects,
+    mut kept: Option<&mut Memo>,
 ) -> Vec<Suppression> {
-    let mut out = Vec::new();
     // One search per file for what both forms start with rules out nearly every file, and
     // so every object (per object, a file of n objects would be searched n times).
     let marker = memchr::memmem::Finder::new(MARKER);
-    let marked: Vec<bool> = files
-        .iter()
-        .map(|f| marker.find(f.text.as_bytes()).is_some())
-        .collect();
-    let annotated: Vec<bool> = files
-        .iter()
-        .zip(&marked)
-        .map(|(f, &m)| m && f.text.contains(ANNOTATION))
-        .collect();
-    for o in objects {
-        let text = &files[o.file.0 as usize].text;
-        if !annotated[o.file.0 as usize] {
-            continue;
-        }
-        let root = o.root(parsed);
-        let Some(value) = root
-            .at("metadata.annotations")
-            .and_then(|a| a.get(ANNOTATION))
-        else {
-            continue;
+    let mut out = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let id = FileId(i as u32);
+        let of_file = || {
+            if marker.find(file.text.as_bytes()).is_none() {
+                return Vec::new();
+            }
+            let range = objects.by_file.get(i).cloned().unwrap_or_default();
+            let objects = &objects.list[range.start as usize..range.end as usize];
+            in_file(id, &file.text, parsed, objects)
         };
-        if let Some(s) = from_annotation(o.file, text, value, root.span) {
-            out.push(s);
+        match kept.as_deref_mut() {
+            Some(memo) => out.extend_from_slice(memo.suppressions(id, of_file)),
+            None => out.extend(of_file()),
         }
     }
-    for (i, (file, &m)) in files.iter().zip(&marked).enumerate() {
-        if m && file.text.contains(COMMENT) {
-            out.extend(from_comments(FileId(i as u32), &file.text));
+    out
+}
+
+/// The suppressions of one file that holds the marker: its objects' annotations, then its
+/// comments.
+fn in_file(id: FileId, text: &str, parsed: &[Parsed<'_>], objects: &[Object]) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    if text.contains(ANNOTATION) {
+        for o in objects {
+            let root = o.root(parsed);
+            let Some(value) = root
+                .at("metadata.annotations")
+                .and_then(|a| a.get(ANNOTATION))
+            else {
+                continue;
+            };
+            if let Some(s) = from_annotation(id, text, value, root.span) {
+                out.push(s);
+            }
         }
+    }
+    if text.contains(COMMENT) {
+        out.extend(from_comments(id, text));
     }
     out
 }

@@ -454,3 +454,73 @@ fn a_kept_finding_is_not_used_once_a_substitution_changes_the_tree() {
     edit_and_compare(&mut session, &options, &app, &flux.replace("docs", "/docs"));
     assert_eq!(invalid(&session.lint()), 0, "as written: {kept}");
 }
+
+/// Every finding with whether a suppression covers it: kept suppressions must cover the same.
+fn suppressed(report: &k8s_lint_core::Report) -> Vec<(String, String, u32, bool)> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = report.file(f.primary.span.file);
+            (
+                f.rule.to_string(),
+                file.display.clone(),
+                f.primary.span.start,
+                f.suppressed.is_some(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kept_suppressions_follow_edits_of_their_own_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    let (ingress, service) = (top.join("ingress.yaml"), top.join("service.yaml"));
+    std::fs::write(&ingress, INGRESS).unwrap();
+    std::fs::write(&service, SERVICE).unwrap();
+    let mut options = Options::new(vec![top.clone()]);
+    options.repo_top = Some(top.clone());
+    // Suppressed findings stay in the report, marked, so the test sees what covers them.
+    options.show_suppressed = true;
+    let mut session = Session::open(options.clone()).unwrap();
+    let missing = |report: &k8s_lint_core::Report| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "ingress-service-missing")
+            .map(|f| f.suppressed.is_some())
+            .collect::<Vec<_>>()
+    };
+    let compare = |session: &mut Session, path: &std::path::Path, text: &str| {
+        session.edit(path, Some(text.to_string())).unwrap();
+        std::fs::write(path, text).unwrap();
+        let (kept, cold) = (session.lint(), lint(&options).unwrap());
+        assert_eq!(
+            suppressed(&kept),
+            suppressed(&cold),
+            "after editing {path:?}"
+        );
+        missing(&kept)
+    };
+    assert_eq!(missing(&session.lint()), [false]);
+    // A comment added to the Ingress's file covers the finding at once...
+    let commented = INGRESS.replace(
+        "                name: web\n",
+        "                # k8s-lint-ignore ingress-service-missing -- made by hand\n                name: web\n",
+    );
+    assert_eq!(compare(&mut session, &ingress, &commented), [true]);
+    // ...and still does after an edit of another file, which keeps it.
+    let other = SERVICE.replace("other", "another");
+    assert_eq!(compare(&mut session, &service, &other), [true]);
+    // An annotation instead of the comment.
+    let annotated = INGRESS.replacen(
+        "  name: web\n",
+        "  name: web\n  annotations:\n    k8s-lint.io/ignore: ingress-service-missing -- made by hand\n",
+        1,
+    );
+    assert_eq!(compare(&mut session, &ingress, &annotated), [true]);
+    assert_eq!(compare(&mut session, &service, SERVICE), [true]);
+    // Removing it brings the finding back.
+    assert_eq!(compare(&mut session, &ingress, INGRESS), [false]);
+}
