@@ -5,7 +5,9 @@
 //! Rules take names, namespaces and labels from the instance (what a build made of them) and
 //! annotations from its tree, never from the view, so `metadata` and `status` are dropped: a
 //! full `Service` is 824 bytes and an `Ingress` 584 before any field is set, and their
-//! `metadata` maps cost about as much again. The spec types are k8s-openapi's, unchanged.
+//! `metadata` maps cost about as much again. The spec types are k8s-openapi's, unchanged. Of
+//! the annotations a view keeps only whether the tree has the ones rules look up, so that
+//! rules walk the tree to them only where they are (the view is decoded from the same tree).
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
@@ -13,14 +15,22 @@ use k8s_openapi::api::networking::v1 as networking;
 pub use k8s_openapi::api::core::v1::ServiceSpec;
 pub use k8s_openapi::api::networking::v1::{IngressServiceBackend, IngressSpec};
 
+/// The deprecated annotation that names an Ingress's class.
+pub const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
 #[derive(Clone, Debug, Default)]
 pub struct Service {
     pub spec: Option<ServiceSpec>,
+    /// `metadata.annotations` has an entry (most Services have none).
+    pub annotated: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Ingress {
     pub spec: Option<IngressSpec>,
+    /// `metadata.annotations` has [`INGRESS_CLASS_ANNOTATION`] (most Ingresses have other
+    /// annotations, and not this one).
+    pub class_annotation: bool,
 }
 
 pub fn is_external_name(svc: &Service) -> bool {
@@ -33,13 +43,24 @@ pub fn is_headless(svc: &Service) -> bool {
 
 impl From<core::Service> for Service {
     fn from(s: core::Service) -> Service {
-        Service { spec: s.spec }
+        let annotated = s.metadata.annotations.is_some_and(|a| !a.is_empty());
+        Service {
+            spec: s.spec,
+            annotated,
+        }
     }
 }
 
 impl From<networking::Ingress> for Ingress {
     fn from(i: networking::Ingress) -> Ingress {
-        Ingress { spec: i.spec }
+        let class_annotation = i
+            .metadata
+            .annotations
+            .is_some_and(|a| a.contains_key(INGRESS_CLASS_ANNOTATION));
+        Ingress {
+            spec: i.spec,
+            class_annotation,
+        }
     }
 }
 

@@ -404,6 +404,10 @@ fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
         out.entry(name).or_default().push(s);
     }
     for &s in index.of_kind("", "Service") {
+        // The view says whether there are any, without a walk of the tree.
+        if matches!(index.view(s), View::Service(svc) if !svc.annotated) {
+            continue;
+        }
         let Some(annotations) = root(s).at("metadata.annotations").and_then(Node::as_map) else {
             continue;
         };

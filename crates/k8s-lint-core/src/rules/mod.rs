@@ -271,8 +271,7 @@ pub(crate) fn key_span_at(root: &Node<'_>, path: &str) -> Option<Span> {
     parent.entry(key).map(|e| e.key.span)
 }
 
-/// The deprecated annotation that names an Ingress's class.
-pub(crate) const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+pub(crate) use crate::network::INGRESS_CLASS_ANNOTATION;
 
 /// The `metadata.annotations` entry for `key` (annotation keys contain dots, so no path).
 pub(crate) fn annotation<'a, 's>(root: &'a Node<'s>, key: &str) -> Option<&'a Entry<'s>> {
@@ -298,6 +297,9 @@ pub(crate) fn class_in_both<'a, 's>(
         return None;
     };
     let class_name = ingress.spec.as_ref()?.ingress_class_name.as_deref()?;
+    if !ingress.class_annotation {
+        return None;
+    }
     let entry = annotation(one.root(), INGRESS_CLASS_ANNOTATION)?;
     (!one.opaque()).then_some((class_name, entry))
 }

@@ -161,16 +161,17 @@ fn exposes<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(&'a Service, Span)> {
         return None;
     };
     let root = cx.root(id);
+    let annotation = |key| svc.annotated.then(|| annotation(root, key)).flatten();
     if cx.index.inst(id).opaque
         || is_headless(svc)
-        || annotation(root, PROXY_GROUP)
+        || annotation(PROXY_GROUP)
             .and_then(|e| e.value.as_str())
             .is_some_and(|v| !v.is_empty())
     {
         return None;
     }
     let spec = svc.spec.as_ref();
-    if let Some(e) = annotation(root, EXPOSE).filter(|e| e.value.as_str() == Some("true")) {
+    if let Some(e) = annotation(EXPOSE).filter(|e| e.value.as_str() == Some("true")) {
         // An ExternalName Service is exposed through its DNS name, which it must have.
         let has_target = !is_external_name(svc)
             || spec

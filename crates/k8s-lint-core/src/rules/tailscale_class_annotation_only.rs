@@ -39,7 +39,7 @@ impl Rule for TailscaleClassAnnotationOnly {
                 .spec
                 .as_ref()
                 .is_some_and(|s| s.ingress_class_name.is_some());
-            if has_class_name || cx.index.inst(id).opaque {
+            if has_class_name || !ingress.class_annotation || cx.index.inst(id).opaque {
                 continue;
             }
             let Some(entry) = annotation(cx.root(id), CLASS_ANNOTATION) else {
