@@ -209,7 +209,7 @@ pub fn load(
         add_tracked_but_ignored(top, &walked, &dirs, cwd, filter, &fence, &mut candidates);
     }
     add_unsaved(read.overlay, &walked, filter, &fence, &mut candidates);
-    candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    candidates.sort_by_cached_key(|c| crate::source::order_key(&c.path));
     candidates.dedup_by(|a, b| a.path == b.path);
     let (scripts, candidates): (Vec<Candidate>, Vec<Candidate>) =
         candidates.into_iter().partition(|c| c.script);

@@ -233,6 +233,29 @@ pub fn within(path: &Path, dir: &Path) -> bool {
     (p.starts_with(d) && at_boundary) || path.starts_with(dir)
 }
 
+/// A key whose byte order is `Path`'s order (component by component), for sorting many paths:
+/// `Path::cmp` splits both paths into components at every comparison, which made sorting a
+/// large walk's 100,000 paths a serial tenth of a second. Each component is written as its
+/// kind, its bytes, and a 0 (which no component holds), so comparing keys compares the
+/// components in turn, and a component before its extensions (`a` before `a-b`, `a/b`).
+pub fn order_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for comp in path.components() {
+        let (kind, bytes): (u8, &[u8]) = match comp {
+            Component::Prefix(p) => (0, p.as_os_str().as_encoded_bytes()),
+            Component::RootDir => (1, &[]),
+            Component::CurDir => (2, &[]),
+            Component::ParentDir => (3, &[]),
+            Component::Normal(name) => (4, name.as_encoded_bytes()),
+        };
+        key.push(kind);
+        key.extend_from_slice(bytes);
+        key.push(0);
+    }
+    key
+}
+
 /// Lexically normalise a path: drop `.` components and fold `..` into its parent, without
 /// touching the file system (kustomize resolves entries the same way, before any symlink).
 pub fn normalize(path: &Path) -> PathBuf {
@@ -338,6 +361,42 @@ mod tests {
         assert_eq!(pos("ab\n", 3), (2, 1));
         assert_eq!(pos("", 0), (1, 1));
         assert_eq!(pos("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn order_key_sorts_as_paths_do() {
+        let paths = [
+            "/a",
+            "/a/b",
+            "/a-b",
+            "/a b",
+            "/a/b/c",
+            "/a/bc",
+            "/a.b",
+            "/ab",
+            "/a/",
+            "/a//b",
+            "/a/./b",
+            "/",
+            "a",
+            "a/b",
+            "./a",
+            "../a",
+            "/z",
+            "/A",
+            "/a/-",
+            "/a/\u{e9}",
+        ];
+        for a in paths {
+            for b in paths {
+                let (pa, pb) = (Path::new(a), Path::new(b));
+                assert_eq!(
+                    order_key(pa).cmp(&order_key(pb)),
+                    pa.cmp(pb),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
     }
 
     #[test]
