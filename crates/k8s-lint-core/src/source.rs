@@ -260,7 +260,9 @@ pub fn order_key(path: &Path) -> Vec<u8> {
 /// touching the file system (kustomize resolves entries the same way, before any symlink).
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
-    let mut out = PathBuf::new();
+    // Never longer than the path given: sized once, the result keeps no regrowth slack (a
+    // run keeps one of these per file and per kustomization entry).
+    let mut out = PathBuf::with_capacity(path.as_os_str().len());
     for comp in path.components() {
         match comp {
             Component::CurDir => {}
