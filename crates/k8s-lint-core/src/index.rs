@@ -94,8 +94,12 @@ pub struct Index<'s> {
     default_namespace: Option<String>,
     /// Instances by (group, kind, name as deployed).
     by_name: ByName<'s>,
-    /// Instances by (group, kind, name written in their file, before any prefix or suffix).
-    by_source_name: ByName<'s>,
+    /// Instances a build renamed (a prefix, a suffix, a replacement), by (group, kind, name
+    /// written in their file): every other instance's written name is its deployed name, so
+    /// `by_name` finds it, and a second map of every instance would double the maps' memory.
+    by_written_name: ByName<'s>,
+    /// Whether a build renamed each instance.
+    renamed: Vec<bool>,
     /// Instances by (group, kind).
     by_kind: ByKind<'s>,
     /// Pod templates by one of their labels.
@@ -160,7 +164,8 @@ impl<'s> Index<'s> {
             too_deep: built.too_deep,
             default_namespace,
             by_name: HashMap::default(),
-            by_source_name: HashMap::default(),
+            by_written_name: HashMap::default(),
+            renamed: Vec::new(),
             by_kind: HashMap::default(),
             templates_by_label: HashMap::default(),
             templates: Vec::new(),
@@ -201,18 +206,30 @@ impl<'s> Index<'s> {
                 (templates, by_label)
             },
         );
-        // By the name as deployed, and as written: independent, so two at a time.
-        let (by_name, by_source_name) = rayon::join(
+        // By the name as deployed, and the renamed ones as written: independent, so two at a
+        // time.
+        let renamed: Vec<bool> = instances
+            .iter()
+            .map(|i| *i.name != objects[i.object.0 as usize].name)
+            .collect();
+        let (by_name, by_written_name) = rayon::join(
             // A borrowed name is copied as the borrow; only a renamed one is cloned.
-            || by_name(&by_kind, |id| instances[id.0 as usize].name.clone()),
             || {
-                by_name(&by_kind, |id| {
-                    Cow::Borrowed(&objects[instances[id.0 as usize].object.0 as usize].name)
+                by_name(&by_kind, true, |id| {
+                    Some(instances[id.0 as usize].name.clone())
+                })
+            },
+            || {
+                by_name(&by_kind, false, |id| {
+                    renamed[id.0 as usize].then(|| {
+                        Cow::Borrowed(&*objects[instances[id.0 as usize].object.0 as usize].name)
+                    })
                 })
             },
         );
         index.by_name = by_name;
-        index.by_source_name = by_source_name;
+        index.by_written_name = by_written_name;
+        index.renamed = renamed;
         index.by_kind = by_kind;
         index.templates = templates;
         index.templates_by_label = templates_by_label;
@@ -293,8 +310,19 @@ impl<'s> Index<'s> {
     /// Instances of a kind by the name written in their file, before any prefix or suffix.
     /// Existence questions go through `resolve`, which also knows what the repository cannot
     /// show; this is its raw material.
-    pub(crate) fn source_named(&self, group: &str, kind: &str, name: &str) -> &[InstId] {
-        lookup3(&self.by_source_name, group, kind, name)
+    pub(crate) fn source_named(&self, group: &str, kind: &str, name: &str) -> Ids {
+        let mut ids: Ids = lookup3(&self.by_name, group, kind, name)
+            .iter()
+            .copied()
+            .filter(|id| !self.renamed[id.0 as usize])
+            .collect();
+        let renamed = lookup3(&self.by_written_name, group, kind, name);
+        if !renamed.is_empty() {
+            ids.extend_from_slice(renamed);
+            // In instance order, as the other lookups answer.
+            ids.sort_unstable();
+        }
+        ids
     }
 
     /// Pod templates carrying the label `key: value` (in any namespace).
@@ -325,25 +353,31 @@ impl<'s> Index<'s> {
     }
 }
 
-/// The instances of each kind of `by_kind` by `name`, in instance order under each name.
-fn by_name<'s>(by_kind: &ByKind<'s>, name: impl Fn(InstId) -> Cow<'s, str>) -> ByName<'s> {
-    by_kind
-        .iter()
-        .map(|(&group, kinds)| {
-            let kinds = kinds
-                .iter()
-                .map(|(&kind, ids)| {
-                    let mut names =
-                        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-                    for &id in ids {
-                        names.entry(name(id)).or_insert_with(Ids::new).push(id);
-                    }
-                    (kind, names)
-                })
-                .collect();
-            (group, kinds)
-        })
-        .collect()
+/// The instances of each kind of `by_kind` by `name`, in instance order under each name
+/// (`None`: the instance is left out; a kind without any is not in the map). `all`: every
+/// instance has a name, so each kind's map is sized for all of its instances at once.
+fn by_name<'s>(
+    by_kind: &ByKind<'s>,
+    all: bool,
+    name: impl Fn(InstId) -> Option<Cow<'s, str>>,
+) -> ByName<'s> {
+    let mut map = ByName::default();
+    for (&group, kinds) in by_kind {
+        for (&kind, ids) in kinds {
+            let mut names = HashMap::with_capacity_and_hasher(
+                if all { ids.len() } else { 0 },
+                Default::default(),
+            );
+            for &id in ids {
+                let Some(key) = name(id) else { continue };
+                names.entry(key).or_insert_with(Ids::new).push(id);
+            }
+            if !names.is_empty() {
+                map.entry(group).or_default().insert(kind, names);
+            }
+        }
+    }
+    map
 }
 
 fn lookup2<'m>(map: &'m ByLabel, a: &str, b: &str) -> &'m [InstId] {
