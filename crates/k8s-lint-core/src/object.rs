@@ -75,6 +75,9 @@ impl Objects {
             }
             out.by_file.push(start..out.list.len() as u32);
         }
+        // Grown by doubling, the list's capacity would stay up to twice its length for the
+        // whole run (3.5 MB spare for 100,000 objects).
+        out.list.shrink_to_fit();
         out
     }
 
