@@ -479,9 +479,9 @@ where
             scripts: &self.scripts,
             partial_view: !self.loaded.roots.contains(&self.model.repo_top),
             placement: std::sync::OnceLock::new(),
-            exposed: std::sync::OnceLock::new(),
-            service_pods: std::sync::OnceLock::new(),
-            ingress_backends: std::sync::OnceLock::new(),
+            exposed: rule::PerInstance::new(),
+            service_pods: rule::PerInstance::new(),
+            ingress_backends: rule::PerInstance::new(),
         }
     }
 }

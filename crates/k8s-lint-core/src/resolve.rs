@@ -613,28 +613,20 @@ impl<'a, 's> Ctx<'a, 's> {
     /// that Service; none for an Ingress a transformation we do not model changed (`opaque`).
     /// Found for every Ingress at the first rule that asks: four rules walk every backend.
     pub fn ingress_backends(&self, id: InstId) -> &[(Backend<'a>, Resolution)] {
-        let all = self.ingress_backends.get_or_init(|| {
-            self.index
-                .ids()
-                .filter_map(|id| {
-                    let View::Ingress(ingress) = self.index.view(id) else {
-                        return None;
-                    };
-                    if self.index.inst(id).opaque {
-                        return None;
-                    }
-                    let found = backends(ingress)
-                        .into_iter()
-                        .map(|b| (b, self.find(id, "", "Service", &b.service.name)))
-                        .collect();
-                    Some((id, found))
-                })
-                .collect()
+        let found = self.ingress_backends.get(id, self.index.ids(), |id| {
+            let View::Ingress(ingress) = self.index.view(id) else {
+                return None;
+            };
+            if self.index.inst(id).opaque {
+                return None;
+            }
+            let found = backends(ingress)
+                .into_iter()
+                .map(|b| (b, self.find(id, "", "Service", &b.service.name)))
+                .collect();
+            Some(found)
         });
-        match all.binary_search_by_key(&id, |e| e.0) {
-            Ok(i) => &all[i].1,
-            Err(_) => &[],
-        }
+        found.map_or(&[], Vec::as_slice)
     }
 
     /// [`Ctx::find_pods`] of a Service's own selector. `None`: the Service selects no pods
@@ -642,26 +634,19 @@ impl<'a, 's> Ctx<'a, 's> {
     /// read changed it). Found for every Service at the first rule that asks: three rules ask
     /// for each Service, and selecting was most of their time.
     pub fn service_pods(&self, id: InstId) -> Option<&Resolution> {
-        let all = self.service_pods.get_or_init(|| {
-            self.index
-                .ids()
-                .filter_map(|id| {
-                    let View::Service(svc) = self.index.view(id) else {
-                        return None;
-                    };
-                    let selector = svc.spec.as_ref()?.selector.as_ref()?;
-                    if selector.is_empty()
-                        || crate::network::is_external_name(svc)
-                        || self.index.inst(id).opaque
-                    {
-                        return None;
-                    }
-                    Some((id, self.find_pods(id, &Selector::from_labels(selector))))
-                })
-                .collect()
-        });
-        let i = all.binary_search_by_key(&id, |e| e.0).ok()?;
-        Some(&all[i].1)
+        self.service_pods.get(id, self.index.ids(), |id| {
+            let View::Service(svc) = self.index.view(id) else {
+                return None;
+            };
+            let selector = svc.spec.as_ref()?.selector.as_ref()?;
+            if selector.is_empty()
+                || crate::network::is_external_name(svc)
+                || self.index.inst(id).opaque
+            {
+                return None;
+            }
+            Some(self.find_pods(id, &Selector::from_labels(selector)))
+        })
     }
 
     /// The pod templates a selector of `from` (a Service, a PodDisruptionBudget, a

@@ -153,20 +153,39 @@ pub struct Ctx<'a, 's> {
     pub partial_view: bool,
     /// Where each kind is deployed, gathered by `resolve` at the first reference that needs it.
     pub(crate) placement: std::sync::OnceLock<crate::resolve::Placement<'a>>,
-    /// The Services the Tailscale operator exposes, in instance order, found at the first
-    /// rule that asks (several do, for every instance).
-    pub(crate) exposed: std::sync::OnceLock<Vec<(InstId, &'a crate::network::Service, Span)>>,
-    /// What each Service's selector selects, in instance order (see `Ctx::service_pods`).
-    pub(crate) service_pods: std::sync::OnceLock<Vec<(InstId, crate::resolve::Resolution)>>,
-    /// Each readable Ingress's backends with the Service each names, in instance order (see
+    /// The Services the Tailscale operator exposes (several rules ask, for every instance).
+    pub(crate) exposed: PerInstance<(&'a crate::network::Service, Span)>,
+    /// What each Service's selector selects (see `Ctx::service_pods`).
+    pub(crate) service_pods: PerInstance<crate::resolve::Resolution>,
+    /// Each readable Ingress's backends with the Service each names (see
     /// `Ctx::ingress_backends`).
-    #[allow(clippy::type_complexity)]
-    pub(crate) ingress_backends: std::sync::OnceLock<
-        Vec<(
-            InstId,
-            Vec<(crate::network::Backend<'a>, crate::resolve::Resolution)>,
-        )>,
-    >,
+    pub(crate) ingress_backends:
+        PerInstance<Vec<(crate::network::Backend<'a>, crate::resolve::Resolution)>>,
+}
+
+/// What several rules ask of each of many instances: found for every instance at the first
+/// ask, once per lint, and kept in instance order.
+pub(crate) struct PerInstance<T>(std::sync::OnceLock<Vec<(InstId, T)>>);
+
+impl<T> PerInstance<T> {
+    pub(crate) fn new() -> Self {
+        PerInstance(std::sync::OnceLock::new())
+    }
+
+    /// What `of` says of `id`, `of` having been asked of each of `ids` (in instance order) at
+    /// the first call; `None` where it said nothing.
+    pub(crate) fn get(
+        &self,
+        id: InstId,
+        ids: impl Iterator<Item = InstId>,
+        mut of: impl FnMut(InstId) -> Option<T>,
+    ) -> Option<&T> {
+        let all = self
+            .0
+            .get_or_init(|| ids.filter_map(|i| Some((i, of(i)?))).collect());
+        let at = all.binary_search_by_key(&id, |e| e.0).ok()?;
+        Some(&all[at].1)
+    }
 }
 
 impl<'a, 's> Ctx<'a, 's> {

@@ -456,20 +456,9 @@ fn a_kept_finding_is_not_used_once_a_substitution_changes_the_tree() {
 }
 
 /// Every finding with whether a suppression covers it: kept suppressions must cover the same.
-fn suppressed(report: &k8s_lint_core::Report) -> Vec<(String, String, u32, bool)> {
-    report
-        .findings
-        .iter()
-        .map(|f| {
-            let file = report.file(f.primary.span.file);
-            (
-                f.rule.to_string(),
-                file.display.clone(),
-                f.primary.span.start,
-                f.suppressed.is_some(),
-            )
-        })
-        .collect()
+fn suppressed(report: &k8s_lint_core::Report) -> Vec<((String, String, u32), bool)> {
+    let covered = report.findings.iter().map(|f| f.suppressed.is_some());
+    rules(report).into_iter().zip(covered).collect()
 }
 
 #[test]

@@ -144,15 +144,9 @@ pub(crate) fn service_name(cx: &Ctx<'_, '_>, id: InstId) -> Option<TailnetName> 
 /// it: `tailscale.com/expose: "true"` (exactly), or `type: LoadBalancer` with
 /// `loadBalancerClass: tailscale`. ProxyGroup Services and headless ones get no device.
 pub(crate) fn exposed_service<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(&'a Service, Span)> {
-    let all = cx.exposed.get_or_init(|| {
-        cx.index
-            .ids()
-            .filter_map(|id| Some((id, exposes(cx, id)?)))
-            .map(|(id, (svc, span))| (id, svc, span))
-            .collect()
-    });
-    let i = all.binary_search_by_key(&id, |e| e.0).ok()?;
-    Some((all[i].1, all[i].2))
+    cx.exposed
+        .get(id, cx.index.ids(), |id| exposes(cx, id))
+        .copied()
 }
 
 /// [`exposed_service`], found from the instance.
