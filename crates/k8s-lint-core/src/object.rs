@@ -65,19 +65,31 @@ pub struct Objects {
 }
 
 impl Objects {
-    /// The objects of every tree; `skip(i)`: file `i` holds none (a kustomization).
-    pub fn of(parsed: &[Parsed<'_>], skip: impl Fn(usize) -> bool) -> Objects {
-        let mut out = Objects::default();
-        for (i, p) in parsed.iter().enumerate() {
+    /// The objects of every tree; `skip(i)`: file `i` holds none (a kustomization). Found
+    /// file by file on all cores (a tenth of a second of 20,000 apps, done serially), then
+    /// laid out in file order in one list of its exact length.
+    pub fn of(parsed: &[Parsed<'_>], skip: impl Fn(usize) -> bool + Sync) -> Objects {
+        use rayon::prelude::*;
+        let per_file: Vec<Vec<Object>> = parsed
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut found = Vec::new();
+                if !skip(i) {
+                    objects_in(FileId(i as u32), p, &mut found);
+                }
+                found
+            })
+            .collect();
+        let mut out = Objects {
+            list: Vec::with_capacity(per_file.iter().map(Vec::len).sum()),
+            by_file: Vec::with_capacity(per_file.len()),
+        };
+        for found in per_file {
             let start = out.list.len() as u32;
-            if !skip(i) {
-                objects_in(FileId(i as u32), p, &mut out.list);
-            }
+            out.list.extend(found);
             out.by_file.push(start..out.list.len() as u32);
         }
-        // Grown by doubling, the list's capacity would stay up to twice its length for the
-        // whole run (3.5 MB spare for 100,000 objects).
-        out.list.shrink_to_fit();
         out
     }
 
