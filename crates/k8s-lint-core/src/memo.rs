@@ -83,7 +83,6 @@ impl Memo {
         }
     }
 
-    /// The file changed: what was found about its objects no longer holds.
     /// The suppressions of `file`, found by `find` unless they are kept.
     pub fn suppressions(
         &mut self,
@@ -97,6 +96,8 @@ impl Memo {
         self.suppressions[i].get_or_insert_with(find)
     }
 
+    /// The file changed: what was found about its objects, and its suppressions, no longer
+    /// hold.
     pub fn forget(&mut self, file: FileId) {
         if let Some(entries) = self.files.get_mut(file.0 as usize) {
             *entries = Vec::new();
