@@ -11,7 +11,7 @@ use crate::finding::Severity;
 use crate::rules::{by_id, closest, RULES};
 use crate::settings::{External, ExternalSelector, KubeVersion, RuleLevel};
 use crate::source::FileId;
-use crate::yaml::{self, Node, Problem, Value};
+use crate::yaml::{self, Node, Problem, Value, ValueRef};
 
 pub const CONFIG_FILE_NAME: &str = ".k8s-lint.yaml";
 
@@ -244,10 +244,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
                 (*span, "aliases expand too far".to_string())
             }
         };
-        let at = Node {
-            span,
-            value: Value::Seq(Box::default()),
-        };
+        let at = Node::new(span, Value::Seq(Box::default()));
         return Err(r.error(&at, message, "here", None));
     }
     let mut config = Config {
@@ -428,11 +425,11 @@ fn external_selectors(
         .iter()
         .map(|item| {
             let mut labels = BTreeMap::new();
-            match &item.value {
-                Value::Scalar(_) => {
+            match item.value() {
+                ValueRef::Scalar(_) => {
                     labels.insert(r.string(item, "label")?, None);
                 }
-                Value::Map(entries) => {
+                ValueRef::Map(entries) => {
                     for e in entries {
                         let value = match e.value.as_scalar() {
                             _ if e.value.is_null() => None,
@@ -450,7 +447,7 @@ fn external_selectors(
                         labels.insert(r.string(&e.key, "label")?, value);
                     }
                 }
-                Value::Seq(_) => {
+                ValueRef::Seq(_) => {
                     return Err(r.error(
                         item,
                         "a label set is a label key or a mapping of labels".into(),

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::source::Span;
-use crate::yaml::{Entry, Node, Resolved, Value};
+use crate::yaml::{Entry, Node, Resolved, ValueRef};
 
 /// A value of the wrong type, with where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,19 +86,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TypeError> {
         let node = self.0;
-        let result = match &node.value {
-            Value::Scalar(s) => match s.resolve() {
+        let result = match node.value() {
+            ValueRef::Scalar(s) => match s.resolve() {
                 Resolved::Null => visitor.visit_unit(),
                 Resolved::Bool(b) => visitor.visit_bool(b),
                 Resolved::Int(i) => visitor.visit_i64(i),
                 Resolved::Float(f) => visitor.visit_f64(f),
                 Resolved::Str(s) => visitor.visit_str(s),
             },
-            Value::Seq(items) => visitor.visit_seq(Seq {
+            ValueRef::Seq(items) => visitor.visit_seq(Seq {
                 items: items.iter(),
                 index: 0,
             }),
-            Value::Map(entries) => visitor.visit_map(Map {
+            ValueRef::Map(entries) => visitor.visit_map(Map {
                 entries: entries.iter(),
                 value: None,
             }),

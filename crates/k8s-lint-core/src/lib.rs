@@ -11,6 +11,9 @@
 //! # Ok::<(), k8s_lint_core::LoadError>(())
 //! ```
 
+// One module holds unsafe code, and says why: `yaml::node`, the packed tree node.
+#![deny(unsafe_code)]
+
 pub mod config;
 pub mod de;
 pub mod deployed;

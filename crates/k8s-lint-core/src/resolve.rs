@@ -39,7 +39,7 @@ use crate::rule::Ctx;
 use crate::scripts::{Effect, Scripts};
 use crate::selector::{Requirement, Selector, TreeLabels};
 use crate::source::{line_from, SourceFile, Span};
-use crate::yaml::{Node, Value};
+use crate::yaml::{Node, ValueRef};
 
 /// What the repository says about the object a reference names.
 #[derive(Clone, Debug)]
@@ -1381,19 +1381,19 @@ fn custom_resource_makes(own: &str, root: &Node<'_>, name: &str) -> bool {
 
 /// Whether a scalar anywhere under `node` is exactly `name`.
 pub(crate) fn mentions(node: &Node<'_>, name: &str) -> bool {
-    match &node.value {
-        Value::Scalar(_) => node.as_str() == Some(name),
-        Value::Seq(items) => items.iter().any(|i| mentions(i, name)),
-        Value::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
+    match node.value() {
+        ValueRef::Scalar(_) => node.as_str() == Some(name),
+        ValueRef::Seq(items) => items.iter().any(|i| mentions(i, name)),
+        ValueRef::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
     }
 }
 
 /// Whether a map anywhere under `node` has the key.
 fn has_key(node: &Node<'_>, key: &str) -> bool {
-    match &node.value {
-        Value::Scalar(_) => false,
-        Value::Seq(items) => items.iter().any(|i| has_key(i, key)),
-        Value::Map(entries) => entries
+    match node.value() {
+        ValueRef::Scalar(_) => false,
+        ValueRef::Seq(items) => items.iter().any(|i| has_key(i, key)),
+        ValueRef::Map(entries) => entries
             .iter()
             .any(|e| e.key.as_str() == Some(key) || has_key(&e.value, key)),
     }
@@ -1403,10 +1403,10 @@ fn has_key(node: &Node<'_>, key: &str) -> bool {
 /// `podSelector` or `workloadSelector` names pods that exist already (a PodMonitoring, an
 /// Istio policy), it does not label the pods a resource creates.
 fn has_pair(node: &Node<'_>, key: &str, value: &str) -> bool {
-    match &node.value {
-        Value::Scalar(_) => false,
-        Value::Seq(items) => items.iter().any(|i| has_pair(i, key, value)),
-        Value::Map(entries) => entries.iter().any(|e| {
+    match node.value() {
+        ValueRef::Scalar(_) => false,
+        ValueRef::Seq(items) => items.iter().any(|i| has_pair(i, key, value)),
+        ValueRef::Map(entries) => entries.iter().any(|e| {
             let selects = e
                 .key
                 .as_str()

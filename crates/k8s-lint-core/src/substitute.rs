@@ -14,7 +14,7 @@ use crate::kustomize::build::Instance;
 use crate::kustomize::Model;
 use crate::object::Object;
 use crate::source::SourceFile;
-use crate::yaml::{Node, Parsed, Scalar, Value};
+use crate::yaml::{Node, Parsed, Scalar, Value, ValueMut, ValueRef};
 
 /// Substitute every instance a Flux Kustomization deploys, in place.
 pub fn apply<'s>(
@@ -157,22 +157,28 @@ fn data_of(
 }
 
 fn needs(node: &Node<'_>, vars: &HashMap<String, String>) -> bool {
-    match &node.value {
-        Value::Scalar(s) => s.text().contains("${") && substituted(s.text(), vars).is_some(),
-        Value::Seq(items) => items.iter().any(|i| needs(i, vars)),
-        Value::Map(entries) => entries.iter().any(|e| needs(&e.value, vars)),
+    match node.value() {
+        ValueRef::Scalar(s) => s.text().contains("${") && substituted(s.text(), vars).is_some(),
+        ValueRef::Seq(items) => items.iter().any(|i| needs(i, vars)),
+        ValueRef::Map(entries) => entries.iter().any(|e| needs(&e.value, vars)),
     }
 }
 
 fn replace(node: &mut Node<'_>, vars: &HashMap<String, String>) {
-    match &mut node.value {
-        Value::Scalar(s) => {
-            if let Some(text) = substituted(s.text(), vars) {
-                *s = Scalar::new(Cow::Owned(text), s.style(), s.tag());
-            }
+    if let Some(s) = node.as_scalar() {
+        if let Some(text) = substituted(s.text(), vars) {
+            node.set_value(Value::Scalar(Scalar::new(
+                Cow::Owned(text),
+                s.style(),
+                s.tag(),
+            )));
         }
-        Value::Seq(items) => items.iter_mut().for_each(|i| replace(i, vars)),
-        Value::Map(entries) => entries.iter_mut().for_each(|e| replace(&mut e.value, vars)),
+        return;
+    }
+    match node.value_mut() {
+        ValueMut::Scalar => {}
+        ValueMut::Seq(items) => items.iter_mut().for_each(|i| replace(i, vars)),
+        ValueMut::Map(entries) => entries.iter_mut().for_each(|e| replace(&mut e.value, vars)),
     }
 }
 

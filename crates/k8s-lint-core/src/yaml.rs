@@ -18,17 +18,17 @@ pub const ALIAS_NODE_BUDGET: usize = 100_000;
 /// anchored nodes could otherwise stack beyond that and overflow recursive walks.
 pub const MAX_DEPTH: usize = 400;
 
-#[derive(Clone, Debug)]
-pub struct Node<'s> {
-    pub span: Span,
-    pub value: Value<'s>,
-}
+#[allow(unsafe_code)]
+mod node;
 
+pub use node::{Node, ScalarRef, ValueMut, ValueRef};
+
+/// A value to make a [`Node`] of, or given up by one.
 #[derive(Clone, Debug)]
 pub enum Value<'s> {
     Scalar(Scalar<'s>),
     /// Boxed slices, not vectors: a tree never grows in place (a transformer that adds an
-    /// entry goes through [`Value::map_mut`]), and without a capacity a node is 40 bytes, not 48.
+    /// entry goes through [`Node::map_mut`]), and a node keeps a thin pointer and a length.
     Seq(Box<[Node<'s>]>),
     Map(Box<[Entry<'s>]>),
 }
@@ -63,11 +63,8 @@ pub struct Entry<'s> {
     pub value: Node<'s>,
 }
 
-/// A scalar's text, borrowed from the file where the parser could, with its style and tag.
-///
-/// One enum holds the three so that a scalar takes 24 bytes and leaves its tag byte free for
-/// [`Value`]'s own: a tree holds millions of nodes, and a `Cow<str>` beside the style would
-/// make every node 8 bytes larger.
+/// A scalar's text, borrowed from the file where the parser could, with its style and tag: to
+/// make a node of ([`Value::Scalar`]); a node hands out a [`ScalarRef`].
 #[derive(Clone)]
 pub struct Scalar<'s>(ScalarRepr<'s>);
 
@@ -170,6 +167,12 @@ pub enum Resolved<'a> {
 
 impl Scalar<'_> {
     pub fn resolve(&self) -> Resolved<'_> {
+        self.as_ref().resolve()
+    }
+}
+
+impl<'a> ScalarRef<'a> {
+    pub fn resolve(self) -> Resolved<'a> {
         let text = self.text();
         match (self.tag(), self.style()) {
             (TagHint::Str | TagHint::Other, _) | (TagHint::None, Style::Quoted | Style::Block) => {
@@ -285,22 +288,22 @@ fn is_core_float(text: &str) -> bool {
 
 impl<'s> Node<'s> {
     pub fn as_map(&self) -> Option<&[Entry<'s>]> {
-        match &self.value {
-            Value::Map(entries) => Some(entries),
+        match self.value() {
+            ValueRef::Map(entries) => Some(entries),
             _ => None,
         }
     }
 
     pub fn as_seq(&self) -> Option<&[Node<'s>]> {
-        match &self.value {
-            Value::Seq(items) => Some(items),
+        match self.value() {
+            ValueRef::Seq(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_scalar(&self) -> Option<&Scalar<'s>> {
-        match &self.value {
-            Value::Scalar(s) => Some(s),
+    pub fn as_scalar(&self) -> Option<ScalarRef<'_>> {
+        match self.value() {
+            ValueRef::Scalar(s) => Some(s),
             _ => None,
         }
     }
@@ -315,7 +318,7 @@ impl<'s> Node<'s> {
 
     /// The scalar text whatever it resolves to (`80` → "80").
     pub fn scalar_text(&self) -> Option<&str> {
-        self.as_scalar().map(Scalar::text)
+        self.as_scalar().map(ScalarRef::text)
     }
 
     pub fn is_null(&self) -> bool {
@@ -367,10 +370,10 @@ impl<'s> Node<'s> {
             if count > limit {
                 break;
             }
-            match &n.value {
-                Value::Scalar(_) => {}
-                Value::Seq(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
-                Value::Map(entries) => {
+            match n.value() {
+                ValueRef::Scalar(_) => {}
+                ValueRef::Seq(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+                ValueRef::Map(entries) => {
                     count += entries.len();
                     stack.extend(entries.iter().map(|e| (&e.value, d + 1)));
                 }
@@ -381,17 +384,18 @@ impl<'s> Node<'s> {
 
     /// A child by index: a sequence item, or a mapping entry's value.
     fn child(&self, i: usize) -> Option<&Node<'s>> {
-        match &self.value {
-            Value::Seq(items) => items.get(i),
-            Value::Map(entries) => entries.get(i).map(|e| &e.value),
-            Value::Scalar(_) => None,
+        match self.value() {
+            ValueRef::Seq(items) => items.get(i),
+            ValueRef::Map(entries) => entries.get(i).map(|e| &e.value),
+            ValueRef::Scalar(_) => None,
         }
     }
 
     pub fn into_owned(self) -> Node<'static> {
-        Node {
-            span: self.span,
-            value: match self.value {
+        let span = self.span;
+        Node::new(
+            span,
+            match self.into_value() {
                 Value::Scalar(s) => Value::Scalar(s.into_owned()),
                 Value::Seq(items) => {
                     Value::Seq(items.into_vec().into_iter().map(Node::into_owned).collect())
@@ -407,7 +411,7 @@ impl<'s> Node<'s> {
                         .collect(),
                 ),
             },
-        }
+        )
     }
 
     /// Every node of the subtree with the given span: for trees parsed from text embedded in
@@ -422,10 +426,10 @@ impl<'s> Node<'s> {
         let mut stack: Vec<&mut Node<'s>> = vec![self];
         while let Some(n) = stack.pop() {
             f(n);
-            match &mut n.value {
-                Value::Scalar(_) => {}
-                Value::Seq(items) => stack.extend(items.iter_mut()),
-                Value::Map(entries) => {
+            match n.value_mut() {
+                ValueMut::Scalar => {}
+                ValueMut::Seq(items) => stack.extend(items.iter_mut()),
+                ValueMut::Map(entries) => {
                     for e in entries {
                         stack.push(&mut e.key);
                         stack.push(&mut e.value);
@@ -720,10 +724,10 @@ impl<'s> Loader<'s> {
                 };
                 let scalar =
                     Scalar::new(text, style, tag.as_deref().map_or(TagHint::None, tag_hint));
-                let node = Node {
-                    span: Span::new(self.file, range.start, range.end),
-                    value: Value::Scalar(scalar),
-                };
+                let node = Node::new(
+                    Span::new(self.file, range.start, range.end),
+                    Value::Scalar(scalar),
+                );
                 self.push(node, anchor, None);
                 Ok(())
             }
@@ -786,10 +790,10 @@ impl<'s> Loader<'s> {
                 items,
                 id,
             } => (
-                Node {
-                    span: Span::new(self.file, start, end),
-                    value: Value::Seq(self.spare.exact_items(items)),
-                },
+                Node::new(
+                    Span::new(self.file, start, end),
+                    Value::Seq(self.spare.exact_items(items)),
+                ),
                 anchor,
                 id,
             ),
@@ -803,10 +807,10 @@ impl<'s> Loader<'s> {
             } => {
                 merge_keys(&mut entries, merges);
                 (
-                    Node {
-                        span: Span::new(self.file, start, end),
-                        value: Value::Map(self.spare.exact_entries(entries)),
-                    },
+                    Node::new(
+                        Span::new(self.file, start, end),
+                        Value::Map(self.spare.exact_entries(entries)),
+                    ),
                     anchor,
                     id,
                 )
@@ -955,15 +959,15 @@ fn insert_entry<'s>(
     entry: Entry<'s>,
     problems: &mut Vec<Problem>,
 ) -> (usize, Option<Node<'s>>) {
-    let text = entry.key.as_scalar().map(Scalar::cow);
+    let text = key_text(&entry.key);
     let earlier = text.as_deref().and_then(|t| {
         if entries.len() < INDEXED_MAP {
             entries.iter().position(|e| e.key.scalar_text() == Some(t))
         } else {
             if index.is_empty() {
                 for (i, e) in entries.iter().enumerate() {
-                    if let Some(s) = e.key.as_scalar() {
-                        index.entry(s.cow()).or_insert(i);
+                    if let Some(t) = key_text(&e.key) {
+                        index.entry(t).or_insert(i);
                     }
                 }
             }
@@ -989,6 +993,14 @@ fn insert_entry<'s>(
             entries.push(entry);
             (entries.len() - 1, None)
         }
+    }
+}
+
+/// A key's text to index: borrowed from the file when the key is.
+fn key_text<'s>(key: &Node<'s>) -> Option<Cow<'s, str>> {
+    match key.borrowed_text() {
+        Some(t) => Some(Cow::Borrowed(t)),
+        None => key.scalar_text().map(|t| Cow::Owned(t.to_string())),
     }
 }
 
@@ -1032,12 +1044,12 @@ fn merge_keys<'s>(entries: &mut Vec<Entry<'s>>, merges: Vec<Node<'s>>) {
     if merges.is_empty() {
         return;
     }
-    let sources = merges.into_iter().flat_map(|m| match m.value {
+    let sources = merges.into_iter().flat_map(|m| match m.into_value() {
         Value::Map(e) => e.into_vec(),
         Value::Seq(items) => items
             .into_vec()
             .into_iter()
-            .flat_map(|i| match i.value {
+            .flat_map(|i| match i.into_value() {
                 Value::Map(e) => e.into_vec(),
                 _ => Vec::new(),
             })
@@ -1068,13 +1080,13 @@ mod tests {
         parsed.docs.into_iter().next().unwrap().root.unwrap()
     }
 
-    /// Trees are most of a run's memory: a node is a span and a 24-byte value, the scalar's
-    /// style and tag packed with its text and the value's variant in the scalar's spare bits.
+    /// Trees are most of a run's memory: a node is a span, a thin pointer and 32 bits of
+    /// length and kind (see `node`), and `Option<Node>` costs nothing more.
     #[test]
-    fn a_node_is_forty_bytes() {
-        assert_eq!(std::mem::size_of::<Scalar<'_>>(), 24);
-        assert_eq!(std::mem::size_of::<Value<'_>>(), 24);
-        assert_eq!(std::mem::size_of::<Node<'_>>(), 40);
+    fn a_node_is_twenty_four_bytes() {
+        assert_eq!(std::mem::size_of::<Node<'_>>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Node<'_>>>(), 24);
+        assert_eq!(std::mem::size_of::<Entry<'_>>(), 48);
     }
 
     fn slice<'a>(text: &'a str, node: &Node<'_>) -> &'a str {

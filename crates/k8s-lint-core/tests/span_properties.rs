@@ -4,7 +4,7 @@
 mod common;
 
 use k8s_lint_core::source::{FileId, LineIndex};
-use k8s_lint_core::yaml::{parse, Node, Value};
+use k8s_lint_core::yaml::{parse, Node, ValueRef};
 use proptest::prelude::*;
 
 /// A small manifest-like YAML text: nested mappings and sequences, block and flow, with
@@ -38,10 +38,10 @@ fn positions(text: &str) -> Vec<(usize, usize)> {
     fn walk(node: &Node<'_>, text: &str, lines: &LineIndex, out: &mut Vec<(usize, usize)>) {
         let p = lines.position(text, node.span.start as usize);
         out.push((p.line, p.column));
-        match &node.value {
-            Value::Scalar(_) => {}
-            Value::Seq(items) => items.iter().for_each(|n| walk(n, text, lines, out)),
-            Value::Map(entries) => entries.iter().for_each(|e| {
+        match node.value() {
+            ValueRef::Scalar(_) => {}
+            ValueRef::Seq(items) => items.iter().for_each(|n| walk(n, text, lines, out)),
+            ValueRef::Map(entries) => entries.iter().for_each(|e| {
                 walk(&e.key, text, lines, out);
                 walk(&e.value, text, lines, out);
             }),

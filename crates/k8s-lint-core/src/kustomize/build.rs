@@ -11,7 +11,7 @@ use super::patch::strategic_merge;
 use super::{KustId, Model, Role, Target};
 use crate::object::{is_cluster_scoped, Object, ObjectId};
 use crate::source::Span;
-use crate::yaml::{self, Entry, Node, Parsed, Style, Value};
+use crate::yaml::{self, Entry, Node, Parsed, Style, Value, ValueMut};
 
 /// An object as one build (or the plain directory it sits in) deploys it.
 #[derive(Debug, Clone)]
@@ -547,7 +547,7 @@ fn label_paths(
 fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
     let mut node = root;
     for key in path {
-        let found = node.value.map_mut(|entries| {
+        let found = node.map_mut(|entries| {
             match entries
                 .iter()
                 .position(|e| e.key.scalar_text() == Some(key))
@@ -556,29 +556,24 @@ fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
                 None => {
                     entries.push(Entry {
                         key: synthetic(key, label.key.span),
-                        value: Node {
-                            span: label.key.span,
-                            value: Value::Map(Box::default()),
-                        },
+                        value: Node::new(label.key.span, Value::Map(Box::default())),
                     });
                     entries.len() - 1
                 }
             }
         });
-        let (Some(i), Value::Map(entries)) = (found, &mut node.value) else {
+        let (Some(i), ValueMut::Map(entries)) = (found, node.value_mut()) else {
             return;
         };
         node = &mut entries[i].value;
         if node.is_null() {
-            node.value = Value::Map(Box::default());
+            node.set_value(Value::Map(Box::default()));
         }
     }
     let mut value = label.value.clone();
-    if let Value::Scalar(s) = &mut value.value {
-        s.set_style(Style::Quoted);
-    }
+    value.set_style(Style::Quoted);
     let key = label.key.scalar_text();
-    node.value.map_mut(
+    node.map_mut(
         |entries| match entries.iter_mut().find(|e| e.key.scalar_text() == key) {
             Some(e) => e.value = value,
             None => entries.push(Entry {
@@ -590,26 +585,26 @@ fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
 }
 
 fn synthetic<'s>(text: &str, span: Span) -> Node<'s> {
-    Node {
+    Node::new(
         span,
-        value: Value::Scalar(yaml::Scalar::new(
+        Value::Scalar(yaml::Scalar::new(
             std::borrow::Cow::Owned(text.to_string()),
             Style::Plain,
             yaml::TagHint::None,
         )),
-    }
+    )
 }
 
 /// A patch without `apiVersion`/`kind`/`metadata.name`, which identify rather than change.
 fn patch_without_identity<'s>(patch: &Node<'s>) -> Node<'s> {
     let mut out = patch.clone();
-    out.value.map_mut(|entries| {
+    out.map_mut(|entries| {
         entries.retain(|e| !matches!(e.key.scalar_text(), Some("apiVersion" | "kind")));
         if let Some(meta) = entries
             .iter_mut()
             .find(|e| e.key.scalar_text() == Some("metadata"))
         {
-            meta.value.value.map_mut(|m| {
+            meta.value.map_mut(|m| {
                 m.retain(|e| !matches!(e.key.scalar_text(), Some("name" | "namespace")))
             });
         }

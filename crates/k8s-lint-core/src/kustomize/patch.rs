@@ -6,19 +6,19 @@
 //! `patchMergeKey`. Anything else (`$retainKeys`, `$deleteFromPrimitiveList`, an item without
 //! its merge key) is [`Unsupported`]: the caller then stays silent on the patched object.
 
-use crate::yaml::{Entry, Node, Value};
+use crate::yaml::{Entry, Node, Value, ValueRef};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unsupported;
 
 /// Merge `patch` into `base` as `kubectl patch --type strategic` and kustomize do.
 pub fn strategic_merge<'s>(base: &mut Node<'s>, patch: &Node<'s>) -> Result<(), Unsupported> {
-    match (&mut base.value, &patch.value) {
-        (Value::Map(_), Value::Map(p)) if directive(p) == Some("replace") => {
+    match (base.as_map().is_some(), patch.value()) {
+        (true, ValueRef::Map(p)) if directive(p) == Some("replace") => {
             *base = cleaned(patch);
             Ok(())
         }
-        (b @ Value::Map(_), Value::Map(p)) => b.map_mut(|b| merge_map(b, p)).unwrap_or(Ok(())),
+        (true, ValueRef::Map(p)) => base.map_mut(|b| merge_map(b, p)).unwrap_or(Ok(())),
         _ => {
             *base = cleaned(patch);
             Ok(())
@@ -49,19 +49,17 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
         let existing = slots.find(key, || {
             base.iter().position(|e| e.key.scalar_text() == Some(key))
         });
-        match (existing, &pe.value.value) {
+        match (existing, pe.value.value()) {
             (Some(i), _) if pe.value.is_null() => slots.remove(base, i, key),
             (None, _) if pe.value.is_null() => {}
-            (Some(i), Value::Map(p)) if directive(p) == Some("delete") => {
+            (Some(i), ValueRef::Map(p)) if directive(p) == Some("delete") => {
                 slots.remove(base, i, key)
             }
-            (Some(i), Value::Seq(items)) => {
+            (Some(i), ValueRef::Seq(items)) => {
                 let target = &mut base[i].value;
-                match &mut target.value {
-                    v @ Value::Seq(_) => v
-                        .seq_mut(|existing| merge_list(existing, items, key))
-                        .unwrap_or(Ok(()))?,
-                    _ => *target = cleaned(&pe.value),
+                match target.seq_mut(|existing| merge_list(existing, items, key)) {
+                    Some(merged) => merged?,
+                    None => *target = cleaned(&pe.value),
                 }
             }
             (Some(i), _) => strategic_merge(&mut base[i].value, &pe.value)?,
@@ -216,10 +214,10 @@ fn merge_list<'s>(
 
 /// A copy of patch content without `$` directives.
 fn cleaned<'s>(node: &Node<'s>) -> Node<'s> {
-    match &node.value {
-        Value::Map(entries) => Node {
-            span: node.span,
-            value: Value::Map(
+    match node.value() {
+        ValueRef::Map(entries) => Node::new(
+            node.span,
+            Value::Map(
                 entries
                     .iter()
                     .filter(|e| !e.key.scalar_text().is_some_and(|k| k.starts_with('$')))
@@ -229,12 +227,11 @@ fn cleaned<'s>(node: &Node<'s>) -> Node<'s> {
                     })
                     .collect(),
             ),
-        },
-        Value::Seq(items) => Node {
-            span: node.span,
-            value: Value::Seq(items.iter().map(cleaned).collect()),
-        },
-        Value::Scalar(_) => node.clone(),
+        ),
+        ValueRef::Seq(items) => {
+            Node::new(node.span, Value::Seq(items.iter().map(cleaned).collect()))
+        }
+        ValueRef::Scalar(_) => node.clone(),
     }
 }
 
@@ -254,13 +251,13 @@ mod tests {
 
     /// Compact flow rendering for assertions.
     fn render(node: &Node<'_>) -> String {
-        match &node.value {
-            Value::Scalar(s) => s.text().to_string(),
-            Value::Seq(items) => format!(
+        match node.value() {
+            ValueRef::Scalar(s) => s.text().to_string(),
+            ValueRef::Seq(items) => format!(
                 "[{}]",
                 items.iter().map(render).collect::<Vec<_>>().join(", ")
             ),
-            Value::Map(entries) => format!(
+            ValueRef::Map(entries) => format!(
                 "{{{}}}",
                 entries
                     .iter()

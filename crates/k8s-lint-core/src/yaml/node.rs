@@ -1,0 +1,562 @@
+//! The tree's node in 24 bytes: its span, and one pointer with its length and kind packed in
+//! the 32 bits beside the span.
+//!
+//! A tree holds millions of nodes (3.8 million for 20,000 generated apps), so a node's size is
+//! most of the tree's memory. An enum of a span, a `&str` and two boxed slices is 40 bytes:
+//! every variant carries a 16-byte fat pointer and the discriminant needs its own word. Here
+//! the pointer is thin and its length, the variant and a scalar's style and tag share one
+//! `u32`; a value too long for the length's 24 bits (a scalar over 16 MiB, possible only when
+//! `max_file_size` is raised) is kept behind one more box instead, so no input is refused.
+//!
+//! This is the one module of the crate with `unsafe` code. A node owns what its pointer points
+//! to exactly as the `Box` it was made from did (a borrowed scalar borrows the file text for
+//! `'s`, as the `&'s str` it was made from did), and the pointer is only turned back into that
+//! box or into a reference to it, with the kind and length it was stored with.
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use super::{Entry, Scalar, ScalarRepr, Style, TagHint, Value};
+use crate::source::Span;
+
+/// A node of the tree: its span, and its value through [`Node::value`].
+pub struct Node<'s> {
+    pub span: Span,
+    /// Bits 0–2: the [`Kind`]; 3–4: a scalar's [`Style`]; 5–7: its [`TagHint`]; 8–31: the
+    /// length (bytes of a scalar, items of a sequence, entries of a mapping).
+    meta: u32,
+    ptr: NonNull<u8>,
+    /// A node owns its value as a `Value<'s>` would: this gives it the variance and the drop
+    /// check of one.
+    _owns: PhantomData<Value<'s>>,
+}
+
+const _: () = assert!(std::mem::size_of::<Node<'static>>() == 24);
+
+// SAFETY: a node owns the boxes its pointer came from, or holds a `&'s str`; both are `Send`
+// and `Sync`, and a node has no interior mutability.
+unsafe impl Send for Node<'_> {}
+unsafe impl Sync for Node<'_> {}
+
+/// What the pointer of a node points to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A `&'s str` of the file text.
+    Borrowed,
+    /// A `Box<str>`.
+    Owned,
+    /// A `Box<[Node<'s>]>`.
+    Seq,
+    /// A `Box<[Entry<'s>]>`.
+    Map,
+    /// A `Box<Value<'s>>`: a value whose length does not fit in the length bits.
+    Spilled,
+}
+
+const LEN_SHIFT: u32 = 8;
+/// The longest scalar, sequence or mapping a node holds without spilling.
+const LEN_MAX: usize = (1 << (32 - LEN_SHIFT)) - 1;
+
+impl Kind {
+    fn bits(self) -> u32 {
+        match self {
+            Kind::Borrowed => 0,
+            Kind::Owned => 1,
+            Kind::Seq => 2,
+            Kind::Map => 3,
+            Kind::Spilled => 4,
+        }
+    }
+
+    fn of(meta: u32) -> Kind {
+        match meta & 0b111 {
+            0 => Kind::Borrowed,
+            1 => Kind::Owned,
+            2 => Kind::Seq,
+            3 => Kind::Map,
+            _ => Kind::Spilled,
+        }
+    }
+}
+
+fn style_bits(style: Style) -> u32 {
+    match style {
+        Style::Plain => 0,
+        Style::Quoted => 1,
+        Style::Block => 2,
+    }
+}
+
+fn style_of(meta: u32) -> Style {
+    match (meta >> 3) & 0b11 {
+        0 => Style::Plain,
+        1 => Style::Quoted,
+        _ => Style::Block,
+    }
+}
+
+fn tag_bits(tag: TagHint) -> u32 {
+    match tag {
+        TagHint::None => 0,
+        TagHint::Str => 1,
+        TagHint::Int => 2,
+        TagHint::Float => 3,
+        TagHint::Bool => 4,
+        TagHint::Null => 5,
+        TagHint::Other => 6,
+    }
+}
+
+fn tag_of(meta: u32) -> TagHint {
+    match (meta >> 5) & 0b111 {
+        0 => TagHint::None,
+        1 => TagHint::Str,
+        2 => TagHint::Int,
+        3 => TagHint::Float,
+        4 => TagHint::Bool,
+        5 => TagHint::Null,
+        _ => TagHint::Other,
+    }
+}
+
+/// A node's value, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueRef<'a, 's> {
+    Scalar(ScalarRef<'a>),
+    Seq(&'a [Node<'s>]),
+    Map(&'a [Entry<'s>]),
+}
+
+/// A mapping's entries or a sequence's items, to change in place (not to add or remove: see
+/// [`Node::map_mut`]).
+pub enum ValueMut<'a, 's> {
+    Scalar,
+    Seq(&'a mut [Node<'s>]),
+    Map(&'a mut [Entry<'s>]),
+}
+
+/// A scalar's text as the parser unfolded and unescaped it, with its style and tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScalarRef<'a> {
+    text: &'a str,
+    style: Style,
+    tag: TagHint,
+}
+
+impl<'a> ScalarRef<'a> {
+    pub fn text(self) -> &'a str {
+        self.text
+    }
+
+    pub fn style(self) -> Style {
+        self.style
+    }
+
+    pub fn tag(self) -> TagHint {
+        self.tag
+    }
+}
+
+impl<'s> Scalar<'s> {
+    pub fn as_ref(&self) -> ScalarRef<'_> {
+        ScalarRef {
+            text: self.text(),
+            style: self.style(),
+            tag: self.tag(),
+        }
+    }
+}
+
+impl<'s> Value<'s> {
+    pub fn as_ref(&self) -> ValueRef<'_, 's> {
+        match self {
+            Value::Scalar(s) => ValueRef::Scalar(s.as_ref()),
+            Value::Seq(items) => ValueRef::Seq(items),
+            Value::Map(entries) => ValueRef::Map(entries),
+        }
+    }
+}
+
+impl<'s> ValueRef<'_, 's> {
+    /// An owned copy (a borrowed scalar stays borrowed from the file when `file` says so).
+    fn to_value(self, file: Option<&'s str>) -> Value<'s> {
+        match self {
+            ValueRef::Scalar(s) => Value::Scalar(Scalar(match file {
+                Some(t) => ScalarRepr::Borrowed(t, s.style, s.tag),
+                None => ScalarRepr::Owned(s.text.into(), s.style, s.tag),
+            })),
+            ValueRef::Seq(items) => Value::Seq(items.into()),
+            ValueRef::Map(entries) => Value::Map(entries.into()),
+        }
+    }
+}
+
+impl<'s> Node<'s> {
+    pub fn new(span: Span, value: Value<'s>) -> Node<'s> {
+        let (kind, flags, len, ptr) = match value {
+            Value::Scalar(Scalar(ScalarRepr::Borrowed(t, style, tag))) if t.len() <= LEN_MAX => (
+                Kind::Borrowed,
+                style_bits(style) << 3 | tag_bits(tag) << 5,
+                t.len(),
+                NonNull::from(t).cast(),
+            ),
+            Value::Scalar(Scalar(ScalarRepr::Owned(t, style, tag))) if t.len() <= LEN_MAX => (
+                Kind::Owned,
+                style_bits(style) << 3 | tag_bits(tag) << 5,
+                t.len(),
+                NonNull::from(Box::leak(t)).cast(),
+            ),
+            Value::Seq(items) if items.len() <= LEN_MAX => (
+                Kind::Seq,
+                0,
+                items.len(),
+                NonNull::from(Box::leak(items)).cast(),
+            ),
+            Value::Map(entries) if entries.len() <= LEN_MAX => (
+                Kind::Map,
+                0,
+                entries.len(),
+                NonNull::from(Box::leak(entries)).cast(),
+            ),
+            value => (
+                Kind::Spilled,
+                0,
+                0,
+                NonNull::from(Box::leak(Box::new(value))).cast(),
+            ),
+        };
+        Node {
+            span,
+            // `len <= LEN_MAX` in every arm, so it fits its 24 bits.
+            meta: kind.bits() | flags | (len as u32) << LEN_SHIFT,
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::of(self.meta)
+    }
+
+    fn len(&self) -> usize {
+        (self.meta >> LEN_SHIFT) as usize
+    }
+
+    pub fn value(&self) -> ValueRef<'_, 's> {
+        let (ptr, len) = (self.ptr.as_ptr(), self.len());
+        // SAFETY: the pointer and length are those of the value `new` was given, of the kind
+        // stored with them, which the node still owns (or, borrowed, which lives for 's).
+        unsafe {
+            match self.kind() {
+                Kind::Borrowed | Kind::Owned => ValueRef::Scalar(ScalarRef {
+                    text: std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)),
+                    style: style_of(self.meta),
+                    tag: tag_of(self.meta),
+                }),
+                Kind::Seq => ValueRef::Seq(std::slice::from_raw_parts(ptr.cast(), len)),
+                Kind::Map => ValueRef::Map(std::slice::from_raw_parts(ptr.cast(), len)),
+                Kind::Spilled => (*ptr.cast::<Value<'s>>()).as_ref(),
+            }
+        }
+    }
+
+    pub fn value_mut(&mut self) -> ValueMut<'_, 's> {
+        let (ptr, len) = (self.ptr.as_ptr(), self.len());
+        // SAFETY: as in `value`; `&mut self` makes the borrow unique.
+        unsafe {
+            match self.kind() {
+                Kind::Borrowed | Kind::Owned => ValueMut::Scalar,
+                Kind::Seq => ValueMut::Seq(std::slice::from_raw_parts_mut(ptr.cast(), len)),
+                Kind::Map => ValueMut::Map(std::slice::from_raw_parts_mut(ptr.cast(), len)),
+                Kind::Spilled => match &mut *ptr.cast::<Value<'s>>() {
+                    Value::Scalar(_) => ValueMut::Scalar,
+                    Value::Seq(items) => ValueMut::Seq(items),
+                    Value::Map(entries) => ValueMut::Map(entries),
+                },
+            }
+        }
+    }
+
+    /// The scalar's text when it is borrowed from the file, for as long as the file.
+    pub fn borrowed_text(&self) -> Option<&'s str> {
+        match self.kind() {
+            // SAFETY: a borrowed scalar's pointer and length are those of a `&'s str`.
+            Kind::Borrowed => Some(unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                    self.ptr.as_ptr(),
+                    self.len(),
+                ))
+            }),
+            Kind::Spilled => match self.value_spilled() {
+                Value::Scalar(Scalar(ScalarRepr::Borrowed(t, ..))) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn value_spilled(&self) -> &Value<'s> {
+        debug_assert!(self.kind() == Kind::Spilled);
+        // SAFETY: only called for a spilled node, whose pointer is a `Box<Value<'s>>`.
+        unsafe { &*self.ptr.as_ptr().cast::<Value<'s>>() }
+    }
+
+    /// The value, given up by the node.
+    pub fn into_value(self) -> Value<'s> {
+        let mut node = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the node is not used or dropped after this.
+        unsafe { node.take() }
+    }
+
+    /// Rebuilds the value the node was made from.
+    ///
+    /// # Safety
+    /// The node must not be used or dropped afterwards: the value owns what it owned.
+    unsafe fn take(&mut self) -> Value<'s> {
+        let (ptr, len) = (self.ptr.as_ptr(), self.len());
+        let (style, tag) = (style_of(self.meta), tag_of(self.meta));
+        // SAFETY: each box is rebuilt from the pointer and length it was leaked with.
+        unsafe {
+            match self.kind() {
+                Kind::Borrowed => Value::Scalar(Scalar(ScalarRepr::Borrowed(
+                    std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)),
+                    style,
+                    tag,
+                ))),
+                Kind::Owned => Value::Scalar(Scalar(ScalarRepr::Owned(
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len) as *mut str),
+                    style,
+                    tag,
+                ))),
+                Kind::Seq => Value::Seq(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    ptr.cast(),
+                    len,
+                ))),
+                Kind::Map => Value::Map(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    ptr.cast(),
+                    len,
+                ))),
+                Kind::Spilled => *Box::from_raw(ptr.cast::<Value<'s>>()),
+            }
+        }
+    }
+
+    /// `f` on the value, which may be replaced or changed in any way.
+    pub fn with_value<R>(&mut self, f: impl FnOnce(&mut Value<'s>) -> R) -> R {
+        let span = self.span;
+        let mut value = std::mem::replace(self, Node::null(span)).into_value();
+        let out = f(&mut value);
+        *self = Node::new(span, value);
+        out
+    }
+
+    /// The entries of a mapping as a vector to change, put back when `f` returns.
+    pub fn map_mut<R>(&mut self, f: impl FnOnce(&mut Vec<Entry<'s>>) -> R) -> Option<R> {
+        // Not a mapping: left as it is, not taken apart and made again.
+        self.as_map()?;
+        self.with_value(|v| v.map_mut(f))
+    }
+
+    /// The items of a sequence as a vector to change, put back when `f` returns.
+    pub fn seq_mut<R>(&mut self, f: impl FnOnce(&mut Vec<Node<'s>>) -> R) -> Option<R> {
+        // Not a sequence: left as it is, not taken apart and made again.
+        self.as_seq()?;
+        self.with_value(|v| v.seq_mut(f))
+    }
+
+    /// Replace the value.
+    pub fn set_value(&mut self, value: Value<'s>) {
+        *self = Node::new(self.span, value);
+    }
+
+    /// A scalar's style changed (nothing for a mapping or sequence).
+    pub fn set_style(&mut self, style: Style) {
+        match self.kind() {
+            Kind::Borrowed | Kind::Owned => {
+                self.meta = self.meta & !(0b11 << 3) | style_bits(style) << 3;
+            }
+            Kind::Spilled => self.with_value(|v| {
+                if let Value::Scalar(s) = v {
+                    s.set_style(style);
+                }
+            }),
+            Kind::Seq | Kind::Map => {}
+        }
+    }
+
+    /// An empty plain scalar (null), which owns nothing.
+    fn null(span: Span) -> Node<'s> {
+        Node::new(
+            span,
+            Value::Scalar(Scalar(ScalarRepr::Borrowed(
+                "",
+                Style::Plain,
+                TagHint::None,
+            ))),
+        )
+    }
+}
+
+impl Drop for Node<'_> {
+    fn drop(&mut self) {
+        if self.kind() != Kind::Borrowed {
+            // SAFETY: `drop` is the node's last use.
+            drop(unsafe { self.take() });
+        }
+    }
+}
+
+impl Clone for Node<'_> {
+    fn clone(&self) -> Self {
+        match self.kind() {
+            // A borrowed scalar owns nothing: the same bits are the same node.
+            Kind::Borrowed => Node {
+                span: self.span,
+                meta: self.meta,
+                ptr: self.ptr,
+                _owns: PhantomData,
+            },
+            _ => Node::new(self.span, self.value().to_value(self.borrowed_text())),
+        }
+    }
+}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("span", &self.span)
+            .field("value", &self.value())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+    use crate::source::FileId;
+
+    fn span(start: usize, end: usize) -> Span {
+        Span::new(FileId(0), start, end)
+    }
+
+    fn scalar(text: Cow<'_, str>, style: Style, tag: TagHint) -> Node<'_> {
+        Node::new(span(0, 1), Value::Scalar(Scalar::new(text, style, tag)))
+    }
+
+    fn scalar_of<'a>(node: &'a Node<'_>) -> ScalarRef<'a> {
+        match node.value() {
+            ValueRef::Scalar(s) => s,
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_scalar_keeps_its_text_style_and_tag_through_clone_and_into_value() {
+        let styles = [Style::Plain, Style::Quoted, Style::Block];
+        let tags = [
+            TagHint::None,
+            TagHint::Str,
+            TagHint::Int,
+            TagHint::Float,
+            TagHint::Bool,
+            TagHint::Null,
+            TagHint::Other,
+        ];
+        let file = String::from("some text");
+        for style in styles {
+            for tag in tags {
+                for text in [Cow::Borrowed(&file[5..]), Cow::Owned("ôwned".to_string())] {
+                    let borrowed = matches!(text, Cow::Borrowed(_));
+                    let node = scalar(text.clone(), style, tag);
+                    let expected = ScalarRef {
+                        text: &text,
+                        style,
+                        tag,
+                    };
+                    assert_eq!(scalar_of(&node), expected);
+                    assert_eq!(node.borrowed_text().is_some(), borrowed);
+                    let copy = node.clone();
+                    assert_eq!(scalar_of(&copy), expected);
+                    assert_eq!(copy.borrowed_text().is_some(), borrowed);
+                    drop(node);
+                    let Value::Scalar(back) = copy.into_value() else {
+                        panic!("not a scalar");
+                    };
+                    assert_eq!(back.as_ref(), expected);
+                    assert_eq!(matches!(back.cow(), Cow::Borrowed(_)), borrowed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn set_style_changes_only_the_style() {
+        let mut node = scalar(Cow::Borrowed("80"), Style::Plain, TagHint::Int);
+        node.set_style(Style::Quoted);
+        let s = scalar_of(&node);
+        assert_eq!(
+            (s.text(), s.style(), s.tag()),
+            ("80", Style::Quoted, TagHint::Int)
+        );
+    }
+
+    #[test]
+    fn collections_change_in_place_and_grow_through_map_mut_and_seq_mut() {
+        let item = |t: &'static str| scalar(Cow::Borrowed(t), Style::Plain, TagHint::None);
+        let mut seq = Node::new(span(0, 9), Value::Seq(vec![item("a"), item("b")].into()));
+        if let ValueMut::Seq(items) = seq.value_mut() {
+            items[1] = scalar(Cow::Owned("c".into()), Style::Quoted, TagHint::None);
+        }
+        seq.seq_mut(|items| items.push(item("d")));
+        let texts = |n: &Node<'_>| match n.value() {
+            ValueRef::Seq(items) => items
+                .iter()
+                .map(|i| scalar_of(i).text().to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(texts(&seq), ["a", "c", "d"]);
+        assert_eq!(texts(&seq.clone()), ["a", "c", "d"]);
+        assert_eq!(seq.span, span(0, 9));
+
+        let mut map = Node::new(span(0, 9), Value::Map(Box::default()));
+        assert_eq!(map.seq_mut(|_| ()), None, "a mapping is not a sequence");
+        map.map_mut(|entries| {
+            entries.push(Entry {
+                key: item("k"),
+                value: seq.clone(),
+            })
+        });
+        assert_eq!(
+            map.get("k").map(texts),
+            Some(vec!["a".into(), "c".into(), "d".into()])
+        );
+        if let ValueMut::Map(entries) = map.value_mut() {
+            entries[0].value = item("v");
+        }
+        assert_eq!(map.get("k").and_then(Node::scalar_text), Some("v"));
+    }
+
+    #[test]
+    fn a_scalar_too_long_for_the_length_bits_is_kept_whole() {
+        let long = "x".repeat(LEN_MAX + 1);
+        let mut node = scalar(Cow::Borrowed(&long), Style::Plain, TagHint::Str);
+        assert!(node.kind() == Kind::Spilled);
+        assert_eq!(scalar_of(&node).text().len(), LEN_MAX + 1);
+        assert_eq!(node.borrowed_text().map(str::len), Some(LEN_MAX + 1));
+        node.set_style(Style::Block);
+        let copy = node.clone();
+        let s = scalar_of(&copy);
+        assert_eq!(
+            (s.text().len(), s.style(), s.tag()),
+            (LEN_MAX + 1, Style::Block, TagHint::Str)
+        );
+        let owned = scalar(Cow::Owned(long.clone()), Style::Plain, TagHint::None);
+        assert_eq!(owned.borrowed_text(), None);
+        assert!(
+            matches!(owned.clone().into_value(), Value::Scalar(s) if s.text().len() == LEN_MAX + 1)
+        );
+    }
+}
