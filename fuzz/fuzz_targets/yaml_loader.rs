@@ -3,7 +3,7 @@
 #![no_main]
 
 use k8s_lint_core::source::{FileId, LineIndex, Span};
-use k8s_lint_core::yaml::{parse, Node, Problem, Value};
+use k8s_lint_core::yaml::{parse, Node, Problem, ValueRef};
 use libfuzzer_sys::fuzz_target;
 
 fn check_span(text: &str, span: Span, lines: &LineIndex) {
@@ -33,10 +33,10 @@ fn check_span(text: &str, span: Span, lines: &LineIndex) {
 
 fn walk(text: &str, node: &Node<'_>, lines: &LineIndex) {
     check_span(text, node.span, lines);
-    match &node.value {
-        Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter().for_each(|n| walk(text, n, lines)),
-        Value::Map(entries) => entries.iter().for_each(|e| {
+    match node.value() {
+        ValueRef::Scalar(_) => {}
+        ValueRef::Seq(items) => items.iter().for_each(|n| walk(text, n, lines)),
+        ValueRef::Map(entries) => entries.iter().for_each(|e| {
             walk(text, &e.key, lines);
             walk(text, &e.value, lines);
         }),
