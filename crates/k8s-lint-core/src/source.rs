@@ -75,8 +75,10 @@ pub struct FileData {
     /// The path as given by the walk, relative to the current directory when possible, with `/`.
     pub display: String,
     pub text: String,
-    /// Built on first use: most files never have a finding to place.
-    lines: std::sync::OnceLock<LineIndex>,
+    /// Built on first use: most files never have a finding to place. Boxed, so that a file
+    /// without one costs a pointer, not two vectors and a word: a run holds the data of every
+    /// file (100,000 files at 20,000 apps).
+    lines: std::sync::OnceLock<Box<LineIndex>>,
 }
 
 impl std::ops::Deref for SourceFile {
@@ -100,7 +102,7 @@ impl SourceFile {
 
 impl FileData {
     pub fn lines(&self) -> &LineIndex {
-        self.lines.get_or_init(|| LineIndex::new(&self.text))
+        self.lines.get_or_init(|| Box::new(LineIndex::new(&self.text)))
     }
 
     pub fn position(&self, offset: usize) -> Position {
