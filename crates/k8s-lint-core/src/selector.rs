@@ -223,7 +223,8 @@ impl Selector {
     }
 
     /// A Service's selector: label equalities only.
-    pub fn from_labels(labels: &BTreeMap<String, String>) -> Selector {
+    /// A Service's selector: each label must equal.
+    pub fn from_labels(labels: &Labels) -> Selector {
         let requirements = labels
             .iter()
             .map(|(k, v)| Requirement::Equals {
@@ -325,9 +326,9 @@ mod tests {
         assert_eq!(set.get("ap"), None);
         assert!(!set.contains_key("zone"));
         assert!(set.iter().eq(map.iter()));
-        let s = Selector::from_labels(&labels(&[("app", "web"), ("tier", "fe")]));
+        let s = Selector::from_labels(&labels(&[("app", "web"), ("tier", "fe")]).into());
         assert!(s.matches(&set) && s.matches(&map));
-        let other = Selector::from_labels(&labels(&[("app", "api")]));
+        let other = Selector::from_labels(&labels(&[("app", "api")]).into());
         assert!(!other.matches(&set));
         assert_eq!(other.closeness(&set), other.closeness(&map));
         assert!(Labels::default().is_empty());
@@ -340,7 +341,7 @@ mod tests {
         let parsed = crate::yaml::parse(crate::source::FileId(0), text);
         let root = parsed.docs[0].root.as_ref().expect("a document");
         let tree = TreeLabels(root.get("labels").and_then(Node::as_map).expect("a map"));
-        let s = Selector::from_labels(&labels(&[("app", "web"), ("version", "2")]));
+        let s = Selector::from_labels(&labels(&[("app", "web"), ("version", "2")]).into());
         assert!(s.matches(&tree));
         assert_eq!(tree.label("tier"), None, "a sequence is no label value");
         assert_eq!(tree.label("true"), None, "a boolean is no label key");

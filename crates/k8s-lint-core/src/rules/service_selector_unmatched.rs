@@ -2,12 +2,10 @@
 //!
 //! Docs: `rules/service-selector-unmatched.md`.
 
-use std::collections::BTreeMap;
-
 use crate::finding::{Finding, Severity};
 use crate::index::{labels, InstId, View};
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
-use crate::selector::Selector;
+use crate::selector::{Labels, Selector};
 
 use super::key_span_at;
 
@@ -57,12 +55,7 @@ impl Rule for ServiceSelectorUnmatched {
     }
 }
 
-fn finding(
-    cx: &Ctx<'_, '_>,
-    id: InstId,
-    selector: &BTreeMap<String, String>,
-    headline: &str,
-) -> Finding {
+fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &Labels, headline: &str) -> Finding {
     let root = cx.root(id);
     // Scored as `Selector::closeness` does: 2 per equal pair, 1 per key with another value.
     let best = super::nearest_template(cx, id, &Selector::from_labels(selector));
@@ -120,11 +113,7 @@ fn finding(
 }
 
 /// The first selector key the template does not match, and whether the template has that key.
-fn first_mismatch(
-    cx: &Ctx<'_, '_>,
-    t: InstId,
-    selector: &BTreeMap<String, String>,
-) -> Option<(String, bool)> {
+fn first_mismatch(cx: &Ctx<'_, '_>, t: InstId, selector: &Labels) -> Option<(String, bool)> {
     let l = labels(cx.index.template(t)?.0);
     selector
         .iter()
