@@ -6,15 +6,17 @@
 //! (`manifest-field-type`), and then keeps only this. The full types hold every optional field
 //! inline: a `Container` is 2.3 kB and a `Volume` 3.3 kB before any field is set, so keeping
 //! them made the typed views about a third of a whole run's memory. Field names and types are
-//! those of k8s-openapi; a rarely set structure is boxed, so that its absence costs a pointer.
+//! those of k8s-openapi (but for a probe, of which only its handler's port is kept); a rarely
+//! set structure is boxed, so that its absence costs a pointer.
 
 use k8s_openapi::api::core::v1 as k8s;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::selector::Labels;
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, ContainerPort, EnvFromSource, EnvVarSource, LocalObjectReference,
-    PersistentVolumeClaimVolumeSource, Probe, ProjectedVolumeSource, SecretVolumeSource,
-    VolumeDevice, VolumeMount,
+    PersistentVolumeClaimVolumeSource, ProjectedVolumeSource, SecretVolumeSource, VolumeDevice,
+    VolumeMount,
 };
 
 /// A pod template: its labels and spec.
@@ -97,14 +99,33 @@ impl From<k8s::Container> for Container {
             ports: c.ports,
             env: c.env.map(lean),
             env_from: c.env_from,
-            liveness_probe: c.liveness_probe.map(Box::new),
-            readiness_probe: c.readiness_probe.map(Box::new),
-            startup_probe: c.startup_probe.map(Box::new),
+            liveness_probe: c.liveness_probe.map(|p| Box::new(p.into())),
+            readiness_probe: c.readiness_probe.map(|p| Box::new(p.into())),
+            startup_probe: c.startup_probe.map(|p| Box::new(p.into())),
             command: c.command,
             args: c.args,
             volume_mounts: c.volume_mounts,
             volume_devices: c.volume_devices,
             restart_policy: c.restart_policy,
+        }
+    }
+}
+
+/// The ports a probe's handler connects to (a k8s-openapi `Probe` is 280 bytes of timings and
+/// commands no rule reads).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Probe {
+    pub http_get_port: Option<IntOrString>,
+    pub tcp_socket_port: Option<IntOrString>,
+    pub grpc_port: Option<i32>,
+}
+
+impl From<k8s::Probe> for Probe {
+    fn from(p: k8s::Probe) -> Probe {
+        Probe {
+            http_get_port: p.http_get.map(|h| h.port),
+            tcp_socket_port: p.tcp_socket.map(|t| t.port),
+            grpc_port: p.grpc.map(|g| g.port),
         }
     }
 }
@@ -137,4 +158,40 @@ fn lean<T, U: From<T>>(full: Vec<T>) -> Vec<U> {
     let mut out = Vec::with_capacity(full.len());
     out.extend(full.into_iter().map(U::from));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_keeps_the_port_of_each_handler() {
+        let text = "name: web\nlivenessProbe: {httpGet: {path: /, port: http}, periodSeconds: 3}\nreadinessProbe: {tcpSocket: {port: 8080}}\nstartupProbe: {grpc: {port: 9090}}\n";
+        let parsed = crate::yaml::parse(crate::source::FileId(0), text);
+        let root = parsed.docs[0].root.as_ref().expect("a document");
+        let full: k8s::Container = crate::de::from_node(root).expect("a Container");
+        let lean = Container::from(full);
+        let probe = |p: Option<Box<Probe>>| *p.expect("a probe");
+        assert_eq!(
+            probe(lean.liveness_probe),
+            Probe {
+                http_get_port: Some(IntOrString::String("http".into())),
+                ..Probe::default()
+            }
+        );
+        assert_eq!(
+            probe(lean.readiness_probe),
+            Probe {
+                tcp_socket_port: Some(IntOrString::Int(8080)),
+                ..Probe::default()
+            }
+        );
+        assert_eq!(
+            probe(lean.startup_probe),
+            Probe {
+                grpc_port: Some(9090),
+                ..Probe::default()
+            }
+        );
+    }
 }

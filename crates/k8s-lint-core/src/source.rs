@@ -102,7 +102,8 @@ impl SourceFile {
 
 impl FileData {
     pub fn lines(&self) -> &LineIndex {
-        self.lines.get_or_init(|| Box::new(LineIndex::new(&self.text)))
+        self.lines
+            .get_or_init(|| Box::new(LineIndex::new(&self.text)))
     }
 
     pub fn position(&self, offset: usize) -> Position {

@@ -2,8 +2,7 @@
 //!
 //! Docs: `rules/probe-port-unresolved.md`.
 
-use crate::pod::{Container, PodSpec};
-use k8s_openapi::api::core::v1::Probe;
+use crate::pod::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::finding::{Finding, Severity};
@@ -74,14 +73,14 @@ fn probe_ports(c: &Container) -> Vec<ProbePort> {
                 path: format!("{field}.{handler}.port"),
             });
         };
-        if let Some(h) = &probe.http_get {
-            add(h.port.clone(), "httpGet");
+        if let Some(port) = &probe.http_get_port {
+            add(port.clone(), "httpGet");
         }
-        if let Some(t) = &probe.tcp_socket {
-            add(t.port.clone(), "tcpSocket");
+        if let Some(port) = &probe.tcp_socket_port {
+            add(port.clone(), "tcpSocket");
         }
-        if let Some(g) = &probe.grpc {
-            add(IntOrString::Int(g.port), "grpc");
+        if let Some(port) = probe.grpc_port {
+            add(IntOrString::Int(port), "grpc");
         }
     }
     out
