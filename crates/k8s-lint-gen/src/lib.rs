@@ -3,7 +3,10 @@
 //! Each app is a kustomize directory with a Namespace, a Deployment, a Service, an Ingress and
 //! a ConfigMap, in mixed styles so the loader sees what real repositories hold: one file per
 //! object or one multi-document file, block or flow style, named or numeric ports, explicit
-//! namespaces or the kustomization's `namespace:`. Without defects the repository is clean.
+//! namespaces or the kustomization's `namespace:`. Its layout is one of four: the app's own
+//! directory; a `base/` with an `overlays/prod/` that patches it; a Flux `ks.yaml` whose
+//! Kustomization deploys the app's `app/` directory; or its own directory with a Flux
+//! HelmRelease beside the objects. Without defects the repository is clean.
 //! With defects, chosen apps get one known bug each, and the exact findings k8s-lint must
 //! report are returned (and written to `expected-findings.txt`).
 
@@ -36,13 +39,16 @@ pub fn write_repo(out: &Path, n: usize, defects: usize) -> std::io::Result<Gener
     );
     let plan = plan(n, defects);
     let mut expected = Vec::new();
+    let mut objects = 0;
     for (i, defect) in plan.iter().enumerate() {
         let name = format!("app-{i:05}");
-        let found = write_app(&apps.join(&name), &name, i, *defect)?;
+        let app = write_app(&apps.join(&name), &name, i, *defect)?;
         expected.extend(
-            found.map(|(rule, file, line, col)| format!("{rule} apps/{name}/{file}:{line}:{col}")),
+            app.found
+                .map(|(rule, file, line, col)| format!("{rule} apps/{name}/{file}:{line}:{col}")),
         );
-        let _ = writeln!(top, "  - {name}");
+        objects += app.objects;
+        let _ = writeln!(top, "  - {name}{}", app.listed);
     }
     std::fs::write(apps.join("kustomization.yaml"), top)?;
     expected.sort();
@@ -50,10 +56,7 @@ pub fn write_repo(out: &Path, n: usize, defects: usize) -> std::io::Result<Gener
         out.join("expected-findings.txt"),
         expected.join("\n") + "\n",
     )?;
-    Ok(Generated {
-        objects: n * 5,
-        expected,
-    })
+    Ok(Generated { objects, expected })
 }
 
 /// Which apps get which defect: round-robin over the apps that can carry it.
@@ -91,7 +94,47 @@ fn locate(text: &str, after: &str, needle: &str) -> (usize, usize) {
 
 type Expected = Option<(&'static str, String, usize, usize)>;
 
-fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io::Result<Expected> {
+/// How an app's files are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// The app's directory holds its kustomization and objects.
+    Own,
+    /// `base/` holds them, and `overlays/prod/` patches the Deployment's replicas.
+    Overlay,
+    /// `app/` holds them, deployed by the Flux Kustomization in `ks.yaml`.
+    Flux,
+    /// As `Own`, with a Flux HelmRelease beside the objects.
+    Helm,
+}
+
+fn layout(i: usize, defect: Option<usize>) -> Layout {
+    match i % 6 {
+        1 => Layout::Overlay,
+        3 => Layout::Flux,
+        // A HelmRelease's chart makes objects the repository cannot see, which could make a
+        // planted defect uncertain: only in apps without one.
+        5 if defect.is_none() => Layout::Helm,
+        _ => Layout::Own,
+    }
+}
+
+/// What one app wrote: the finding planted in it, what the apps' kustomization lists after
+/// the app's name, and how many objects it holds.
+struct App {
+    found: Expected,
+    listed: &'static str,
+    objects: usize,
+}
+
+fn write_app(top: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io::Result<App> {
+    let layout = layout(i, defect);
+    // Where the app's kustomization and objects are, under the app's directory.
+    let sub = match layout {
+        Layout::Overlay => "base/",
+        Layout::Flux => "app/",
+        Layout::Own | Layout::Helm => "",
+    };
+    let dir = &top.join(sub);
     std::fs::create_dir_all(dir)?;
     let kind = defect.map(|d| DEFECTS[d].0);
     let inherit_ns = i.is_multiple_of(2);
@@ -135,7 +178,7 @@ fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io
         "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n{ns_line}  annotations:\n    example.com/owner: \"team-{}\"\nspec:\n  ingressClassName: nginx\n  rules:\n    - host: {name}.example.com\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: {backend}\n                port:\n                  {port}\n",
         i % 17
     );
-    let docs = [
+    let mut docs = vec![
         ("namespace.yaml", format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")),
         ("configmap.yaml", format!(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-config\n{ns_line}data:\n  LOG_LEVEL: info\n  GREETING: \"hello from {name}\"\n"
@@ -144,6 +187,35 @@ fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io
         ("service.yaml", service),
         ("ingress.yaml", ingress),
     ];
+    if layout == Layout::Helm {
+        docs.push(("helmrelease.yaml", helm_release(name, &ns_line)));
+    }
+    // The Flux Kustomization and the overlay's patch are documents of their own.
+    let objects = docs.len() + usize::from(matches!(layout, Layout::Flux | Layout::Overlay));
+    let listed = match layout {
+        Layout::Overlay => {
+            let overlay = top.join("overlays/prod");
+            std::fs::create_dir_all(&overlay)?;
+            std::fs::write(
+                overlay.join("kustomization.yaml"),
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\npatches:\n  - path: replicas.yaml\n",
+            )?;
+            std::fs::write(
+                overlay.join("replicas.yaml"),
+                // kustomize matches a patch by namespace too: the Deployment's own, if it sets one.
+                format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns_line}spec:\n  replicas: 3\n"),
+            )?;
+            "/overlays/prod"
+        }
+        Layout::Flux => {
+            std::fs::write(
+                top.join("ks.yaml"),
+                format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/{name}/app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"),
+            )?;
+            "/ks.yaml"
+        }
+        Layout::Own | Layout::Helm => "",
+    };
     let mut kust =
         String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     if inherit_ns {
@@ -177,7 +249,13 @@ fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io
                 (f.to_string(), l, c)
             })
     };
-    let Some(d) = defect else { return Ok(None) };
+    let Some(d) = defect else {
+        return Ok(App {
+            found: None,
+            listed,
+            objects,
+        });
+    };
     let at = match DEFECTS[d].0 {
         "port" => find("kind: Ingress", port.split(": ").nth(1).unwrap_or_default()),
         "target" => find("kind: Service", "htp"),
@@ -185,7 +263,17 @@ fn write_app(dir: &Path, name: &str, i: usize, defect: Option<usize>) -> std::io
         "orphan" => Some(("ingress.yaml".to_string(), 1, 1)),
         _ => find("kind: Ingress", &format!("name: {backend}")).map(|(f, l, c)| (f, l, c + 6)),
     };
-    Ok(at.map(|(file, line, col)| (DEFECTS[d].1, file, line, col)))
+    Ok(App {
+        found: at.map(|(file, line, col)| (DEFECTS[d].1, format!("{sub}{file}"), line, col)),
+        listed,
+        objects,
+    })
+}
+
+fn helm_release(name: &str, ns_line: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}-cache\n{ns_line}spec:\n  interval: 30m\n  chart:\n    spec:\n      chart: redis\n      version: 19.6.4\n      sourceRef:\n        kind: HelmRepository\n        name: bitnami\n        namespace: flux-system\n  values:\n    architecture: standalone\n    auth:\n      enabled: false\n    master:\n      persistence:\n        size: 1Gi\n"
+    )
 }
 
 fn deployment(name: &str, ns_line: &str, flow: bool) -> String {
