@@ -560,11 +560,14 @@ struct IgnoreFiles {
     start: PathBuf,
     /// Matchers of the directories above the walk, nearest first.
     above: Vec<ignore::gitignore::Gitignore>,
-    /// Matchers of walked directories, built once each (`None`: no ignore file there).
-    dirs: Mutex<
-        std::collections::HashMap<PathBuf, Option<std::sync::Arc<ignore::gitignore::Gitignore>>>,
-    >,
+    /// The matchers that apply in each walked directory, nearest first, built once per
+    /// directory from its parent's: an entry costs one lookup, not one per directory above it.
+    dirs: Mutex<crate::hash::HashMap<PathBuf, Chain>>,
 }
+
+/// Ignore matchers, nearest directory first (most directories have none, and share the empty
+/// chain of their parent).
+type Chain = std::sync::Arc<[std::sync::Arc<ignore::gitignore::Gitignore>]>;
 
 /// The largest ignore file read.
 const MAX_IGNORE_FILE: u64 = 1 << 20;
@@ -586,23 +589,23 @@ impl IgnoreFiles {
             gitignore,
             start: start.to_path_buf(),
             above,
-            dirs: Mutex::new(std::collections::HashMap::new()),
+            dirs: Mutex::new(crate::hash::HashMap::default()),
         }
     }
 
     /// Whether a walked entry is ignored: the nearest ignore file with a matching pattern
     /// decides (a later `!pattern` re-includes), as in git.
     fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| d.starts_with(&self.start)) {
-            if let Some(m) = self.of_dir(d) {
-                match m.matched(path, is_dir) {
-                    ignore::Match::Ignore(_) => return true,
-                    ignore::Match::Whitelist(_) => return false,
-                    ignore::Match::None => {}
-                }
+        let chain = path
+            .parent()
+            .filter(|d| d.starts_with(&self.start))
+            .map(|d| self.chain(d));
+        for m in chain.iter().flat_map(|c| c.iter()) {
+            match m.matched(path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
             }
-            dir = d.parent();
         }
         for m in &self.above {
             if path.starts_with(m.path()) {
@@ -616,15 +619,27 @@ impl IgnoreFiles {
         false
     }
 
-    fn of_dir(&self, dir: &Path) -> Option<std::sync::Arc<ignore::gitignore::Gitignore>> {
-        if let Some(known) = self.dirs.lock().ok()?.get(dir) {
-            return known.clone();
+    /// The matchers that apply in `dir` (a walked directory, at or below the start). The
+    /// walk reaches a directory before its entries, so its parent's chain is known already.
+    fn chain(&self, dir: &Path) -> Chain {
+        if let Some(known) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
+            return known;
         }
-        let built = matcher(dir, dir, &self.fence, self.gitignore).map(std::sync::Arc::new);
+        let parent = dir
+            .parent()
+            .filter(|p| dir != self.start && p.starts_with(&self.start))
+            .map(|p| self.chain(p));
+        let parent = parent.unwrap_or_else(|| std::sync::Arc::new([]));
+        let chain = match matcher(dir, dir, &self.fence, self.gitignore) {
+            Some(own) => std::iter::once(std::sync::Arc::new(own))
+                .chain(parent.iter().cloned())
+                .collect(),
+            None => parent,
+        };
         if let Ok(mut dirs) = self.dirs.lock() {
-            dirs.insert(dir.to_path_buf(), built.clone());
+            dirs.insert(dir.to_path_buf(), chain.clone());
         }
-        built
+        chain
     }
 }
 
@@ -642,7 +657,14 @@ fn matcher(
         if name == ".gitignore" && !gitignore {
             continue;
         }
-        let Ok(Ok(bytes)) = fence.read(&dir.join(name), MAX_IGNORE_FILE) else {
+        let path = dir.join(name);
+        // Most directories have no ignore file: one lstat says so, where the fence would
+        // check each directory from the top down first. It does not follow a link, and `dir`
+        // is inside the fence, so nothing outside is looked at.
+        if std::fs::symlink_metadata(&path).is_err() {
+            continue;
+        }
+        let Ok(Ok(bytes)) = fence.read(&path, MAX_IGNORE_FILE) else {
             continue;
         };
         for line in String::from_utf8_lossy(&bytes).lines() {

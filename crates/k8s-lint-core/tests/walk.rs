@@ -173,3 +173,46 @@ fn include_and_exclude_apply_below_symlinked_directories() {
     let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
     assert_eq!(files, ["apps/shared/a.yaml"]);
 }
+
+/// The nearest ignore file with a matching pattern decides, as in git: a `!pattern` two
+/// directories down re-includes what the top ignores, and a pattern between them ignores again
+/// only where the nearer file says nothing.
+#[test]
+fn the_nearest_ignore_file_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+    write(r, ".k8slintignore", "*.draft.yaml\n");
+    write(r, "apps/.k8slintignore", "old.yaml\n");
+    write(
+        r,
+        "apps/web/.k8slintignore",
+        "!keep.draft.yaml\n!old.yaml\n",
+    );
+    for path in [
+        "a.draft.yaml",
+        "apps/old.yaml",
+        "apps/web/keep.draft.yaml",
+        "apps/web/drop.draft.yaml",
+        "apps/web/old.yaml",
+        "apps/web/deeper/old.yaml",
+        "apps/api/old.yaml",
+    ] {
+        write(r, path, cm);
+    }
+    let report = lint(&Options::new(vec![r.to_path_buf()])).unwrap();
+    let mut files: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| f.path.strip_prefix(r).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "apps/web/deeper/old.yaml",
+            "apps/web/keep.draft.yaml",
+            "apps/web/old.yaml"
+        ]
+    );
+}
