@@ -654,7 +654,9 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
         problems: Vec::new(),
         spare: Spare::default(),
     };
-    let mut docs = Vec::new();
+    // Most files hold one document: room for one, not the four a first push makes (a run
+    // holds every file's list); a file of more is shrunk to its count at the end.
+    let mut docs = Vec::with_capacity(1);
     let mut doc_start = 0;
     while let Some(next) = parser.next_event() {
         let outcome = match next {
@@ -707,6 +709,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
             }
         }
     }
+    docs.shrink_to_fit();
     Parsed {
         docs,
         problems: loader.problems,

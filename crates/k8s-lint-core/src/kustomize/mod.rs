@@ -397,7 +397,10 @@ pub fn is_remote(text: &str) -> bool {
 }
 
 fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<PathEntry> {
-    let mut out = Vec::new();
+    let list = |key: &str| root.get(key).and_then(Node::as_seq).unwrap_or(&[]);
+    // Kept for the whole run, one list per kustomization: sized for its resources (most of
+    // its entries), not grown to twice what it holds, and shrunk at the end if it grew.
+    let mut out = Vec::with_capacity(list("resources").len());
     let mut add = |role: Role, node: &Node<'_>, text: &str| {
         let (path, target) = resolver.resolve(dir, role, text);
         out.push(PathEntry {
@@ -408,7 +411,6 @@ fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<
             target,
         });
     };
-    let list = |key: &str| root.get(key).and_then(Node::as_seq).unwrap_or(&[]);
     for (key, role) in [
         ("resources", Role::Resource),
         ("bases", Role::Base),
@@ -485,6 +487,7 @@ fn collect_entries(root: &Node<'_>, dir: &Path, resolver: &Resolver<'_>) -> Vec<
             );
         }
     }
+    out.shrink_to_fit();
     out
 }
 
