@@ -1,7 +1,7 @@
 //! The tree's node in 24 bytes: its span, and one pointer with its length and kind packed in
 //! the 32 bits beside the span.
 //!
-//! A tree holds millions of nodes (3.8 million for 20,000 generated apps), so a node's size is
+//! A tree holds millions of nodes (4.2 million for 20,000 generated apps), so a node's size is
 //! most of the tree's memory. An enum of a span, a `&str` and two boxed slices is 40 bytes:
 //! every variant carries a 16-byte fat pointer and the discriminant needs its own word. Here
 //! the pointer is thin and its length, the variant and a scalar's style and tag share one
