@@ -539,6 +539,96 @@ mod tests {
         assert_eq!(map.get("k").and_then(Node::scalar_text), Some("v"));
     }
 
+    /// What a value holds, written out, for comparing a node with the value it was made of.
+    fn describe(v: ValueRef<'_, '_>) -> String {
+        match v {
+            ValueRef::Scalar(s) => format!("{:?}/{:?}/{:?}", s.text(), s.style(), s.tag()),
+            ValueRef::Seq(items) => {
+                let items: Vec<String> = items.iter().map(|i| describe(i.value())).collect();
+                format!("[{}]", items.join(", "))
+            }
+            ValueRef::Map(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|e| format!("{}: {}", describe(e.key.value()), describe(e.value.value())))
+                    .collect();
+                format!("{{{}}}", entries.join(", "))
+            }
+        }
+    }
+
+    /// Random values: borrowed and owned scalars of every style and tag, nested sequences and
+    /// mappings (empty ones too).
+    fn value() -> impl proptest::strategy::Strategy<Value = Value<'static>> {
+        use proptest::prelude::*;
+        let style = prop_oneof![Just(Style::Plain), Just(Style::Quoted), Just(Style::Block)];
+        let tag = prop_oneof![
+            Just(TagHint::None),
+            Just(TagHint::Str),
+            Just(TagHint::Int),
+            Just(TagHint::Other)
+        ];
+        // Borrowed texts come from a fixed "file", as the parser's borrow from the file text.
+        const FILE: [&str; 6] = ["", "a", "web", "héllo wörld", "8080", "k: v"];
+        let text = prop_oneof![
+            proptest::sample::select(&FILE[..]).prop_map(Cow::Borrowed),
+            "[a-zé]{0,6}".prop_map(Cow::Owned),
+        ];
+        let leaf = (text, style, tag).prop_map(|(t, s, g)| Value::Scalar(Scalar::new(t, s, g)));
+        leaf.prop_recursive(4, 48, 5, |inner| {
+            let node = (inner, 0u32..100).prop_map(|(v, at)| Node::new(span(at as usize, 100), v));
+            prop_oneof![
+                proptest::collection::vec(node.clone(), 0..5)
+                    .prop_map(|items| Value::Seq(items.into())),
+                proptest::collection::vec((node.clone(), node), 0..5).prop_map(|pairs| {
+                    Value::Map(
+                        pairs
+                            .into_iter()
+                            .map(|(key, value)| Entry { key, value })
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A node reads back as the value it was made of, and so do its clone, what it gives
+        /// up, and what it becomes after its collections change in place and grow.
+        #[test]
+        fn a_node_is_the_value_it_was_made_of(v in value(), extra in value()) {
+            let expected = describe(v.as_ref());
+            let mut node = Node::new(span(1, 2), v);
+            proptest::prop_assert_eq!(describe(node.value()), expected.clone());
+            let copy = node.clone();
+            proptest::prop_assert_eq!(describe(copy.value()), expected.clone());
+            let back = copy.into_value();
+            proptest::prop_assert_eq!(describe(back.as_ref()), expected.clone());
+            let added = Node::new(span(3, 4), extra);
+            let added_text = describe(added.value());
+            let grew = match node.value() {
+                ValueRef::Seq(_) => node.seq_mut(|items| items.push(added)).is_some(),
+                ValueRef::Map(_) => node
+                    .map_mut(|entries| {
+                        entries.push(Entry {
+                            key: Node::new(span(5, 6), Value::Scalar(Scalar::new(Cow::Borrowed("k"), Style::Plain, TagHint::None))),
+                            value: added,
+                        })
+                    })
+                    .is_some(),
+                ValueRef::Scalar(_) => false,
+            };
+            let now = describe(node.value());
+            if grew {
+                proptest::prop_assert!(now.contains(&added_text), "{} lacks {}", now, added_text);
+                proptest::prop_assert!(now.len() > expected.len());
+            } else {
+                proptest::prop_assert_eq!(now, expected);
+            }
+            proptest::prop_assert_eq!(node.span, span(1, 2));
+        }
+    }
+
     #[test]
     fn a_scalar_too_long_for_the_length_bits_is_kept_whole() {
         let long = "x".repeat(LEN_MAX + 1);
