@@ -5,9 +5,11 @@
 //! suppressions) needs the whole analysis; `k8s-lint --timings` gives each of those its share
 //! of one run, and `lint` benches the whole.
 
-use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+mod common;
 
+use std::path::Path;
+
+use common::repo;
 use divan::Bencher;
 use k8s_lint_core::index::decode_all;
 use k8s_lint_core::kustomize::Model;
@@ -20,28 +22,6 @@ fn main() {
 }
 
 const SIZES: [usize; 2] = [2_000, 20_000];
-
-static REPOS: LazyLock<(tempfile::TempDir, Vec<PathBuf>)> = LazyLock::new(|| {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let repos = SIZES
-        .iter()
-        .map(|n| {
-            let root = dir.path().join(format!("repo-{n}"));
-            k8s_lint_gen::write_repo(&root, *n, 0).expect("generated repository");
-            // The canonical path: the walk keeps paths as given, and the fence compares real ones.
-            std::fs::canonicalize(&root).expect("generated repository")
-        })
-        .collect();
-    (dir, repos)
-});
-
-fn repo(apps: usize) -> &'static Path {
-    let i = SIZES
-        .iter()
-        .position(|n| *n == apps)
-        .expect("a generated size");
-    &REPOS.1[i]
-}
 
 fn walk_and_read(root: &Path) -> Loaded {
     let filter = PathFilter::new(root, &[], &[]).expect("no globs");
