@@ -223,7 +223,6 @@ impl Selector {
     }
 
     /// A Service's selector: label equalities only.
-    /// A Service's selector: each label must equal.
     pub fn from_labels(labels: &Labels) -> Selector {
         let requirements = labels
             .iter()
