@@ -139,7 +139,7 @@ impl Unreached {
             }
             let comment = model.kusts.iter().find_map(|other| {
                 let (_, span) = other.commented.iter().find(|(p, _)| *p == kust.dir)?;
-                Some((*span, files[other.file.0 as usize].display.clone()))
+                Some((*span, files[other.file.0 as usize].display().to_string()))
             });
             if let Some((at, shown)) = comment {
                 parked.push((k, Why::CommentedOut { at, shown }));
@@ -156,7 +156,11 @@ impl Unreached {
                 }
                 let i = scripts.naming(path, |e| matches!(e, Effect::Applies { .. }))?;
                 let c = &scripts.commands[i];
-                Some((c.span, c.shown.clone(), files[f.0 as usize].display.clone()))
+                Some((
+                    c.span,
+                    c.shown.clone(),
+                    files[f.0 as usize].display().to_string(),
+                ))
             });
             if let Some((at, shown, file)) = by_hand {
                 parked.push((k, Why::AppliedByHand { at, shown, file }));
@@ -238,7 +242,7 @@ impl Unreached {
         });
         for (i, rules) in folded {
             let parked = &self.roots[i];
-            let shown = &files[parked.at.0 as usize].display;
+            let shown = &files[parked.at.0 as usize].display();
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in &rules {
                 *counts.entry(r).or_default() += 1;
@@ -368,7 +372,7 @@ fn loose_by_hand(
             continue;
         };
         let c = &scripts.commands[i];
-        let sibling = &files[sibling.0 as usize].display;
+        let sibling = &files[sibling.0 as usize].display();
         for f in unnamed {
             // Shown: the docs cover it and chose not to run it. A file no page mentions may be
             // applied by what is not read here (a CI workflow, a test harness).
@@ -385,7 +389,7 @@ fn loose_by_hand(
                     shown_at,
                     at: c.span,
                     shown: c.shown.clone(),
-                    sibling: sibling.clone(),
+                    sibling: sibling.to_string(),
                 },
             });
         }

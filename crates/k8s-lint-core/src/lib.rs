@@ -6,7 +6,7 @@
 //! for f in &report.findings {
 //!     let file = &report.files[f.primary.span.file.0 as usize];
 //!     let pos = file.position(f.primary.span.start as usize);
-//!     println!("{}:{}:{}: {} {}", file.display, pos.line, pos.column, f.rule, f.message);
+//!     println!("{}:{}:{}: {} {}", file.display(), pos.line, pos.column, f.rule, f.message);
 //! }
 //! # Ok::<(), k8s_lint_core::LoadError>(())
 //! ```
@@ -173,7 +173,7 @@ impl Report {
         let file = self.file(id);
         match file.path.strip_prefix(&self.repo_top) {
             Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-            Err(_) => file.display.clone(),
+            Err(_) => file.display().to_string(),
         }
     }
 
@@ -883,8 +883,8 @@ fn budget(findings: &mut Vec<Finding>, files: &[SourceFile], max: usize) -> usiz
 /// object deployed by several overlays is often wrong the same way in each.
 fn sort_findings(findings: &mut Vec<Finding>, files: &[SourceFile]) {
     findings.sort_by(|a, b| {
-        let fa = &files[a.primary.span.file.0 as usize].display;
-        let fb = &files[b.primary.span.file.0 as usize].display;
+        let fa = &files[a.primary.span.file.0 as usize].display();
+        let fb = &files[b.primary.span.file.0 as usize].display();
         (fa, a.primary.span.start, a.rule, &a.message).cmp(&(
             fb,
             b.primary.span.start,

@@ -95,13 +95,13 @@ pub(crate) fn links(cx: &Ctx<'_, '_>) -> Vec<Link> {
             let (to, hover) = match e.target {
                 Target::File(file) => (
                     vec![Span::new(file, 0, 0)],
-                    format!("the file `{}`", cx.file(file).display),
+                    format!("the file `{}`", cx.file(file).display()),
                 ),
                 Target::Dir(Some(kid)) => {
                     let file = cx.model.get(kid).file;
                     (
                         vec![Span::new(file, 0, 0)],
-                        format!("the kustomization `{}`", cx.file(file).display),
+                        format!("the kustomization `{}`", cx.file(file).display()),
                     )
                 }
                 Target::Dir(None) => (Vec::new(), "a directory without a kustomization".into()),

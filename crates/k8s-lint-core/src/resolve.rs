@@ -781,7 +781,7 @@ impl<'a, 's> Ctx<'a, 's> {
                 "{} `{}` is defined in `{}`, which no kustomization lists, but `{}` {verb}",
                 o.kind,
                 o.name,
-                self.file(o.file).display,
+                self.file(o.file).display(),
                 c.shown
             ),
             at: Some((c.span, "uses the file by hand".into())),
@@ -1087,7 +1087,7 @@ impl<'a, 's> Ctx<'a, 's> {
         let shown: &SourceFile = self.file(*file);
         Some(Unknowable {
             source: Source::Unparsed,
-            reason: format!("`{}`, which does not parse, may define it", shown.display),
+            reason: format!("`{}`, which does not parse, may define it", shown.display()),
             at: Some((line_from(*file, &shown.text, 0), "does not parse".into())),
             likely: false,
         })

@@ -417,7 +417,7 @@ fn read_commands(id: FileId, file: &SourceFile, names: &mut Vec<String>) -> Vec<
         );
         line_no += file.text[counted..offset].matches('\n').count();
         counted = offset;
-        let shown = format!("{}:{line_no}", file.display);
+        let shown = format!("{}:{line_no}", file.display());
         let line = if make {
             if let Some((name, value)) = make_assignment(&line) {
                 vars.insert(name, value);

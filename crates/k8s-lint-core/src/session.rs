@@ -194,7 +194,7 @@ impl Session {
             (Some(t), Some(Err(i))) => {
                 let old = &self.loaded.scripts[i];
                 self.loaded.scripts[i] =
-                    SourceFile::new(old.path.clone(), old.display.clone(), t.clone());
+                    SourceFile::new(old.path.clone(), old.display().to_string(), t.clone());
                 self.buffers.insert(path, t);
                 Ok(Edit::File)
             }

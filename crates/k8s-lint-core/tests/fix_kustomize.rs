@@ -108,7 +108,7 @@ fn fixes_keep_or_repair_kustomize_builds() {
                 {
                     failures.push(format!(
                         "{}: {kind} `{name}` is not in the build after listing it",
-                        orphan.display
+                        orphan.display()
                     ));
                 }
             }

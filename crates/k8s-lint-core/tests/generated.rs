@@ -16,7 +16,7 @@ fn finds_exactly_the_planted_defects() {
         .map(|f| {
             let file = report.file(f.primary.span.file);
             let p = file.position(f.primary.span.start as usize);
-            format!("{} {}:{}:{}", f.rule, file.display, p.line, p.column)
+            format!("{} {}:{}:{}", f.rule, file.display(), p.line, p.column)
         })
         .collect();
     found.sort();

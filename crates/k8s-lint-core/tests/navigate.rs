@@ -20,7 +20,7 @@ fn links_of(files: &[(&str, &str)]) -> (tempfile::TempDir, Report) {
 fn at(report: &Report, span: k8s_lint_core::Span) -> String {
     let file = report.file(span.file);
     let p = file.position(span.start as usize);
-    format!("{}:{}:{}", file.display, p.line, p.column)
+    format!("{}:{}:{}", file.display(), p.line, p.column)
 }
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1

@@ -15,7 +15,7 @@ fn rules(report: &k8s_lint_core::Report) -> Vec<(String, String, u32)> {
             let file = report.file(f.primary.span.file);
             (
                 f.rule.to_string(),
-                file.display.clone(),
+                file.display().to_string(),
                 f.primary.span.start,
             )
         })
@@ -86,7 +86,7 @@ fn a_new_file_moves_the_kept_trees_and_their_spans_follow() {
         r.findings
             .iter()
             .flat_map(|f| &f.related)
-            .map(|l| (r.file(l.span.file).display.clone(), l.span.start))
+            .map(|l| (r.file(l.span.file).display().to_string(), l.span.start))
             .collect()
     };
     assert_eq!(related(&after), related(&fresh));
@@ -326,7 +326,7 @@ fn messages(report: &k8s_lint_core::Report) -> Vec<(String, String, u32, String)
             let at = f.primary.span.start;
             (
                 f.rule.to_string(),
-                file.display.clone(),
+                file.display().to_string(),
                 at,
                 f.message.clone(),
             )

@@ -38,7 +38,7 @@ fn walk_honours_ignores_and_sorts() {
     write(r, ".gitignore", "vendor/\n");
     write(r, ".k8slintignore", "notes/\n");
     let report = common::lint_dir(r);
-    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    let files: Vec<&str> = report.files.iter().map(|f| f.display()).collect();
     // Manifests, then the scripts and doc pages read for their shell commands.
     assert_eq!(
         files,
@@ -66,7 +66,7 @@ fn overlapping_roots_read_each_file_once() {
     options.base = dir.path().to_path_buf();
     let report = lint(&options).unwrap();
     assert_eq!(report.files.len(), 1);
-    assert_eq!(report.files[0].display, "k8s/a.yaml");
+    assert_eq!(report.files[0].display(), "k8s/a.yaml");
 }
 
 /// A file git tracks is linted even where `.gitignore` matches it (git keeps tracking it);
@@ -107,7 +107,7 @@ fn tracked_files_are_linted_despite_gitignore() {
     let mut options = Options::new(vec![r.to_path_buf()]);
     options.base = r.to_path_buf();
     let report = lint(&options).unwrap();
-    let shown: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    let shown: Vec<&str> = report.files.iter().map(|f| f.display()).collect();
     assert_eq!(shown, ["app/kept.rendered.yaml", "app/plain.yaml"]);
 }
 
@@ -132,7 +132,7 @@ fn ignore_files_apply_up_to_the_repository_top() {
     let mut options = Options::new(vec![r.join("apps")]);
     options.base = r.clone();
     let report = lint(&options).unwrap();
-    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    let files: Vec<&str> = report.files.iter().map(|f| f.display()).collect();
     assert_eq!(files, ["apps/web/a.yaml"]);
 }
 
@@ -170,7 +170,7 @@ fn include_and_exclude_apply_below_symlinked_directories() {
     options.include = vec!["apps/**".into()];
     options.exclude = vec!["apps/shared/skip.yaml".into()];
     let report = lint(&options).unwrap();
-    let files: Vec<&str> = report.files.iter().map(|f| f.display.as_str()).collect();
+    let files: Vec<&str> = report.files.iter().map(|f| f.display()).collect();
     assert_eq!(files, ["apps/shared/a.yaml"]);
 }
 

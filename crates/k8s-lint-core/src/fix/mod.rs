@@ -263,7 +263,7 @@ pub fn lint_fixed_only(
             }
             originals
                 .entry(f.path.clone())
-                .or_insert_with(|| (f.display.clone(), f.text.clone()));
+                .or_insert_with(|| (f.display().to_string(), f.text.clone()));
             texts.insert(f.path.clone(), fixed);
             changed = true;
         }

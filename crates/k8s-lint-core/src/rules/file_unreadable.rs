@@ -39,7 +39,7 @@ impl Rule for FileUnreadable {
                             Span::new(*file, 0, 0),
                             format!(
                                 "not following `{}`: a symlink leading outside the repository",
-                                cx.file(*file).display
+                                cx.file(*file).display()
                             ),
                         )
                         .severity(Severity::Info)
@@ -61,7 +61,7 @@ impl Rule for FileUnreadable {
             let f = Finding::new(
                 &META,
                 Span::new(*file, 0, 0),
-                format!("cannot read `{}`: {cause}", cx.file(*file).display),
+                format!("cannot read `{}`: {cause}", cx.file(*file).display()),
             )
             .help("fix the file, or exclude it with .gitignore or .k8slintignore");
             out.push(f);
@@ -89,7 +89,7 @@ impl Rule for FileUnreadable {
 /// A symlink to nothing holds nothing to lint: an info, unless a kustomization lists it (then
 /// its build fails).
 fn dangling(cx: &Ctx<'_, '_>, file: crate::source::FileId) -> Finding {
-    let shown = &cx.file(file).display;
+    let shown = cx.file(file).display();
     let f = Finding::new(
         &META,
         Span::new(file, 0, 0),

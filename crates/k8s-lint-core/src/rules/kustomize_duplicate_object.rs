@@ -122,7 +122,7 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
     let same = cx.index.inst(a).object == cx.index.inst(b).object;
     let merge = merge_point(cx, root, oa.file, ob.file, same);
     let at = merge.as_ref().map_or(root, |m| m.kust);
-    let shown = &cx.file(cx.model.get(at).file).display;
+    let shown = cx.file(cx.model.get(at).file).display();
     let (error, moved) = kustomize_error(cx, a, b, merge.as_ref());
     let what = format!("{} `{}`", ob.kind, cx.qualified(b));
     let name_of = |id: InstId| span_at(cx.root(id), "metadata.name");

@@ -41,7 +41,7 @@ impl Rule for KustomizeFileOutsideRoot {
                 }
                 let dir = kust_dir_display(cx, k);
                 let file = match e.target {
-                    Target::File(f) => cx.file(f).display.clone(),
+                    Target::File(f) => cx.file(f).display().to_string(),
                     _ => join_display(&dir, &e.text),
                 };
                 let field = e.role.field();
@@ -170,7 +170,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
     hits.sort();
     let (k, f) = hits.first()?;
     Some((
-        cx.file(*f).display.clone(),
+        cx.file(*f).display().to_string(),
         kust_dir_display(cx, cx.model.get(*k)),
     ))
 }

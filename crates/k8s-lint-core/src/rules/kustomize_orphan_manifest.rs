@@ -91,7 +91,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     let rel = file
         .path
         .strip_prefix(&kust.dir)
-        .map_or(file.display.clone(), |p| {
+        .map_or(file.display().to_string(), |p| {
             p.to_string_lossy().replace('\\', "/")
         });
     let what = contents(cx, id);
@@ -102,7 +102,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
             primary,
             format!(
                 "`{rel}` ({what}) is commented out in `{}`",
-                cx.file(kfile_id).display
+                cx.file(kfile_id).display()
             ),
         )
         .severity(Severity::Info)
@@ -117,7 +117,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         return Finding::new(
             &META,
             primary,
-            format!("`{rel}` ({what}) is not listed in `{}`", kfile.display),
+            format!("`{rel}` ({what}) is not listed in `{}`", kfile.display()),
         )
         .severity(Severity::Info)
         .label("not deployed by kustomize")
@@ -128,7 +128,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     let f = Finding::new(
         &META,
         primary,
-        format!("`{rel}` ({what}) is not listed in `{}`", kfile.display),
+        format!("`{rel}` ({what}) is not listed in `{}`", kfile.display()),
     )
     .label("not reached from any kustomization");
     // Wiring to what is deployed is the evidence that the file belongs to the app: an
@@ -142,7 +142,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
                 .to_string(),
             format!(
                 "if it should be deployed, add `- {rel}` to `resources` in {}; otherwise delete it or move it out of the kustomize tree",
-                kfile.display
+                kfile.display()
             ),
         )),
         (None, Some(_)) => None,
@@ -165,12 +165,12 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
         .note("kustomize, Argo CD and Flux will not deploy it")
         .help(format!(
             "add `- {rel}` to `resources` in {}, or delete the file if it is obsolete",
-            kfile.display
+            kfile.display()
         ));
     // Unsafe: listing it deploys its objects.
     let fix = add_resource(kust.file, &kfile.text, kust.root(cx.parsed), &rel).map(|edit| {
         Fix::unsafe_(
-            format!("add `{rel}` to `resources` in {}", kfile.display),
+            format!("add `{rel}` to `resources` in {}", kfile.display()),
             vec![edit],
         )
     });
@@ -386,7 +386,7 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
     }) {
         return Some(format!(
             "{} names it in a comment",
-            cx.file(kust.file).display
+            cx.file(kust.file).display()
         ));
     }
     let objects = cx.objects_of(id);
@@ -463,7 +463,7 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
     {
         return Some(format!(
             "{} renders Helm charts, and this looks like their checked-in output",
-            cx.file(kust.file).display
+            cx.file(kust.file).display()
         ));
     }
     // kubebuilder scaffolds editor/viewer roles for users to bind, not for the operator.
@@ -511,10 +511,10 @@ fn unreferenced_dir(cx: &Ctx<'_, '_>, dir: &Path, files: &[FileId]) -> Finding {
     let first = files[0];
     let shown = cx
         .file(first)
-        .display
+        .display()
         .rsplit_once('/')
         .map_or(".".to_string(), |(d, _)| d.to_string());
-    let example = format!("`{}` ({})", cx.file(first).display, contents(cx, first));
+    let example = format!("`{}` ({})", cx.file(first).display(), contents(cx, first));
     let what = match files.len() {
         1 => example.clone(),
         n => format!("{n} manifests"),
@@ -533,7 +533,7 @@ fn unreferenced_dir(cx: &Ctx<'_, '_>, dir: &Path, files: &[FileId]) -> Finding {
     if let Some(k) = cx.model.enclosing(dir) {
         f = f.note(format!(
             "the nearest kustomization is `{}`",
-            cx.file(cx.model.get(k).file).display
+            cx.file(cx.model.get(k).file).display()
         ));
     }
     f.help("list the files (or a kustomization of this directory) in the kustomization that should deploy them, or move parked manifests out of the kustomize tree")

@@ -117,7 +117,7 @@ impl Rule for KustomizeResourceMissing {
                     }
                     Target::Missing if template.is_some() => {
                         let (at, var) = template.expect("checked");
-                        let shown = &cx.file(at.file).display;
+                        let shown = cx.file(at.file).display();
                         Finding {
                             message: not_here,
                             notes: vec![format!("`{shown}` has the same name and holds `{var}`: the file is probably filled in from it (`envsubst`) and copied here before the build, which fails without it")],

@@ -319,7 +319,7 @@ pub(crate) fn describe_port(number: i32, name: Option<&str>, proto: &str) -> Str
 
 /// A kustomization's directory as paths are shown (`.` for the lint root itself).
 pub(crate) fn kust_dir_display(cx: &Ctx<'_, '_>, k: &Kustomization) -> String {
-    let shown = &cx.file(k.file).display;
+    let shown = cx.file(k.file).display();
     match shown.rsplit_once('/') {
         Some((dir, _)) if !dir.is_empty() => dir.to_string(),
         Some(_) => "/".to_string(),

@@ -33,7 +33,7 @@ impl Rule for YamlSyntax {
                         *span,
                         format!(
                             "`{}` is not valid UTF-8 at byte {}",
-                            cx.file(*file).display,
+                            cx.file(*file).display(),
                             span.start
                         ),
                     )
@@ -51,7 +51,7 @@ impl Rule for YamlSyntax {
             }
             let file = &cx.files[i];
             // JSON files are often not manifests (package.json, dashboards, tsconfig with comments).
-            if file.display.ends_with(".json") && !file.text.contains("\"apiVersion\"") {
+            if file.display().ends_with(".json") && !file.text.contains("\"apiVersion\"") {
                 continue;
             }
             // A template (Jinja for Ansible, a Go template) that does not parse is not broken

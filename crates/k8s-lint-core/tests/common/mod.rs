@@ -88,7 +88,7 @@ pub fn lint_dir_only(dir: &Path, only: Option<&[&str]>) -> Report {
 fn at(report: &Report, label: &Label) -> String {
     let file = report.file(label.span.file);
     let p = file.position(label.span.start as usize);
-    format!("{}:{}:{}", file.display, p.line, p.column)
+    format!("{}:{}:{}", file.display(), p.line, p.column)
 }
 
 /// One block per finding: `file:line:col: severity[rule]: message`, then related spans, notes

@@ -27,7 +27,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}]: {}",
-            escape::text(&file.display),
+            escape::text(file.display()),
             pos.line,
             pos.column,
             f.severity,

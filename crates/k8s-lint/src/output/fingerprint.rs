@@ -35,7 +35,7 @@ fn shown_prefix(report: &Report) -> String {
         .enumerate()
         .find_map(|(i, f)| {
             let rel = report.repo_path(k8s_lint_core::FileId(i as u32));
-            f.display.strip_suffix(rel.as_str()).map(str::to_string)
+            f.display().strip_suffix(rel.as_str()).map(str::to_string)
         })
         .unwrap_or_default()
 }

@@ -32,7 +32,7 @@ pub(crate) fn escape_property(s: &str) -> String {
 fn at(report: &Report, label: &k8s_lint_core::Label) -> String {
     let file = report.file(label.span.file);
     let p = file.position(label.span.start as usize);
-    format!("{}:{}:{}", escape::text(&file.display), p.line, p.column)
+    format!("{}:{}:{}", escape::text(file.display()), p.line, p.column)
 }
 
 fn annotation(report: &Report, f: &Finding) -> String {
@@ -40,7 +40,7 @@ fn annotation(report: &Report, f: &Finding) -> String {
     let loc = file.location(f.primary.span);
     let mut props = format!(
         "file={},line={},endLine={}",
-        escape_property(&escape::text(&file.display)),
+        escape_property(&escape::text(file.display())),
         loc.start.line,
         loc.end.line
     );

@@ -238,7 +238,7 @@ impl View {
             .map(|s| SourceSpan::from(view_of(s.start)..view_of(s.end)))
             .collect();
         let view = View {
-            name: escape::text(&file.display).into_owned(),
+            name: escape::text(file.display()).into_owned(),
             text: out,
             first_line: first,
             columns,

@@ -101,7 +101,7 @@ fn place(report: &Report, span: Span) -> Place<'_> {
     let file = report.file(span.file);
     let loc = file.location(span);
     Place {
-        file: &file.display,
+        file: file.display(),
         line: loc.start.line,
         column: loc.start.column,
         end_line: loc.end.line,
