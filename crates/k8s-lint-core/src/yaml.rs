@@ -472,8 +472,10 @@ pub enum Problem {
 
 #[derive(Debug, Default)]
 pub struct Parsed<'s> {
-    pub docs: Vec<Document<'s>>,
-    pub problems: Vec<Problem>,
+    /// Boxed slices, not vectors: a run holds one `Parsed` per file, and neither list grows
+    /// once the file is parsed.
+    pub docs: Box<[Document<'s>]>,
+    pub problems: Box<[Problem]>,
 }
 
 impl Parsed<'_> {
@@ -512,6 +514,7 @@ impl Parsed<'_> {
         Parsed {
             docs: self
                 .docs
+                .into_vec()
                 .into_iter()
                 .map(|d| Document {
                     root: d.root.map(Node::into_owned),
@@ -654,8 +657,8 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
         problems: Vec::new(),
         spare: Spare::default(),
     };
-    // Most files hold one document: room for one, not the four a first push makes (a run
-    // holds every file's list); a file of more is shrunk to its count at the end.
+    // Most files hold one document: room for one, not the four a first push makes; a file
+    // of more is shrunk to its count at the end.
     let mut docs = Vec::with_capacity(1);
     let mut doc_start = 0;
     while let Some(next) = parser.next_event() {
@@ -709,10 +712,9 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
             }
         }
     }
-    docs.shrink_to_fit();
     Parsed {
-        docs,
-        problems: loader.problems,
+        docs: docs.into_boxed_slice(),
+        problems: loader.problems.into_boxed_slice(),
     }
 }
 
@@ -1080,7 +1082,14 @@ mod tests {
     fn one(text: &str) -> Node<'_> {
         let parsed = parse(F, text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        parsed.docs.into_iter().next().unwrap().root.unwrap()
+        parsed
+            .docs
+            .into_vec()
+            .into_iter()
+            .next()
+            .unwrap()
+            .root
+            .unwrap()
     }
 
     /// Trees are most of a run's memory: a node is a span, a thin pointer and 32 bits of
@@ -1162,8 +1171,8 @@ mod tests {
         let text = "a: 1\nb: 2\na: 3\n";
         let parsed = parse(F, text);
         assert_eq!(
-            parsed.problems,
-            vec![Problem::DuplicateKey {
+            parsed.problems[..],
+            [Problem::DuplicateKey {
                 key: "a".into(),
                 first: Span::new(F, 0, 1),
                 second: Span::new(F, 10, 11),
@@ -1210,7 +1219,14 @@ mod tests {
                 .problems
                 .iter()
                 .all(|p| matches!(p, Problem::DuplicateKey { .. })));
-            parsed.docs.into_iter().next().unwrap().root.unwrap()
+            parsed
+                .docs
+                .into_vec()
+                .into_iter()
+                .next()
+                .unwrap()
+                .root
+                .unwrap()
         };
         let root =
             with_dups("labels: {team: &t [x, {deep: &d y}]}\nlabels: {team: z}\na: *t\nb: *d\n");

@@ -418,7 +418,12 @@ mod tests {
     const F: FileId = FileId(0);
 
     fn root(text: &str) -> Node<'_> {
-        crate::yaml::parse(F, text).docs.remove(0).root.unwrap()
+        crate::yaml::parse(F, text)
+            .docs
+            .into_vec()
+            .remove(0)
+            .root
+            .unwrap()
     }
 
     fn edited(text: &str, edit: Option<Edit>) -> String {

@@ -617,6 +617,7 @@ fn patch_without_identity<'s>(patch: &Node<'s>) -> Node<'s> {
 fn inline_docs<'s>(text: &str, span: Span) -> Vec<Node<'s>> {
     yaml::parse(span.file, text)
         .docs
+        .into_vec()
         .into_iter()
         .filter_map(|d| d.root)
         .map(|root| {
