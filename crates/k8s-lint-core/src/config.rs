@@ -264,8 +264,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
         )
     })?;
     for e in entries {
-        let key = r.string(&e.key, "key")?;
-        let v = &e.value;
+        let key = r.string(&e.key(), "key")?;
+        let v = e.value();
         match key.as_str() {
             "include" => {
                 config.include = r.strings(v, "include")?;
@@ -302,8 +302,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
                     )
                 })?;
                 for entry in map {
-                    let id = r.rule_id(&entry.key)?;
-                    config.rules.insert(id, r.level(&entry.value)?);
+                    let id = r.rule_id(&entry.key())?;
+                    config.rules.insert(id, r.level(entry.value())?);
                 }
             }
             "failOn" => {
@@ -346,7 +346,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Box<ConfigError>> {
                     .map(|n| format!("did you mean `{n}`?"))
                     .or_else(|| Some(format!("known keys: {}", KEYS[..9].join(", "))));
                 return Err(r.error(
-                    &e.key,
+                    &e.key(),
                     format!("unknown key `{other}`"),
                     "unknown key",
                     help,
@@ -379,7 +379,7 @@ fn externals(r: &Reader<'_>, node: &Node<'_>) -> Result<Vec<External>, Box<Confi
             })?;
             let mut fields: [Option<String>; 3] = [None, None, None];
             for e in map {
-                let key = r.string(&e.key, "key")?;
+                let key = r.string(&e.key(), "key")?;
                 let slot = match key.as_str() {
                     "kind" => 0,
                     "namespace" => 1,
@@ -388,7 +388,7 @@ fn externals(r: &Reader<'_>, node: &Node<'_>) -> Result<Vec<External>, Box<Confi
                         let help = closest(other, ["kind", "namespace", "name"].into_iter())
                             .map(|n| format!("did you mean `{n}`?"));
                         return Err(r.error(
-                            &e.key,
+                            &e.key(),
                             format!("unknown key `{other}` in `external`"),
                             "unknown key",
                             help,
@@ -396,9 +396,9 @@ fn externals(r: &Reader<'_>, node: &Node<'_>) -> Result<Vec<External>, Box<Confi
                     }
                 };
                 fields[slot] = Some(if slot == 0 {
-                    r.string(&e.value, &key)?
+                    r.string(e.value(), &key)?
                 } else {
-                    r.glob(&e.value, &key)?
+                    r.glob(e.value(), &key)?
                 });
             }
             let [kind, namespace, name] = fields;
@@ -431,20 +431,20 @@ fn external_selectors(
                 }
                 ValueRef::Map(entries) => {
                     for e in entries {
-                        let value = match e.value.as_scalar() {
-                            _ if e.value.is_null() => None,
+                        let value = match e.value().as_scalar() {
+                            _ if e.value().is_null() => None,
                             Some(s) if s.text() == "*" => None,
-                            Some(_) => Some(r.string(&e.value, "label value")?),
+                            Some(_) => Some(r.string(e.value(), "label value")?),
                             None => {
                                 return Err(r.error(
-                                    &e.value,
+                                    e.value(),
                                     "a label value must be a string".into(),
                                     "expected a string",
                                     None,
                                 ))
                             }
                         };
-                        labels.insert(r.string(&e.key, "label")?, value);
+                        labels.insert(r.string(&e.key(), "label")?, value);
                     }
                 }
                 ValueRef::Seq(_) => {

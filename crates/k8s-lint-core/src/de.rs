@@ -190,7 +190,7 @@ impl<'de> MapAccess<'de> for Map<'_, '_> {
             return Ok(None);
         };
         self.value = Some(entry);
-        seed.deserialize(KeyDe(&entry.key)).map(Some)
+        seed.deserialize(KeyDe(&entry.key())).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TypeError> {
@@ -198,8 +198,8 @@ impl<'de> MapAccess<'de> for Map<'_, '_> {
             .value
             .take()
             .ok_or_else(|| <TypeError as de::Error>::custom("value without a key"))?;
-        seed.deserialize(NodeDe(&entry.value)).map_err(|e| {
-            let key = entry.key.scalar_text().unwrap_or("?").to_string();
+        seed.deserialize(NodeDe(entry.value())).map_err(|e| {
+            let key = entry.key_text().unwrap_or("?").to_string();
             e.within(Segment::Key(key))
         })
     }

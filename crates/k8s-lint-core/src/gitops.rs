@@ -57,7 +57,7 @@ impl Substitution {
         let mut out = Substitution::default();
         let Some(pb) = post_build else { return out };
         for e in pb.get("substitute").and_then(Node::as_map).unwrap_or(&[]) {
-            if let (Some(k), Some(v)) = (e.key.as_str(), e.value.scalar_text()) {
+            if let (Some(k), Some(v)) = (e.key_str(), e.value().scalar_text()) {
                 out.vars.push((k.to_string(), v.to_string()));
             }
         }

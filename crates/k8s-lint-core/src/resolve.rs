@@ -413,10 +413,10 @@ fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
         };
         for e in annotations {
             let serving = e
-                .key
+                .key()
                 .as_str()
                 .is_some_and(|k| k.ends_with("/serving-cert-secret-name"));
-            if let (true, Some(v)) = (serving, e.value.as_str()) {
+            if let (true, Some(v)) = (serving, e.value().as_str()) {
                 out.entry(v.to_string()).or_default().push(s);
             }
         }
@@ -1384,7 +1384,7 @@ pub(crate) fn mentions(node: &Node<'_>, name: &str) -> bool {
     match node.value() {
         ValueRef::Scalar(_) => node.as_str() == Some(name),
         ValueRef::Seq(items) => items.iter().any(|i| mentions(i, name)),
-        ValueRef::Map(entries) => entries.iter().any(|e| mentions(&e.value, name)),
+        ValueRef::Map(entries) => entries.iter().any(|e| mentions(e.value(), name)),
     }
 }
 
@@ -1395,7 +1395,7 @@ fn has_key(node: &Node<'_>, key: &str) -> bool {
         ValueRef::Seq(items) => items.iter().any(|i| has_key(i, key)),
         ValueRef::Map(entries) => entries
             .iter()
-            .any(|e| e.key.as_str() == Some(key) || has_key(&e.value, key)),
+            .any(|e| e.key_str() == Some(key) || has_key(e.value(), key)),
     }
 }
 
@@ -1408,12 +1408,12 @@ fn has_pair(node: &Node<'_>, key: &str, value: &str) -> bool {
         ValueRef::Seq(items) => items.iter().any(|i| has_pair(i, key, value)),
         ValueRef::Map(entries) => entries.iter().any(|e| {
             let selects = e
-                .key
+                .key()
                 .as_str()
                 .is_some_and(|k| k == "selector" || k.ends_with("Selector"));
             !selects
-                && ((e.key.as_str() == Some(key) && e.value.scalar_text() == Some(value))
-                    || has_pair(&e.value, key, value))
+                && ((e.key_str() == Some(key) && e.value().scalar_text() == Some(value))
+                    || has_pair(e.value(), key, value))
         }),
     }
 }

@@ -72,14 +72,14 @@ impl TreeLabels<'_, '_> {
     pub fn all_readable(&self) -> bool {
         self.0
             .iter()
-            .all(|e| e.key.as_str().is_some() && e.value.scalar_text().is_some())
+            .all(|e| e.key_str().is_some() && e.value().scalar_text().is_some())
     }
 
     /// Whether at least one label can be read.
     pub fn any_readable(&self) -> bool {
         self.0
             .iter()
-            .any(|e| e.key.as_str().is_some() && e.value.scalar_text().is_some())
+            .any(|e| e.key_str().is_some() && e.value().scalar_text().is_some())
     }
 }
 
@@ -87,8 +87,8 @@ impl LabelSet for TreeLabels<'_, '_> {
     fn label(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|e| e.key.as_str() == Some(key))?
-            .value
+            .find(|e| e.key_str() == Some(key))?
+            .value()
             .scalar_text()
     }
 }
@@ -152,9 +152,9 @@ impl Requirement {
                 // Label keys often contain dots, so look the entry up by key, not by path.
                 let entry = selector.get("matchLabels")?.entry(key)?;
                 Some(if labels.label(key).is_some() {
-                    entry.value.span
+                    entry.value().span
                 } else {
-                    entry.key.span
+                    entry.key_span()
                 })
             }
             Requirement::Expression { index, .. } => {

@@ -146,7 +146,7 @@ fn data_of(
             .and_then(Node::as_map)
             .unwrap_or(&[])
         {
-            if let (Some(k), Some(v)) = (e.key.as_str(), e.value.scalar_text()) {
+            if let (Some(k), Some(v)) = (e.key_str(), e.value().scalar_text()) {
                 if !v.starts_with("ENC[") {
                     out.push((k.to_string(), v.to_string()));
                 }
@@ -160,7 +160,7 @@ fn needs(node: &Node<'_>, vars: &HashMap<String, String>) -> bool {
     match node.value() {
         ValueRef::Scalar(s) => s.text().contains("${") && substituted(s.text(), vars).is_some(),
         ValueRef::Seq(items) => items.iter().any(|i| needs(i, vars)),
-        ValueRef::Map(entries) => entries.iter().any(|e| needs(&e.value, vars)),
+        ValueRef::Map(entries) => entries.iter().any(|e| needs(e.value(), vars)),
     }
 }
 
@@ -178,7 +178,9 @@ fn replace(node: &mut Node<'_>, vars: &HashMap<String, String>) {
     match node.value_mut() {
         ValueMut::Scalar => {}
         ValueMut::Seq(items) => items.iter_mut().for_each(|i| replace(i, vars)),
-        ValueMut::Map(entries) => entries.iter_mut().for_each(|e| replace(&mut e.value, vars)),
+        ValueMut::Map(entries) => entries
+            .iter_mut()
+            .for_each(|e| replace(&mut e.value_mut(), vars)),
     }
 }
 

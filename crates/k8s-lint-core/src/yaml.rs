@@ -21,7 +21,7 @@ pub const MAX_DEPTH: usize = 400;
 #[allow(unsafe_code)]
 mod node;
 
-pub use node::{Node, ScalarRef, ValueMut, ValueRef};
+pub use node::{Entry, EntryValueMut, KeyRef, Node, ScalarRef, ValueMut, ValueRef};
 
 /// A value to make a [`Node`] of, or given up by one.
 #[derive(Clone, Debug)]
@@ -55,12 +55,6 @@ impl<'s> Value<'s> {
         *items = list.into_boxed_slice();
         Some(out)
     }
-}
-
-#[derive(Clone, Debug)]
-pub struct Entry<'s> {
-    pub key: Node<'s>,
-    pub value: Node<'s>,
 }
 
 /// A scalar's text, borrowed from the file where the parser could, with its style and tag: to
@@ -328,13 +322,11 @@ impl<'s> Node<'s> {
 
     /// The entry whose key spells `key`.
     pub fn entry(&self, key: &str) -> Option<&Entry<'s>> {
-        self.as_map()?
-            .iter()
-            .find(|e| e.key.scalar_text() == Some(key))
+        self.as_map()?.iter().find(|e| e.key_text() == Some(key))
     }
 
     pub fn get(&self, key: &str) -> Option<&Node<'s>> {
-        self.entry(key).map(|e| &e.value)
+        self.entry(key).map(Entry::value)
     }
 
     pub fn idx(&self, i: usize) -> Option<&Node<'s>> {
@@ -375,7 +367,7 @@ impl<'s> Node<'s> {
                 ValueRef::Seq(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
                 ValueRef::Map(entries) => {
                     count += entries.len();
-                    stack.extend(entries.iter().map(|e| (&e.value, d + 1)));
+                    stack.extend(entries.iter().map(|e| (e.value(), d + 1)));
                 }
             }
         }
@@ -386,7 +378,7 @@ impl<'s> Node<'s> {
     fn child(&self, i: usize) -> Option<&Node<'s>> {
         match self.value() {
             ValueRef::Seq(items) => items.get(i),
-            ValueRef::Map(entries) => entries.get(i).map(|e| &e.value),
+            ValueRef::Map(entries) => entries.get(i).map(Entry::value),
             ValueRef::Scalar(_) => None,
         }
     }
@@ -404,9 +396,9 @@ impl<'s> Node<'s> {
                     entries
                         .into_vec()
                         .into_iter()
-                        .map(|e| Entry {
-                            key: e.key.into_owned(),
-                            value: e.value.into_owned(),
+                        .map(|e| {
+                            let (key, value) = e.into_parts();
+                            Entry::new(key.into_owned(), value.into_owned())
                         })
                         .collect(),
                 ),
@@ -420,19 +412,24 @@ impl<'s> Node<'s> {
         self.for_each_mut(&mut |n| n.span = span);
     }
 
-    /// `f` on every node of the subtree, keys included. A stack, not recursion: the depth is
-    /// the parser's limit, not ours.
+    /// `f` on every node of the subtree, keys included, each node before what it holds. A
+    /// stack of nodes `f` has seen, not recursion: the depth is the parser's limit, not ours.
     fn for_each_mut(&mut self, f: &mut impl FnMut(&mut Node<'s>)) {
+        f(self);
         let mut stack: Vec<&mut Node<'s>> = vec![self];
         while let Some(n) = stack.pop() {
-            f(n);
             match n.value_mut() {
                 ValueMut::Scalar => {}
-                ValueMut::Seq(items) => stack.extend(items.iter_mut()),
+                ValueMut::Seq(items) => {
+                    for item in items {
+                        f(item);
+                        stack.push(item);
+                    }
+                }
                 ValueMut::Map(entries) => {
                     for e in entries {
-                        stack.push(&mut e.key);
-                        stack.push(&mut e.value);
+                        e.with_both(f);
+                        stack.push(e.value_node_mut());
                     }
                 }
             }
@@ -557,7 +554,7 @@ impl<'s> Frame<'s> {
     fn child(&self, i: usize) -> Option<&Node<'s>> {
         match self {
             Frame::Seq { items, .. } => items.get(i),
-            Frame::Map { entries, .. } => entries.get(i).map(|e| &e.value),
+            Frame::Map { entries, .. } => entries.get(i).map(Entry::value),
         }
     }
 }
@@ -915,15 +912,8 @@ impl<'s> Loader<'s> {
                     return;
                 }
                 Some(k) => {
-                    let (at, old) = insert_entry(
-                        entries,
-                        index,
-                        Entry {
-                            key: k,
-                            value: node,
-                        },
-                        &mut self.problems,
-                    );
+                    let (at, old) =
+                        insert_entry(entries, index, Entry::new(k, node), &mut self.problems);
                     // A duplicate key replaced a value: what pointed into it still finds it.
                     if let Some(old) = old {
                         let gen = self.gens.entry((frame_id, at)).or_insert(0);
@@ -964,14 +954,14 @@ fn insert_entry<'s>(
     entry: Entry<'s>,
     problems: &mut Vec<Problem>,
 ) -> (usize, Option<Node<'s>>) {
-    let text = key_text(&entry.key);
+    let text = key_text(&entry.key());
     let earlier = text.as_deref().and_then(|t| {
         if entries.len() < INDEXED_MAP {
-            entries.iter().position(|e| e.key.scalar_text() == Some(t))
+            entries.iter().position(|e| e.key_text() == Some(t))
         } else {
             if index.is_empty() {
                 for (i, e) in entries.iter().enumerate() {
-                    if let Some(t) = key_text(&e.key) {
+                    if let Some(t) = key_text(&e.key()) {
                         index.entry(t).or_insert(i);
                     }
                 }
@@ -983,13 +973,13 @@ fn insert_entry<'s>(
         Some(i) => {
             problems.push(Problem::DuplicateKey {
                 key: text.map(Cow::into_owned).unwrap_or_default(),
-                first: entries[i].key.span,
-                second: entry.key.span,
-                first_value: entries[i].value.span,
-                second_value: entry.value.span,
+                first: entries[i].key_span(),
+                second: entry.key_span(),
+                first_value: entries[i].value().span,
+                second_value: entry.value().span,
             });
             let old = std::mem::replace(&mut entries[i], entry);
-            (i, Some(old.value))
+            (i, Some(old.into_parts().1))
         }
         None => {
             if let (Some(t), false) = (text, index.is_empty()) {
@@ -1063,10 +1053,10 @@ fn merge_keys<'s>(entries: &mut Vec<Entry<'s>>, merges: Vec<Node<'s>>) {
     });
     let mut set: std::collections::HashSet<String> = entries
         .iter()
-        .filter_map(|e| e.key.scalar_text().map(String::from))
+        .filter_map(|e| e.key_text().map(String::from))
         .collect();
     for entry in sources.collect::<Vec<_>>() {
-        match entry.key.scalar_text() {
+        match entry.key_text() {
             Some(t) if !set.insert(t.to_string()) => {}
             _ => entries.push(entry),
         }
@@ -1093,12 +1083,13 @@ mod tests {
     }
 
     /// Trees are most of a run's memory: a node is a span, a thin pointer and 32 bits of
-    /// length and kind (see `node`), and `Option<Node>` costs nothing more.
+    /// length and kind (see `node`), and `Option<Node>` costs nothing more; an entry is its
+    /// value and a 16-byte key.
     #[test]
     fn a_node_is_twenty_four_bytes() {
         assert_eq!(std::mem::size_of::<Node<'_>>(), 24);
         assert_eq!(std::mem::size_of::<Option<Node<'_>>>(), 24);
-        assert_eq!(std::mem::size_of::<Entry<'_>>(), 48);
+        assert_eq!(std::mem::size_of::<Entry<'_>>(), 40);
     }
 
     fn slice<'a>(text: &'a str, node: &Node<'_>) -> &'a str {
@@ -1116,8 +1107,8 @@ mod tests {
             .unwrap()
             .entry("targetPort")
             .unwrap();
-        assert_eq!(slice(text, &entry.key), "targetPort");
-        assert_eq!(slice(text, &entry.value), "http");
+        assert_eq!(slice(text, &entry.key()), "targetPort");
+        assert_eq!(slice(text, entry.value()), "http");
     }
 
     #[test]
@@ -1317,7 +1308,7 @@ mod tests {
         let keys: Vec<_> = parsed
             .docs
             .iter()
-            .filter_map(|d| d.root.as_ref()?.as_map()?.first()?.key.scalar_text())
+            .filter_map(|d| d.root.as_ref()?.as_map()?.first()?.key_text())
             .collect();
         assert_eq!(keys, ["a", "c"]);
     }

@@ -42,8 +42,8 @@ fn positions(text: &str) -> Vec<(usize, usize)> {
             ValueRef::Scalar(_) => {}
             ValueRef::Seq(items) => items.iter().for_each(|n| walk(n, text, lines, out)),
             ValueRef::Map(entries) => entries.iter().for_each(|e| {
-                walk(&e.key, text, lines, out);
-                walk(&e.value, text, lines, out);
+                walk(&e.key(), text, lines, out);
+                walk(e.value(), text, lines, out);
             }),
         }
     }

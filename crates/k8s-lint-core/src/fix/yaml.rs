@@ -124,24 +124,24 @@ pub fn remove_item(file: FileId, text: &str, seq: &Node<'_>, index: usize) -> Op
 pub fn remove_entry(file: FileId, text: &str, map: &Node<'_>, index: usize) -> Option<Edit> {
     let entry = map.as_map()?.get(index)?;
     // A kustomize build merges trees from several files: edit only where all of it is written.
-    let written_here = [map.span, entry.key.span, entry.value.span]
+    let written_here = [map.span, entry.key_span(), entry.value().span]
         .iter()
         .all(|s| s.file == file);
     if !written_here || is_flow(text, map) {
         return None;
     }
-    let key = entry.key.span.start as usize;
+    let key = entry.key_span().start as usize;
     if !starts_line(text, key) {
         // `- host: x` then `  http: ...`: the next key moves up behind the dash, when nothing
         // (no comment) lies between.
-        let next = map.as_map()?.get(index + 1)?.key.span;
+        let next = map.as_map()?.get(index + 1)?.key_span();
         let between = text.get(key..next.start as usize)?;
         let after_dash = item_prefix_ends_at(text, key);
         return (after_dash && next.file == file && !between.contains('#'))
             .then(|| deletion(file, text, key, next.start as usize))
             .flatten();
     }
-    remove_key_lines(file, text, entry.key.span, entry.value.span)
+    remove_key_lines(file, text, entry.key_span(), entry.value().span)
 }
 
 /// Only indentation precedes `offset` on its line.
@@ -344,7 +344,7 @@ pub fn add_first_key(
     key: &str,
     value: &str,
 ) -> Option<Edit> {
-    let first = map.as_map()?.first()?.key.span;
+    let first = map.as_map()?.first()?.key_span();
     if first.file != file || map.span.file != file || is_flow(text, map) {
         return None;
     }
@@ -370,12 +370,12 @@ pub fn add_entry(file: FileId, text: &str, map: &Node<'_>, key: &str, value: &st
         return None;
     }
     let (first, last) = (entries.first()?, entries.last()?);
-    let key_at = first.key.span.start as usize;
+    let key_at = first.key_span().start as usize;
     let indent = &text[line_start(text, key_at)..key_at];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return None;
     }
-    let end = (last.value.span.end as usize).max(last.key.span.end as usize);
+    let end = (last.value().span.end as usize).max(last.key_span().end as usize);
     let at = end_of_node_lines(text, end)?;
     let nl = newline(text);
     let lead = if text[..at].ends_with('\n') { "" } else { nl };
@@ -398,15 +398,15 @@ pub fn remove_annotation(
     let metadata = object.get("metadata")?;
     let annotations = metadata.get("annotations")?;
     if annotations.as_map()?.len() == 1 {
-        let key = metadata.entry("annotations")?.key.span;
+        let key = metadata.entry("annotations")?.key_span();
         return remove_entry_at(file, text, metadata, key);
     }
-    remove_entry_at(file, text, annotations, entry.key.span)
+    remove_entry_at(file, text, annotations, entry.key_span())
 }
 
 /// Remove the entry of `map` whose key is at `key` (see [`remove_entry`]).
 pub fn remove_entry_at(file: FileId, text: &str, map: &Node<'_>, key: Span) -> Option<Edit> {
-    let index = map.as_map()?.iter().position(|e| e.key.span == key)?;
+    let index = map.as_map()?.iter().position(|e| e.key_span() == key)?;
     remove_entry(file, text, map, index)
 }
 

@@ -544,44 +544,40 @@ fn label_paths(
 
 /// Set `key: value` in the map at `path`, creating the maps on the way. Values are stored as
 /// strings, as kustomize's `map[string]string` labels are.
-fn set_label<'s>(root: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
-    let mut node = root;
-    for key in path {
-        let found = node.map_mut(|entries| {
-            match entries
-                .iter()
-                .position(|e| e.key.scalar_text() == Some(key))
-            {
+fn set_label<'s>(node: &mut Node<'s>, path: &[&str], label: &Entry<'s>) {
+    let Some((key, rest)) = path.split_first() else {
+        let mut value = label.value().clone();
+        value.set_style(Style::Quoted);
+        let key = label.key_text();
+        node.map_mut(
+            |entries| match entries.iter_mut().find(|e| e.key_text() == key) {
+                Some(e) => *e.value_mut() = value,
+                None => entries.push(Entry::new(label.key().clone(), value)),
+            },
+        );
+        return;
+    };
+    let found =
+        node.map_mut(
+            |entries| match entries.iter().position(|e| e.key_text() == Some(key)) {
                 Some(i) => i,
                 None => {
-                    entries.push(Entry {
-                        key: synthetic(key, label.key.span),
-                        value: Node::new(label.key.span, Value::Map(Box::default())),
-                    });
+                    entries.push(Entry::new(
+                        synthetic(key, label.key_span()),
+                        Node::new(label.key_span(), Value::Map(Box::default())),
+                    ));
                     entries.len() - 1
                 }
-            }
-        });
-        let (Some(i), ValueMut::Map(entries)) = (found, node.value_mut()) else {
-            return;
-        };
-        node = &mut entries[i].value;
-        if node.is_null() {
-            node.set_value(Value::Map(Box::default()));
-        }
+            },
+        );
+    let (Some(i), ValueMut::Map(entries)) = (found, node.value_mut()) else {
+        return;
+    };
+    let mut child = entries[i].value_mut();
+    if child.is_null() {
+        child.set_value(Value::Map(Box::default()));
     }
-    let mut value = label.value.clone();
-    value.set_style(Style::Quoted);
-    let key = label.key.scalar_text();
-    node.map_mut(
-        |entries| match entries.iter_mut().find(|e| e.key.scalar_text() == key) {
-            Some(e) => e.value = value,
-            None => entries.push(Entry {
-                key: label.key.clone(),
-                value,
-            }),
-        },
-    );
+    set_label(&mut child, rest, label);
 }
 
 fn synthetic<'s>(text: &str, span: Span) -> Node<'s> {
@@ -599,14 +595,13 @@ fn synthetic<'s>(text: &str, span: Span) -> Node<'s> {
 fn patch_without_identity<'s>(patch: &Node<'s>) -> Node<'s> {
     let mut out = patch.clone();
     out.map_mut(|entries| {
-        entries.retain(|e| !matches!(e.key.scalar_text(), Some("apiVersion" | "kind")));
+        entries.retain(|e| !matches!(e.key_text(), Some("apiVersion" | "kind")));
         if let Some(meta) = entries
             .iter_mut()
-            .find(|e| e.key.scalar_text() == Some("metadata"))
+            .find(|e| e.key_text() == Some("metadata"))
         {
-            meta.value.map_mut(|m| {
-                m.retain(|e| !matches!(e.key.scalar_text(), Some("name" | "namespace")))
-            });
+            meta.value_mut()
+                .map_mut(|m| m.retain(|e| !matches!(e.key_text(), Some("name" | "namespace"))));
         }
     });
     out

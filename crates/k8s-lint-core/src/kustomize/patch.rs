@@ -29,14 +29,14 @@ pub fn strategic_merge<'s>(base: &mut Node<'s>, patch: &Node<'s>) -> Result<(), 
 fn directive<'a>(entries: &'a [Entry<'_>]) -> Option<&'a str> {
     entries
         .iter()
-        .find(|e| e.key.scalar_text() == Some("$patch"))
-        .and_then(|e| e.value.scalar_text())
+        .find(|e| e.key_text() == Some("$patch"))
+        .and_then(|e| e.value().scalar_text())
 }
 
 fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), Unsupported> {
-    let mut slots = Slots::new(base.iter().map(|e| e.key.scalar_text()), patch.len());
+    let mut slots = Slots::new(base.iter().map(|e| e.key_text()), patch.len());
     for pe in patch {
-        let Some(key) = pe.key.scalar_text() else {
+        let Some(key) = pe.key_text() else {
             return Err(Unsupported);
         };
         if let Some(d) = key.strip_prefix('$') {
@@ -46,29 +46,24 @@ fn merge_map<'s>(base: &mut Vec<Entry<'s>>, patch: &[Entry<'s>]) -> Result<(), U
             }
             return Err(Unsupported);
         }
-        let existing = slots.find(key, || {
-            base.iter().position(|e| e.key.scalar_text() == Some(key))
-        });
-        match (existing, pe.value.value()) {
-            (Some(i), _) if pe.value.is_null() => slots.remove(base, i, key),
-            (None, _) if pe.value.is_null() => {}
+        let existing = slots.find(key, || base.iter().position(|e| e.key_text() == Some(key)));
+        match (existing, pe.value().value()) {
+            (Some(i), _) if pe.value().is_null() => slots.remove(base, i, key),
+            (None, _) if pe.value().is_null() => {}
             (Some(i), ValueRef::Map(p)) if directive(p) == Some("delete") => {
                 slots.remove(base, i, key)
             }
             (Some(i), ValueRef::Seq(items)) => {
-                let target = &mut base[i].value;
+                let mut target = base[i].value_mut();
                 match target.seq_mut(|existing| merge_list(existing, items, key)) {
                     Some(merged) => merged?,
-                    None => *target = cleaned(&pe.value),
+                    None => *target = cleaned(pe.value()),
                 }
             }
-            (Some(i), _) => strategic_merge(&mut base[i].value, &pe.value)?,
+            (Some(i), _) => strategic_merge(&mut base[i].value_mut(), pe.value())?,
             (None, _) => {
                 slots.added(key, base.len());
-                base.push(Entry {
-                    key: pe.key.clone(),
-                    value: cleaned(&pe.value),
-                });
+                base.push(Entry::new(pe.key().clone(), cleaned(pe.value())));
             }
         }
     }
@@ -220,11 +215,8 @@ fn cleaned<'s>(node: &Node<'s>) -> Node<'s> {
             Value::Map(
                 entries
                     .iter()
-                    .filter(|e| !e.key.scalar_text().is_some_and(|k| k.starts_with('$')))
-                    .map(|e| Entry {
-                        key: e.key.clone(),
-                        value: cleaned(&e.value),
-                    })
+                    .filter(|e| !e.key_text().is_some_and(|k| k.starts_with('$')))
+                    .map(|e| Entry::new(e.key().clone(), cleaned(e.value())))
                     .collect(),
             ),
         ),
@@ -261,7 +253,7 @@ mod tests {
                 "{{{}}}",
                 entries
                     .iter()
-                    .map(|e| format!("{}: {}", render(&e.key), render(&e.value)))
+                    .map(|e| format!("{}: {}", render(&e.key()), render(e.value())))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

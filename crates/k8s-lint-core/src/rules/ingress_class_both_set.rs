@@ -32,7 +32,7 @@ impl Rule for IngressClassBothSet {
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let tailscale_class = (!class_taken(cx)).then_some(&cx.settings.tailscale_ingress_class);
         for (id, class_name, entry) in class_set_twice(cx) {
-            if entry.value.as_str() != Some(class_name) {
+            if entry.value().as_str() != Some(class_name) {
                 continue;
             }
             let root = cx.root(id);
@@ -59,7 +59,7 @@ impl Rule for IngressClassBothSet {
                     ],
                 ),
             };
-            let file = entry.key.span.file;
+            let file = entry.key_span().file;
             let removal = cx
                 .as_written(id)
                 .then(|| fix::yaml::remove_annotation(file, &cx.file(file).text, root, entry))
@@ -73,7 +73,7 @@ impl Rule for IngressClassBothSet {
             });
             let mut f = Finding::new(
                 &META,
-                entry.value.span,
+                entry.value().span,
                 format!(
                     "{} sets class {class_name:?} in both `{INGRESS_CLASS_ANNOTATION}` and spec.ingressClassName",
                     cx.describe(id)

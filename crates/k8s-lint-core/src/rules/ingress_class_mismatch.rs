@@ -29,7 +29,7 @@ impl InstanceRule for IngressClassMismatch {
             return;
         };
         let root = one.root();
-        let Some(value) = entry.value.as_str() else {
+        let Some(value) = entry.value().as_str() else {
             return;
         };
         if value == class_name {
@@ -45,7 +45,7 @@ impl InstanceRule for IngressClassMismatch {
         out.push(
             Finding::new(
                 &META,
-                entry.value.span,
+                entry.value().span,
                 format!(
                     "{} sets class {value:?} in `{INGRESS_CLASS_ANNOTATION}` but {class_name:?} in spec.ingressClassName",
                     one.describe()

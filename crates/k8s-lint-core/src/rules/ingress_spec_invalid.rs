@@ -77,7 +77,7 @@ fn present<'a, 's>(node: &'a Node<'s>, key: &str) -> Option<&'a Node<'s>> {
 fn anchor(node: &Node<'_>) -> Span {
     node.as_map()
         .and_then(|m| m.first())
-        .map_or(node.span, |e| e.key.span)
+        .map_or(node.span, |e| e.key_span())
 }
 
 /// A field's path, written out only for a problem: most Ingresses have none, and a `format!`

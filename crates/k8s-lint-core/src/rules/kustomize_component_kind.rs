@@ -60,7 +60,7 @@ impl Rule for KustomizeComponentKind {
                 let kind_at = target
                     .root(cx.parsed)
                     .and_then(|r| r.entry("kind"))
-                    .map_or(first_line(cx, target.file), |e| e.value.span);
+                    .map_or(first_line(cx, target.file), |e| e.value().span);
                 out.push(
                     Finding::new(&META, e.span, message)
                         .label("wrong kind of kustomization for this field")

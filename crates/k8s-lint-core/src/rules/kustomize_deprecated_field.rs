@@ -43,7 +43,7 @@ impl Rule for KustomizeDeprecatedField {
             };
             for (field, instead, note) in DEPRECATED {
                 // kustomize warns for any value but null, an empty list included.
-                let Some(entry) = root.entry(field).filter(|e| !e.value.is_null()) else {
+                let Some(entry) = root.entry(field).filter(|e| !e.value().is_null()) else {
                     continue;
                 };
                 let file = &cx.file(k.file).text;
@@ -51,7 +51,7 @@ impl Rule for KustomizeDeprecatedField {
                 let fix = modernise(k, file, root, entry, field)
                     .map(|edits| Fix::safe(format!("replace `{field}` with `{instead}`"), edits));
                 out.push(
-                    Finding::new(&META, entry.key.span, format!("`{field}` is deprecated"))
+                    Finding::new(&META, entry.key_span(), format!("`{field}` is deprecated"))
                     .label(format!("use `{instead}`"))
                     .note(format!(
                         "kustomize prints `# Warning: '{field}' is deprecated. Please use '{instead}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically.`"
@@ -78,11 +78,11 @@ fn modernise(
 ) -> Option<Vec<Edit>> {
     let file = k.file;
     let absent = |key: &str| root.get(key).is_none();
-    let key = entry.key.span;
+    let key = entry.key_span();
     if key.file != file
         || !root
             .as_map()
-            .is_some_and(|m| m.iter().all(|e| e.key.span.file == file))
+            .is_some_and(|m| m.iter().all(|e| e.key_span().file == file))
     {
         return None;
     }
@@ -91,9 +91,9 @@ fn modernise(
             None => Some(vec![Edit::replace(key, "resources")]),
             // kustomize reads `bases` as more `resources`, after the others: join the list.
             Some(resources) => {
-                let bases = entry.value.as_seq()?;
+                let bases = entry.value().as_seq()?;
                 // Block items only: a flow list's "rest of the line" is not one item.
-                if fix::yaml::is_flow(text, &entry.value) {
+                if fix::yaml::is_flow(text, entry.value()) {
                     return None;
                 }
                 // Each item as written, with a comment after it on its line.
@@ -106,7 +106,7 @@ fn modernise(
                         text.get(line.range()).map(str::trim_end)
                     })
                     .collect::<Option<Vec<&str>>>()?;
-                let index = root.as_map()?.iter().position(|e| e.key.span == key)?;
+                let index = root.as_map()?.iter().position(|e| e.key_span() == key)?;
                 let bodies: Vec<String> = bodies.into_iter().map(String::from).collect();
                 Some(vec![
                     fix::yaml::remove_entry(file, text, root, index)?,
@@ -123,12 +123,12 @@ fn modernise(
         "patchesJson6902"
             if absent("patches")
                 && TRANSFORMERS_BETWEEN.iter().all(|t| absent(t))
-                && literal_targets(&entry.value) =>
+                && literal_targets(entry.value()) =>
         {
             Some(vec![Edit::replace(key, "patches")])
         }
         "patchesStrategicMerge" => {
-            let items = entry.value.as_seq()?;
+            let items = entry.value().as_seq()?;
             // File names only, not inline patches written as strings.
             let names: Vec<&Node<'_>> = items
                 .iter()
@@ -162,7 +162,7 @@ fn modernise(
                 // Join the list: each file as `path: <as written>`, before its first item, as
                 // kustomize applies strategic merge patches before the others.
                 Some(patches) => {
-                    let index = root.as_map()?.iter().position(|e| e.key.span == key)?;
+                    let index = root.as_map()?.iter().position(|e| e.key_span() == key)?;
                     let bodies = names
                         .iter()
                         .map(|i| text.get(i.span.range()).map(|t| format!("path: {t}")))
@@ -175,7 +175,7 @@ fn modernise(
             }
         }
         "commonLabels" if absent("labels") => {
-            let pairs = entry.value.as_map()?;
+            let pairs = entry.value().as_map()?;
             if pairs.is_empty() {
                 return None;
             }
@@ -185,8 +185,8 @@ fn modernise(
                 key,
                 format!("labels:{nl}{indent}- includeSelectors: true{nl}{indent}  pairs"),
             )];
-            if !fix::yaml::is_flow(text, &entry.value) {
-                edits.extend(fix::yaml::indent_lines(file, text, &entry.value, "  ")?);
+            if !fix::yaml::is_flow(text, entry.value()) {
+                edits.extend(fix::yaml::indent_lines(file, text, entry.value(), "  ")?);
             }
             Some(edits)
         }
@@ -218,7 +218,7 @@ fn literal_targets(patches: &Node<'_>) -> bool {
                 .is_some_and(|fields| {
                     fields
                         .iter()
-                        .all(|f| f.value.scalar_text().is_some_and(plain))
+                        .all(|f| f.value().scalar_text().is_some_and(plain))
                 })
         })
     })

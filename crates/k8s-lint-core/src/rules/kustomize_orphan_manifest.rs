@@ -158,7 +158,7 @@ fn orphan(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Finding {
     let resources = kust
         .root(cx.parsed)
         .and_then(|r| r.entry("resources"))
-        .map_or(line_from(kust.file, &kfile.text, 0), |e| e.key.span);
+        .map_or(line_from(kust.file, &kfile.text, 0), |e| e.key_span());
     let f = f
         .related(resources, format!("`{rel}` is missing from this list"))
         .related(wire_span, wire)
@@ -209,8 +209,8 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                     m.iter()
                         .filter_map(|e| {
                             Some((
-                                e.key.as_str()?.to_string(),
-                                e.value.scalar_text()?.to_string(),
+                                e.key_str()?.to_string(),
+                                e.value().scalar_text()?.to_string(),
                             ))
                         })
                         .collect()

@@ -268,7 +268,7 @@ pub(crate) fn key_span_at(root: &Node<'_>, path: &str) -> Option<Span> {
         Some(p) => root.at(p)?,
         None => root,
     };
-    parent.entry(key).map(|e| e.key.span)
+    parent.entry(key).map(|e| e.key_span())
 }
 
 pub(crate) use crate::network::INGRESS_CLASS_ANNOTATION;

@@ -64,16 +64,13 @@ fn finding(cx: &Ctx<'_, '_>, id: InstId, selector: &Labels, headline: &str) -> F
         Some((key, has_key)) => {
             // Label keys often contain dots, so look the entry up by key, not by path.
             let entry = root.at("spec.selector").and_then(|s| s.entry(&key));
-            let span = entry.map_or(
-                root.span,
-                |e| {
-                    if has_key {
-                        e.value.span
-                    } else {
-                        e.key.span
-                    }
-                },
-            );
+            let span = entry.map_or(root.span, |e| {
+                if has_key {
+                    e.value().span
+                } else {
+                    e.key_span()
+                }
+            });
             (span, "no pod template has this label")
         }
         None => (

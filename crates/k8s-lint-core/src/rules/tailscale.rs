@@ -64,7 +64,7 @@ pub(crate) fn tailscale_ingresses<'a>(cx: &Ctx<'a, '_>) -> Vec<TsIngress<'a>> {
                 return None;
             }
             let ha = annotation(cx.root(id), PROXY_GROUP)
-                .and_then(|e| e.value.as_str())
+                .and_then(|e| e.value().as_str())
                 .is_some_and(|v| !v.is_empty());
             Some(TsIngress { id, ingress, ha })
         })
@@ -127,8 +127,8 @@ pub(crate) fn service_name(cx: &Ctx<'_, '_>, id: InstId) -> Option<TailnetName> 
     let root = cx.root(id);
     if let Some(e) = annotation(root, HOSTNAME) {
         return Some(TailnetName {
-            name: e.value.scalar_text()?.to_string(),
-            span: e.value.span,
+            name: e.value().scalar_text()?.to_string(),
+            span: e.value().span,
             source: NameSource::Annotation,
         });
     }
@@ -159,19 +159,19 @@ fn exposes<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(&'a Service, Span)> {
     if cx.index.inst(id).opaque
         || is_headless(svc)
         || annotation(PROXY_GROUP)
-            .and_then(|e| e.value.as_str())
+            .and_then(|e| e.value().as_str())
             .is_some_and(|v| !v.is_empty())
     {
         return None;
     }
     let spec = svc.spec.as_ref();
-    if let Some(e) = annotation(EXPOSE).filter(|e| e.value.as_str() == Some("true")) {
+    if let Some(e) = annotation(EXPOSE).filter(|e| e.value().as_str() == Some("true")) {
         // An ExternalName Service is exposed through its DNS name, which it must have.
         let has_target = !is_external_name(svc)
             || spec
                 .and_then(|s| s.external_name.as_deref())
                 .is_some_and(|n| !n.is_empty());
-        return has_target.then_some((&**svc, e.value.span));
+        return has_target.then_some((&**svc, e.value().span));
     }
     let spec = spec?;
     let lb = spec.type_.as_deref() == Some("LoadBalancer")

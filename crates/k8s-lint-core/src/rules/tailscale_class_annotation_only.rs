@@ -45,10 +45,10 @@ impl Rule for TailscaleClassAnnotationOnly {
             let Some(entry) = annotation(cx.root(id), CLASS_ANNOTATION) else {
                 continue;
             };
-            if entry.value.as_str() != Some(class.as_str()) {
+            if entry.value().as_str() != Some(class.as_str()) {
                 continue;
             }
-            let file = entry.key.span.file;
+            let file = entry.key_span().file;
             let text = &cx.file(file).text;
             let root = cx.root(id);
             // Not where a build changed the tree, nor where the key is written (as null).
@@ -69,7 +69,7 @@ impl Rule for TailscaleClassAnnotationOnly {
             out.push(
                 Finding::new(
                     &META,
-                    entry.value.span,
+                    entry.value().span,
                     format!(
                         "{} asks for the Tailscale class only through the annotation `{CLASS_ANNOTATION}: {class}`",
                         cx.describe(id)

@@ -46,7 +46,7 @@ impl Rule for TailscaleEndpoint {
 }
 
 fn annotation_is(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>, key: &str, value: &str) -> bool {
-    super::annotation(cx.root(ts.id), key).and_then(|e| e.value.as_str()) == Some(value)
+    super::annotation(cx.root(ts.id), key).and_then(|e| e.value().as_str()) == Some(value)
 }
 
 fn ingress(cx: &Ctx<'_, '_>, ts: &TsIngress<'_>) -> Finding {

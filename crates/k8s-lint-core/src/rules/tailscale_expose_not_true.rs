@@ -33,13 +33,13 @@ impl InstanceRule for TailscaleExposeNotTrue {
         let Some(entry) = annotation(one.root(), EXPOSE) else {
             return;
         };
-        let Some(value) = entry.value.as_str().filter(|v| *v != "true") else {
+        let Some(value) = entry.value().as_str().filter(|v| *v != "true") else {
             return;
         };
         out.push(
             Finding::new(
                 &META,
-                entry.value.span,
+                entry.value().span,
                 format!(
                     "{} sets `{EXPOSE}: {value:?}` instead of \"true\"",
                     one.describe()

@@ -99,8 +99,8 @@ fn finding(
     let removal = rule
         .zip(rule.and_then(|r| r.entry("host")))
         .and_then(|(rule, host)| {
-            let file = host.key.span.file;
-            fix::yaml::remove_entry_at(file, &cx.file(file).text, rule, host.key.span)
+            let file = host.key_span().file;
+            fix::yaml::remove_entry_at(file, &cx.file(file).text, rule, host.key_span())
         });
     let f = f.help(host_fix_help(cx, ts)).fix(removal.map(|edit| {
         Fix::unsafe_(

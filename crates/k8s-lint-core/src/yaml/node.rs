@@ -1,5 +1,5 @@
 //! The tree's node in 24 bytes: its span, and one pointer with its length and kind packed in
-//! the 32 bits beside the span.
+//! the 32 bits beside the span; and a mapping's entry in 40.
 //!
 //! A tree holds millions of nodes (4.2 million for 20,000 generated apps), so a node's size is
 //! most of the tree's memory. An enum of a span, a `&str` and two boxed slices is 40 bytes:
@@ -7,6 +7,9 @@
 //! the pointer is thin and its length, the variant and a scalar's style and tag share one
 //! `u32`; a value too long for the length's 24 bits (a scalar over 16 MiB, possible only when
 //! `max_file_size` is raised) is kept behind one more box instead, so no input is refused.
+//!
+//! A mapping's entry is its value and a 16-byte key ([`Entry`]): a key is nearly always a plain
+//! scalar of its value's file, which needs no file, style or tag of its own.
 //!
 //! This is the one module of the crate with `unsafe` code. A node owns what its pointer points
 //! to exactly as the `Box` it was made from did (a borrowed scalar borrows the file text for
@@ -16,8 +19,8 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::{Entry, Scalar, ScalarRepr, Style, TagHint, Value};
-use crate::source::Span;
+use super::{Scalar, ScalarRepr, Style, TagHint, Value};
+use crate::source::{FileId, Span};
 
 /// A node of the tree: its span, and its value through [`Node::value`].
 pub struct Node<'s> {
@@ -397,6 +400,324 @@ impl<'s> Node<'s> {
     }
 }
 
+/// A mapping's entry: its key and its value.
+///
+/// Nearly every key is a plain scalar written in the file of its value (all 1.9 million keys
+/// of 20,000 generated apps): such a key keeps only where it starts and ends and a thin pointer
+/// to its text, 16 bytes instead of a 24-byte node, and takes its file from its value. Any
+/// other key (quoted, tagged, a collection, or moved next to a value of another file) is a
+/// whole node behind a box. The value is reached through [`Entry::value`] and
+/// [`Entry::value_mut`], so that a key never takes the file of a value that replaced its own.
+pub struct Entry<'s> {
+    key: Key<'s>,
+    value: Node<'s>,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry<'static>>() == 40);
+
+/// A key, see [`Entry`]. Inline (`start <= end`, without [`KEY_OWNED`]): a plain scalar
+/// spanning `start..end` of its value's file, whose text, `end - start` bytes long, the
+/// pointer points to (borrowed for `'s`, or a `Box<str>` the key owns when `end` has
+/// [`KEY_OWNED`]). Boxed (`start > end`): the pointer is a `Box<Node<'s>>`.
+struct Key<'s> {
+    start: u32,
+    end: u32,
+    ptr: NonNull<u8>,
+    _owns: PhantomData<Node<'s>>,
+}
+
+/// Set in an inline key's `end`: its text is owned. Keys ending past 2 GiB are boxed.
+const KEY_OWNED: u32 = 1 << 31;
+
+// SAFETY: as for `Node`: a key owns a `Box<str>` or a `Box<Node>`, or holds a `&'s str`.
+unsafe impl Send for Key<'_> {}
+unsafe impl Sync for Key<'_> {}
+
+impl<'s> Key<'s> {
+    fn new(node: Node<'s>, file: FileId) -> Key<'s> {
+        let span = node.span;
+        let inline = matches!(node.kind(), Kind::Borrowed | Kind::Owned)
+            && style_of(node.meta) == Style::Plain
+            && tag_of(node.meta) == TagHint::None
+            && span.file == file
+            && span.end < KEY_OWNED
+            && (span.end - span.start) as usize == node.len();
+        if !inline {
+            return Key {
+                start: u32::MAX,
+                end: 0,
+                ptr: NonNull::from(Box::leak(Box::new(node))).cast(),
+                _owns: PhantomData,
+            };
+        }
+        let owned = if node.kind() == Kind::Owned {
+            KEY_OWNED
+        } else {
+            0
+        };
+        // The key takes over what the node owned (an owned text), so the node is not dropped.
+        let node = std::mem::ManuallyDrop::new(node);
+        Key {
+            start: span.start,
+            end: span.end | owned,
+            ptr: node.ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    fn is_boxed(&self) -> bool {
+        self.start > self.end & !KEY_OWNED
+    }
+
+    fn is_owned(&self) -> bool {
+        self.end & KEY_OWNED != 0
+    }
+
+    fn span(&self, file: FileId) -> Span {
+        Span {
+            file,
+            start: self.start,
+            end: self.end & !KEY_OWNED,
+        }
+    }
+
+    /// An inline key's text.
+    fn text(&self) -> &str {
+        debug_assert!(!self.is_boxed());
+        let len = (self.end & !KEY_OWNED) - self.start;
+        // SAFETY: an inline key's pointer and length are those of its text, borrowed for 's
+        // or owned by the key, and the borrow of `self` keeps it alive either way.
+        unsafe {
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                self.ptr.as_ptr(),
+                len as usize,
+            ))
+        }
+    }
+
+    fn boxed(&self) -> &Node<'s> {
+        debug_assert!(self.is_boxed());
+        // SAFETY: a boxed key's pointer is a `Box<Node<'s>>` it owns.
+        unsafe { &*self.ptr.as_ptr().cast::<Node<'s>>() }
+    }
+
+    /// The key as a node of `file`, given up by the key.
+    fn into_node(self, file: FileId) -> Node<'s> {
+        let key = std::mem::ManuallyDrop::new(self);
+        if key.is_boxed() {
+            // SAFETY: the box the key was made with; the key is not dropped.
+            return *unsafe { Box::from_raw(key.ptr.as_ptr().cast::<Node<'s>>()) };
+        }
+        let kind = if key.is_owned() {
+            Kind::Owned
+        } else {
+            Kind::Borrowed
+        };
+        let span = key.span(file);
+        // The node owns the text the key owned (as `new` found it), with the plain style and
+        // no tag every inline key has.
+        Node {
+            span,
+            meta: kind.bits() | (span.len() as u32) << LEN_SHIFT,
+            ptr: key.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl Drop for Key<'_> {
+    fn drop(&mut self) {
+        if self.is_boxed() {
+            // SAFETY: the box the key was made with, dropped once, here.
+            drop(unsafe { Box::from_raw(self.ptr.as_ptr().cast::<Node<'_>>()) });
+        } else if self.is_owned() {
+            let len = ((self.end & !KEY_OWNED) - self.start) as usize;
+            // SAFETY: the `Box<str>` of this length the key took over in `new`.
+            drop(unsafe {
+                Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len) as *mut str)
+            });
+        }
+    }
+}
+
+/// A key as a node, borrowed from its entry ([`Entry::key`]).
+pub struct KeyRef<'a, 's>(KeyRepr<'a, 's>);
+
+enum KeyRepr<'a, 's> {
+    /// An inline key made a node that owns nothing of its own: never dropped, as the entry
+    /// still owns an owned text, and borrowed from the entry as long as the entry is.
+    Inline(std::mem::ManuallyDrop<Node<'s>>, PhantomData<&'a Entry<'s>>),
+    Boxed(&'a Node<'s>),
+}
+
+impl<'s> std::ops::Deref for KeyRef<'_, 's> {
+    type Target = Node<'s>;
+
+    fn deref(&self) -> &Node<'s> {
+        match &self.0 {
+            KeyRepr::Inline(node, _) => node,
+            KeyRepr::Boxed(node) => node,
+        }
+    }
+}
+
+impl<'s> Entry<'s> {
+    pub fn new(key: Node<'s>, value: Node<'s>) -> Entry<'s> {
+        Entry {
+            key: Key::new(key, value.span.file),
+            value,
+        }
+    }
+
+    /// The key as a node (see [`Entry::key_text`] and [`Entry::key_str`] for its text).
+    pub fn key(&self) -> KeyRef<'_, 's> {
+        if self.key.is_boxed() {
+            return KeyRef(KeyRepr::Boxed(self.key.boxed()));
+        }
+        let span = self.key.span(self.value.span.file);
+        // An owned text stays owned (a node of kind `Owned` never hands out its text for 's),
+        // and the node is never dropped: the entry keeps owning it.
+        let kind = if self.key.is_owned() {
+            Kind::Owned
+        } else {
+            Kind::Borrowed
+        };
+        KeyRef(KeyRepr::Inline(
+            std::mem::ManuallyDrop::new(Node {
+                span,
+                meta: kind.bits() | (span.len() as u32) << LEN_SHIFT,
+                ptr: self.key.ptr,
+                _owns: PhantomData,
+            }),
+            PhantomData,
+        ))
+    }
+
+    pub fn key_span(&self) -> Span {
+        match self.key.is_boxed() {
+            true => self.key.boxed().span,
+            false => self.key.span(self.value.span.file),
+        }
+    }
+
+    /// The key's scalar text whatever it resolves to, as [`Node::scalar_text`].
+    pub fn key_text(&self) -> Option<&str> {
+        match self.key.is_boxed() {
+            true => self.key.boxed().scalar_text(),
+            false => Some(self.key.text()),
+        }
+    }
+
+    /// The key if it resolves to a string, as [`Node::as_str`].
+    pub fn key_str(&self) -> Option<&str> {
+        if self.key.is_boxed() {
+            return self.key.boxed().as_str();
+        }
+        let plain = ScalarRef {
+            text: self.key.text(),
+            style: Style::Plain,
+            tag: TagHint::None,
+        };
+        match plain.resolve() {
+            super::Resolved::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn value(&self) -> &Node<'s> {
+        &self.value
+    }
+
+    /// The value to change in place or replace: a value of another file than the key's then
+    /// makes the key keep its own file.
+    pub fn value_mut(&mut self) -> EntryValueMut<'_, 's> {
+        EntryValueMut {
+            file: self.value.span.file,
+            entry: self,
+        }
+    }
+
+    pub fn into_parts(self) -> (Node<'s>, Node<'s>) {
+        let Entry { key, value } = self;
+        (key.into_node(value.span.file), value)
+    }
+
+    /// `f` on the key and on the value's own node (not on what it holds), the value first: a
+    /// tree moved to another file or span ([`Node::respan`]) moves its keys with it.
+    pub(super) fn with_both(&mut self, f: &mut impl FnMut(&mut Node<'s>)) {
+        let file = self.value.span.file;
+        f(&mut self.value);
+        let key = std::mem::replace(&mut self.key, Key::empty());
+        let mut node = key.into_node(file);
+        node.for_each_mut(f);
+        self.key = Key::new(node, self.value.span.file);
+    }
+
+    /// The value's node, for [`Node::for_each_mut`] to visit what it holds after
+    /// [`Entry::with_both`] (which cannot move the value's own node to another file).
+    pub(super) fn value_node_mut(&mut self) -> &mut Node<'s> {
+        &mut self.value
+    }
+}
+
+impl Key<'_> {
+    /// An empty plain key, which owns nothing: a placeholder while a key is changed.
+    fn empty() -> Key<'static> {
+        Key {
+            start: 0,
+            end: 0,
+            ptr: NonNull::dangling(),
+            _owns: PhantomData,
+        }
+    }
+}
+
+/// [`Entry::value_mut`]: the value, which may be changed or replaced.
+pub struct EntryValueMut<'a, 's> {
+    entry: &'a mut Entry<'s>,
+    /// The value's file when the borrow began, which an inline key took as its own.
+    file: FileId,
+}
+
+impl<'s> std::ops::Deref for EntryValueMut<'_, 's> {
+    type Target = Node<'s>;
+
+    fn deref(&self) -> &Node<'s> {
+        &self.entry.value
+    }
+}
+
+impl<'s> std::ops::DerefMut for EntryValueMut<'_, 's> {
+    fn deref_mut(&mut self) -> &mut Node<'s> {
+        &mut self.entry.value
+    }
+}
+
+impl Drop for EntryValueMut<'_, '_> {
+    fn drop(&mut self) {
+        let entry = &mut *self.entry;
+        if entry.value.span.file != self.file && !entry.key.is_boxed() {
+            let key = std::mem::replace(&mut entry.key, Key::empty());
+            entry.key = Key::new(key.into_node(self.file), entry.value.span.file);
+        }
+    }
+}
+
+impl Clone for Entry<'_> {
+    fn clone(&self) -> Self {
+        Entry::new((*self.key()).clone(), self.value.clone())
+    }
+}
+
+impl std::fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &*self.key())
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
 impl Drop for Node<'_> {
     fn drop(&mut self) {
         if self.kind() != Kind::Borrowed {
@@ -523,18 +844,13 @@ mod tests {
 
         let mut map = Node::new(span(0, 9), Value::Map(Box::default()));
         assert_eq!(map.seq_mut(|_| ()), None, "a mapping is not a sequence");
-        map.map_mut(|entries| {
-            entries.push(Entry {
-                key: item("k"),
-                value: seq.clone(),
-            })
-        });
+        map.map_mut(|entries| entries.push(Entry::new(item("k"), seq.clone())));
         assert_eq!(
             map.get("k").map(texts),
             Some(vec!["a".into(), "c".into(), "d".into()])
         );
         if let ValueMut::Map(entries) = map.value_mut() {
-            entries[0].value = item("v");
+            *entries[0].value_mut() = item("v");
         }
         assert_eq!(map.get("k").and_then(Node::scalar_text), Some("v"));
     }
@@ -550,7 +866,13 @@ mod tests {
             ValueRef::Map(entries) => {
                 let entries: Vec<String> = entries
                     .iter()
-                    .map(|e| format!("{}: {}", describe(e.key.value()), describe(e.value.value())))
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            describe(e.key().value()),
+                            describe(e.value().value())
+                        )
+                    })
                     .collect();
                 format!("{{{}}}", entries.join(", "))
             }
@@ -584,7 +906,7 @@ mod tests {
                     Value::Map(
                         pairs
                             .into_iter()
-                            .map(|(key, value)| Entry { key, value })
+                            .map(|(key, value)| Entry::new(key, value))
                             .collect(),
                     )
                 }),
@@ -610,10 +932,10 @@ mod tests {
                 ValueRef::Seq(_) => node.seq_mut(|items| items.push(added)).is_some(),
                 ValueRef::Map(_) => node
                     .map_mut(|entries| {
-                        entries.push(Entry {
-                            key: Node::new(span(5, 6), Value::Scalar(Scalar::new(Cow::Borrowed("k"), Style::Plain, TagHint::None))),
-                            value: added,
-                        })
+                        entries.push(Entry::new(
+                            Node::new(span(5, 6), Value::Scalar(Scalar::new(Cow::Borrowed("k"), Style::Plain, TagHint::None))),
+                            added,
+                        ))
                     })
                     .is_some(),
                 ValueRef::Scalar(_) => false,
@@ -627,6 +949,149 @@ mod tests {
             }
             proptest::prop_assert_eq!(node.span, span(1, 2));
         }
+    }
+
+    /// A key as a test sees it: its span, its value, whether its text is borrowed, and what
+    /// the entry's shortcuts say of it.
+    fn key_as_seen(key: &Node<'_>) -> String {
+        format!(
+            "{:?} {} borrowed={}",
+            key.span,
+            describe(key.value()),
+            key.borrowed_text().is_some()
+        )
+    }
+
+    /// Keys of every kind: plain scalars exactly as long as their span (kept inline) or not,
+    /// borrowed or owned, quoted or tagged, of the value's file or another, and collections.
+    fn key() -> impl proptest::strategy::Strategy<Value = Node<'static>> {
+        use proptest::prelude::*;
+        const FILE: [&str; 4] = ["", "a", "wörld", "80"];
+        let text = prop_oneof![
+            proptest::sample::select(&FILE[..]).prop_map(Cow::Borrowed),
+            "[a-zé0-9]{0,4}".prop_map(Cow::Owned),
+        ];
+        let style = prop_oneof![Just(Style::Plain), Just(Style::Quoted)];
+        let tag = prop_oneof![Just(TagHint::None), Just(TagHint::Str)];
+        let scalar = (text, style, tag, 0u32..2, 0u32..40, 0u32..3).prop_map(
+            |(text, style, tag, file, start, slack)| {
+                let end = start as usize + text.len() + slack as usize % 2 * 2;
+                Node::new(
+                    Span::new(FileId(file), start as usize, end),
+                    Value::Scalar(Scalar::new(text, style, tag)),
+                )
+            },
+        );
+        prop_oneof![
+            4 => scalar.clone(),
+            1 => scalar.prop_map(|item| Node::new(span(0, 3), Value::Seq(vec![item].into()))),
+        ]
+    }
+
+    proptest::proptest! {
+        /// An entry gives its key back as it was made, through every way of reading it, after
+        /// a clone, after its value is replaced by one of another file, and when taken apart.
+        #[test]
+        fn an_entry_keeps_its_key_as_it_was_given(key in key(), file in 0u32..2) {
+            let want = key_as_seen(&key);
+            let value = Node::new(
+                Span::new(FileId(file), 50, 51),
+                Value::Scalar(Scalar::new(Cow::Borrowed("v"), Style::Plain, TagHint::None)),
+            );
+            let entry = Entry::new(key, value);
+            for e in [&entry, &entry.clone()] {
+                proptest::prop_assert_eq!(key_as_seen(&e.key()), want.clone());
+                proptest::prop_assert_eq!(e.key_span(), e.key().span);
+                let key = e.key();
+                proptest::prop_assert_eq!(e.key_text(), key.scalar_text());
+                proptest::prop_assert_eq!(e.key_str(), key.as_str());
+                proptest::prop_assert_eq!(e.value().span, Span::new(FileId(file), 50, 51));
+            }
+            let mut moved = entry.clone();
+            *moved.value_mut() = Node::null(Span::new(FileId(7), 1, 2));
+            proptest::prop_assert_eq!(key_as_seen(&moved.key()), want.clone());
+            proptest::prop_assert_eq!(moved.value().span.file, FileId(7));
+            let (key, value) = entry.into_parts();
+            proptest::prop_assert_eq!(key_as_seen(&key), want);
+            proptest::prop_assert_eq!(value.span, Span::new(FileId(file), 50, 51));
+        }
+    }
+
+    #[test]
+    fn a_plain_key_of_its_values_file_is_kept_inline_and_any_other_boxed() {
+        let text = String::from("name: web");
+        let plain = |file: u32, end: usize| {
+            Node::new(
+                Span::new(FileId(file), 0, end),
+                Value::Scalar(Scalar::new(
+                    Cow::Borrowed(&text[..4]),
+                    Style::Plain,
+                    TagHint::None,
+                )),
+            )
+        };
+        let value = || Node::null(span(6, 9));
+        assert!(!Entry::new(plain(0, 4), value()).key.is_boxed());
+        assert!(
+            Entry::new(plain(1, 4), value()).key.is_boxed(),
+            "another file"
+        );
+        assert!(
+            Entry::new(plain(0, 6), value()).key.is_boxed(),
+            "a span longer than its text"
+        );
+        let owned = Node::new(
+            span(0, 4),
+            Value::Scalar(Scalar::new(
+                Cow::Owned("name".into()),
+                Style::Plain,
+                TagHint::None,
+            )),
+        );
+        let entry = Entry::new(owned, value());
+        assert!(!entry.key.is_boxed() && entry.key.is_owned());
+        assert_eq!(
+            entry.key().borrowed_text(),
+            None,
+            "an owned text is never lent for 's"
+        );
+        assert_eq!(entry.key_str(), Some("name"));
+    }
+
+    #[test]
+    fn a_tree_moved_to_another_span_moves_its_keys() {
+        let text = String::from("a: {b: c}");
+        let scalar = |at: usize, len: usize| {
+            Node::new(
+                span(at, at + len),
+                Value::Scalar(Scalar::new(
+                    Cow::Borrowed(&text[at..at + len]),
+                    Style::Plain,
+                    TagHint::None,
+                )),
+            )
+        };
+        let inner = Node::new(
+            span(3, 9),
+            Value::Map(vec![Entry::new(scalar(4, 1), scalar(7, 1))].into()),
+        );
+        let mut root = Node::new(
+            span(0, 9),
+            Value::Map(vec![Entry::new(scalar(0, 1), inner)].into()),
+        );
+        let to = Span::new(FileId(3), 20, 30);
+        root.respan(to);
+        let outer = &root.as_map().expect("a map")[0];
+        let nested = &outer.value().as_map().expect("a map")[0];
+        for e in [outer, nested] {
+            assert_eq!(e.key_span(), to);
+            assert_eq!(e.value().span, to);
+        }
+        assert_eq!(
+            (outer.key_text(), nested.key_text()),
+            (Some("a"), Some("b"))
+        );
+        assert_eq!(root.at("a.b").and_then(Node::scalar_text), Some("c"));
     }
 
     #[test]
