@@ -36,7 +36,7 @@ impl Rule for KustomizeFileOutsideRoot {
         for k in &cx.model.kusts {
             for e in &k.entries {
                 // Paths out of the repository are kustomize-resource-missing's.
-                if !is_outside_file(e, &k.dir) || cx.model.escapes_repository(e) {
+                if !is_outside_file(cx, e, &k.dir) || cx.model.escapes_repository(e) {
                     continue;
                 }
                 let dir = kust_dir_display(cx, k);
@@ -112,7 +112,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
         let restricted = k
             .entries
             .iter()
-            .any(|e| is_outside_file(e, &k.dir) && !cx.model.escapes_repository(e));
+            .any(|e| is_outside_file(cx, e, &k.dir) && !cx.model.escapes_repository(e));
         if !restricted {
             continue;
         }
@@ -178,8 +178,8 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
 /// A file entry that resolves outside `dir`. Directories (bases such as `../base`) may be
 /// anywhere; only files go through kustomize's load restrictor. Paths outside every lint root
 /// were never looked at, so only those that must be files, or are named like one, count.
-fn is_outside_file(e: &PathEntry, dir: &Path) -> bool {
-    if crate::source::within(&e.path, dir) {
+fn is_outside_file(cx: &Ctx<'_, '_>, e: &PathEntry, dir: &Path) -> bool {
+    if crate::source::within(e.path(&cx.model.kusts, cx.files), dir) {
         return false;
     }
     match e.target {

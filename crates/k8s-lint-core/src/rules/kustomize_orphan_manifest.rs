@@ -495,7 +495,7 @@ fn referenced_dirs<'a>(cx: &Ctx<'a, '_>) -> HashSet<&'a Path> {
                     dirs.insert(cx.file(f).dir());
                 }
                 Target::Dir(_) => {
-                    dirs.insert(e.path.as_path());
+                    dirs.insert(e.path(&cx.model.kusts, cx.files));
                 }
                 _ => {}
             }

@@ -49,7 +49,7 @@ impl Rule for KustomizeResourceMissing {
                         format!("`{field}` entry `{text}` does not exist"),
                         vec![fails],
                         "no such file or directory",
-                        match suggestion(near(), e) {
+                        match suggestion(near(), e, e.path(&cx.model.kusts, cx.files)) {
                             Some(s) => format!("did you mean `{s}`? Fix the path or remove the entry"),
                             None => "fix the path or remove the entry".to_string(),
                         },
@@ -95,11 +95,11 @@ impl Rule for KustomizeResourceMissing {
                 // A missing file that `.gitignore` matches is made at build or sync time (a
                 // script, a CI step, an Argo CD plugin): it is not in Git on purpose.
                 let written = matches!(e.target, Target::Missing)
-                    .then(|| cx.written_by_script(&e.path))
+                    .then(|| cx.written_by_script(e.path(&cx.model.kusts, cx.files)))
                     .flatten();
                 let not_here = format!("`{field}` entry `{text}` is not in the repository");
                 let template = (matches!(e.target, Target::Missing) && written.is_none())
-                    .then(|| template_above(cx, near(), &e.path))
+                    .then(|| template_above(cx, near(), e.path(&cx.model.kusts, cx.files)))
                     .flatten();
                 out.push(match e.target {
                     // A script of the repository writes it (`helm template ... > manifest.yaml`)
@@ -127,7 +127,7 @@ impl Rule for KustomizeResourceMissing {
                         .related(at, "a placeholder of the template")
                         .severity(Severity::Info)
                     }
-                    Target::Missing if gitignored(cx, &e.path) => Finding {
+                    Target::Missing if gitignored(cx, e.path(&cx.model.kusts, cx.files)) => Finding {
                         message: not_here,
                         notes: vec!["`.gitignore` matches it, so it is probably generated before the build (which fails without it)".into()],
                         help: Some("if a script or CI step writes it, nothing to do".into()),
@@ -180,9 +180,9 @@ impl<'a> Near<'a> {
 }
 
 /// A walked file or kustomization directory next to the missing path with a similar name.
-fn suggestion(near: &Near<'_>, e: &PathEntry) -> Option<String> {
-    let parent = e.path.parent()?;
-    let name = e.path.file_name()?.to_str()?;
+fn suggestion(near: &Near<'_>, e: &PathEntry, path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let name = path.file_name()?.to_str()?;
     let siblings = near.names.get(parent)?;
     let best = closest(name, siblings.iter().copied())?;
     let entry = Path::new(&e.text);
