@@ -570,8 +570,8 @@ fn is_sync_root(
         .of_kind("kustomize.toolkit.fluxcd.io", "Kustomization")
         .iter()
         .any(|&i| index.inst(i).object == app.declared_in);
-    o.name == "flux-system"
-        && o.namespace.as_deref() == Some("flux-system")
+    o.name() == "flux-system"
+        && o.namespace() == Some("flux-system")
         && app.source.as_deref() == Some("GitRepository/flux-system")
         && app.written.is_some()
         && fence.is_dir(&app.path)

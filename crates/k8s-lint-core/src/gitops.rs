@@ -150,7 +150,7 @@ impl GitOps {
         for (i, o) in objects.iter().enumerate() {
             let id = ObjectId(i as u32);
             let root = o.root(parsed);
-            match (o.group(), o.kind.as_str()) {
+            match (o.group(), o.kind()) {
                 ("argoproj.io", "Application") => g.argo(root.get("spec"), id, o, bases),
                 ("argoproj.io", "ApplicationSet") => {
                     g.argo(root.at("spec.template.spec"), id, o, bases)
@@ -174,14 +174,14 @@ impl GitOps {
         let target = text(root, "spec.targetNamespace");
         // Flux: `releaseName`, else `[<targetNamespace>-]<name>`.
         let release = text(root, "spec.releaseName").unwrap_or_else(|| match &target {
-            Some(t) => format!("{t}-{}", o.name),
-            None => o.name.clone(),
+            Some(t) => format!("{t}-{}", o.name()),
+            None => o.name().to_string(),
         });
         self.helm.push(HelmSource {
             object: id,
             any_namespace: false,
             target_namespace: target,
-            what: format!("HelmRelease `{}` (chart `{chart}`)", o.name),
+            what: format!("HelmRelease `{}` (chart `{chart}`)", o.name()),
             names: HelmNames {
                 fullname: text(root, "spec.values.fullnameOverride"),
                 release,
@@ -211,10 +211,10 @@ impl GitOps {
                 names: HelmNames {
                     // An ApplicationSet's releases are named by its template (often templated).
                     release: text(source, "helm.releaseName").unwrap_or_else(|| {
-                        if o.kind == "ApplicationSet" {
+                        if o.kind() == "ApplicationSet" {
                             String::new()
                         } else {
-                            o.name.clone()
+                            o.name().to_string()
                         }
                     }),
                     fullname: None,
@@ -224,7 +224,7 @@ impl GitOps {
                 span,
             };
             if let Some(chart) = source.get("chart").and_then(Node::as_str) {
-                let what = format!("Helm chart `{chart}` of {} `{}`", o.kind, o.name);
+                let what = format!("Helm chart `{chart}` of {} `{}`", o.kind(), o.name());
                 let span = source.get("chart").map_or(source.span, |c| c.span);
                 self.helm.push(helm(chart.to_string(), what, span));
                 continue;
@@ -232,7 +232,7 @@ impl GitOps {
             let Some(path) = text(source, "path") else {
                 continue;
             };
-            let what = format!("Helm chart at `{path}` of {} `{}`", o.kind, o.name);
+            let what = format!("Helm chart at `{path}` of {} `{}`", o.kind(), o.name());
             let span = source.get("path").map_or(source.span, |p| p.span);
             // Templated paths (ApplicationSet generators) name no single directory.
             if path.contains("{{") {
@@ -264,7 +264,7 @@ impl GitOps {
                 source: text(source, "repoURL")
                     .filter(|u| !u.contains("{{") && source.get("plugin").is_none()),
                 written: source.get("path").map(|p| (path.clone(), p.span)),
-                declared_by: format!("{} `{}`", o.kind, o.name),
+                declared_by: format!("{} `{}`", o.kind(), o.name()),
                 declared_in: id,
                 substitution: Substitution::default(),
                 child_substitution: Substitution::default(),
@@ -283,9 +283,9 @@ impl GitOps {
             (Some(kind), Some(name)) => Some(format!("{kind}/{name}")),
             _ => None,
         };
-        let shown = match &o.namespace {
-            Some(ns) => format!("{ns}/{}", o.name),
-            None => o.name.clone(),
+        let shown = match &o.namespace() {
+            Some(ns) => format!("{ns}/{}", o.name()),
+            None => o.name().to_string(),
         };
         self.apps.push(App {
             tool: Tool::Flux,

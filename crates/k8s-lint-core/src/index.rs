@@ -184,7 +184,7 @@ impl<'s> Index<'s> {
                 let mut by_kind = ByKind::default();
                 for (id, _, o) in each() {
                     let kinds = by_kind.entry(o.group()).or_default();
-                    kinds.entry(&o.kind).or_default().push(id);
+                    kinds.entry(o.kind()).or_default().push(id);
                 }
                 by_kind
             },
@@ -210,7 +210,7 @@ impl<'s> Index<'s> {
         // time.
         let renamed: Vec<bool> = instances
             .iter()
-            .map(|i| *i.name != objects[i.object.0 as usize].name)
+            .map(|i| *i.name != *objects[i.object.0 as usize].name())
             .collect();
         let (by_name, by_written_name) = rayon::join(
             // A borrowed name is copied as the borrow; only a renamed one is cloned.
@@ -222,7 +222,7 @@ impl<'s> Index<'s> {
             || {
                 by_name(&by_kind, false, |id| {
                     renamed[id.0 as usize].then(|| {
-                        Cow::Borrowed(&*objects[instances[id.0 as usize].object.0 as usize].name)
+                        Cow::Borrowed(objects[instances[id.0 as usize].object.0 as usize].name())
                     })
                 })
             },
@@ -406,7 +406,7 @@ pub fn labels(template: &PodTemplateSpec) -> &Labels {
 /// Kinds whose pod template the index reads.
 fn is_workload(o: &Object) -> bool {
     matches!(
-        (o.api_version.as_str(), o.kind.as_str()),
+        (o.api_version(), o.kind()),
         (
             "apps/v1",
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
@@ -429,7 +429,7 @@ fn view_of(o: &Object, root: &Node<'_>) -> Result<View, TypeError> {
         }
     }
     const TEMPLATE: &str = "spec.template";
-    Ok(match (o.api_version.as_str(), o.kind.as_str()) {
+    Ok(match (o.api_version(), o.kind()) {
         ("v1", "Service") => {
             let s: k8s_openapi::api::core::v1::Service = from_node(root)?;
             View::Service(Box::new(s.into()))

@@ -529,7 +529,7 @@ fn apply_gitops_namespaces(
         let Some(app) = gitops.app_for(dir) else {
             continue;
         };
-        if object::is_cluster_scoped(o.group(), &o.kind) {
+        if object::is_cluster_scoped(o.group(), o.kind()) {
             continue;
         }
         if app.forces_namespace || inst.namespace.is_none() {
@@ -845,7 +845,7 @@ pub fn inventory(
         out.entry(cx.model.get(build).dir.clone())
             .or_default()
             .insert((
-                o.kind.clone(),
+                o.kind().to_string(),
                 inst.namespace.as_deref().map(String::from),
                 inst.name.to_string(),
             ));

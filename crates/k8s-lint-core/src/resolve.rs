@@ -282,7 +282,7 @@ impl Sources {
         for h in &gitops.helm {
             let o = &objects[h.object.0 as usize];
             // Each deployed instance of the declaring object installs the release.
-            for &id in index.of_kind(o.group(), &o.kind) {
+            for &id in index.of_kind(o.group(), o.kind()) {
                 if index.inst(id).object != h.object {
                     continue;
                 }
@@ -327,12 +327,12 @@ impl Sources {
                 let runs_pods =
                     matches!(index.view(c), View::Workload { .. } | View::OpaqueTemplate);
                 let gitops = group.ends_with(".fluxcd.io")
-                    || (group == "argoproj.io" && o.kind.starts_with("App"));
+                    || (group == "argoproj.io" && o.kind().starts_with("App"));
                 // Scrape configs and policies select pods; they do not make them.
                 let selects_only = ["Monitor", "Scrape", "Rule", "Probe", "Config"]
                     .iter()
-                    .any(|k| o.kind.ends_with(k))
-                    || o.kind.contains("Policy");
+                    .any(|k| o.kind().ends_with(k))
+                    || o.kind().contains("Policy");
                 group.contains('.')
                     && !group.ends_with(".k8s.io")
                     && !gitops
@@ -569,7 +569,7 @@ impl<'a, 's> Ctx<'a, 's> {
             return Resolution::Unknowable(u);
         }
         // Defined in a file nothing deploys: that is the cause, whatever else is managed here.
-        let defines = |o: &Object| o.is(group, kind) && o.name == name;
+        let defines = |o: &Object| o.is(group, kind) && o.name() == name;
         let orphan = self.undeployed(from, defines);
         if orphan.is_some() {
             return Resolution::Missing(orphan);
@@ -586,7 +586,7 @@ impl<'a, 's> Ctx<'a, 's> {
         // An object of that kind here whose name is still a variable may be this one.
         let pattern = self.sources.placeholder_named.iter().any(|&s| {
             let o = self.object(s);
-            o.group() == group && o.kind == kind && self.near(from, s)
+            o.group() == group && o.kind() == kind && self.near(from, s)
         });
         if pattern {
             return unknowable(Source::Placeholder, String::new(), None);
@@ -763,7 +763,7 @@ impl<'a, 's> Ctx<'a, 's> {
         let o = &self.objects[id.0 as usize];
         let root = o.root(self.parsed);
         let span = root.at("metadata.name").map_or(root.span, |n| n.span);
-        Some((span, format!("{} `{}`", o.kind, o.name)))
+        Some((span, format!("{} `{}`", o.kind(), o.name())))
     }
 
     /// An object that `matches`, of a file nothing deploys but a script or doc page applies by
@@ -779,8 +779,8 @@ impl<'a, 's> Ctx<'a, 's> {
             source: Source::Script,
             reason: format!(
                 "{} `{}` is defined in `{}`, which no kustomization lists, but `{}` {verb}",
-                o.kind,
-                o.name,
+                o.kind(),
+                o.name(),
                 self.file(o.file).display(),
                 c.shown
             ),
@@ -803,7 +803,7 @@ impl<'a, 's> Ctx<'a, 's> {
             let dir = self.file(o.file).dir();
             let its = self
                 .model
-                .namespace_if_listed(dir, self.parsed, o.namespace.as_deref());
+                .namespace_if_listed(dir, self.parsed, o.namespace());
             crate::index::namespaces_match(ns, its) && matches(o)
         })
     }
@@ -1000,7 +1000,7 @@ impl<'a, 's> Ctx<'a, 's> {
                 let places =
                     p.at.entry(o.group())
                         .or_default()
-                        .entry(&o.kind)
+                        .entry(o.kind())
                         .or_default();
                 let ns = index.namespace(id);
                 match (ns, inst.build) {
@@ -1012,7 +1012,8 @@ impl<'a, 's> Ctx<'a, 's> {
                     Some(b) => places.insert(At::Build(b.0)),
                     None => places.insert(At::Dir(files[o.file.0 as usize].dir())),
                 };
-                if let (Some(ns), true) = (ns, o.group().is_empty() && o.kind == "ServiceAccount") {
+                if let (Some(ns), true) = (ns, o.group().is_empty() && o.kind() == "ServiceAccount")
+                {
                     p.accounts.entry(ns).or_default().push(&inst.name);
                 }
             }
@@ -1170,7 +1171,7 @@ impl<'a, 's> Ctx<'a, 's> {
     fn binds(&self, bindings: &[InstId], role: InstId, pod: InstId) -> bool {
         // kustomize renames the Role and fixes the roleRef (a `namePrefix`); the tree we read
         // may hold either name.
-        let names = [&self.index.inst(role).name, self.object(role).name.as_str()];
+        let names = [&self.index.inst(role).name, self.object(role).name()];
         let ns = self.index.namespace(pod);
         let account = self
             .index

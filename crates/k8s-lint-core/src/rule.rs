@@ -245,6 +245,6 @@ impl<'a, 's> Ctx<'a, 's> {
 
     /// `Kind namespace/name`, e.g. "Service shop/web".
     pub fn describe(&self, id: InstId) -> String {
-        format!("{} `{}`", self.object(id).kind, self.qualified(id))
+        format!("{} `{}`", self.object(id).kind(), self.qualified(id))
     }
 }

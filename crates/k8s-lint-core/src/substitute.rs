@@ -136,7 +136,7 @@ fn data_of(
     };
     let nearest = objects
         .iter()
-        .filter(|o| o.is("", kind) && o.name == name)
+        .filter(|o| o.is("", kind) && o.name() == name)
         .max_by_key(shared);
     let mut out = Vec::new();
     if let Some(o) = nearest {

@@ -34,8 +34,8 @@ impl<'s> Instance<'s> {
         Instance {
             object,
             build: None,
-            name: Cow::Borrowed(&o.name),
-            namespace: o.namespace.as_deref().map(Cow::Borrowed),
+            name: Cow::Borrowed(o.name()),
+            namespace: o.namespace().map(Cow::Borrowed),
             patched: None,
             opaque: false,
         }
@@ -335,7 +335,7 @@ impl<'s> Builder<'_, 's> {
                 if o.is("", "Namespace") {
                     // kustomize's namespace transformer renames Namespace objects too.
                     inst.name = Cow::Owned(ns.to_string());
-                } else if !is_cluster_scoped(o.group(), &o.kind) {
+                } else if !is_cluster_scoped(o.group(), o.kind()) {
                     inst.namespace = Some(Cow::Owned(ns.to_string()));
                 }
             }
@@ -345,7 +345,7 @@ impl<'s> Builder<'_, 's> {
         if !prefix.is_empty() || !suffix.is_empty() {
             for inst in acc.iter_mut() {
                 let o = &self.objects[inst.object.0 as usize];
-                if !(o.group() == "" && o.kind == "Namespace") {
+                if !(o.group() == "" && o.kind() == "Namespace") {
                     inst.name = Cow::Owned(format!("{prefix}{}{suffix}", inst.name));
                 }
             }
@@ -491,7 +491,7 @@ impl<'s> Builder<'_, 's> {
             };
             for inst in acc.iter_mut() {
                 let o = &self.objects[inst.object.0 as usize];
-                let (selector_paths, template_paths) = label_paths(o.group(), &o.kind);
+                let (selector_paths, template_paths) = label_paths(o.group(), o.kind());
                 let node = inst.root_mut(self.objects, self.parsed);
                 for entry in entries {
                     set_label(node, &["metadata", "labels"], entry);
@@ -675,7 +675,7 @@ impl Selector {
 
     fn matches(&self, inst: &Instance<'_>, objects: &[Object]) -> Match {
         let o = &objects[inst.object.0 as usize];
-        if self.kind.as_ref().is_some_and(|k| *k != o.kind) {
+        if self.kind.as_ref().is_some_and(|k| *k != o.kind()) {
             return Match::No;
         }
         if self
@@ -689,7 +689,7 @@ impl Selector {
             return Match::Maybe;
         }
         match &self.name {
-            Some(n) if *n == inst.name || *n == o.name => Match::Yes,
+            Some(n) if *n == inst.name || *n == o.name() => Match::Yes,
             Some(_) => Match::No,
             None => Match::Yes,
         }

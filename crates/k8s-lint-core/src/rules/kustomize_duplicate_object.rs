@@ -42,12 +42,12 @@ impl Identity<'_, '_, '_> {
     fn key(&self) -> (Option<KustId>, &str, &str, &str, &str) {
         let inst = self.cx.index.inst(self.id);
         let o = self.cx.object(self.id);
-        let ns = if is_cluster_scoped(o.group(), &o.kind) {
+        let ns = if is_cluster_scoped(o.group(), o.kind()) {
             ""
         } else {
             inst.namespace.as_deref().unwrap_or("default")
         };
-        (inst.build, &o.api_version, &o.kind, ns, &inst.name)
+        (inst.build, o.api_version(), o.kind(), ns, &inst.name)
     }
 }
 
@@ -124,7 +124,7 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
     let at = merge.as_ref().map_or(root, |m| m.kust);
     let shown = cx.file(cx.model.get(at).file).display();
     let (error, moved) = kustomize_error(cx, a, b, merge.as_ref());
-    let what = format!("{} `{}`", ob.kind, cx.qualified(b));
+    let what = format!("{} `{}`", ob.kind(), cx.qualified(b));
     let name_of = |id: InstId| span_at(cx.root(id), "metadata.name");
     match (&merge, same) {
         (Some(m), true) => Finding::new(
@@ -150,7 +150,7 @@ fn finding(cx: &Ctx<'_, '_>, root: KustId, a: InstId, b: InstId) -> Finding {
         )
         .label("same kind, namespace and name as an object already accumulated")
         .note(format!("`kustomize build` fails with `{error}`"))
-        .related(name_of(a), format!("{} `{}` first defined here", oa.kind, cx.qualified(a)))
+        .related(name_of(a), format!("{} `{}` first defined here", oa.kind(), cx.qualified(a)))
         .help("remove one of the two definitions, rename one, or move them into different namespaces"),
     }
 }
@@ -173,7 +173,7 @@ fn kustomize_error(
     };
     let effective = |ns: &Option<String>| ns.clone().unwrap_or_else(|| "default".into());
     let moved = ia.0 == ib.0
-        && !is_cluster_scoped(ob.group(), &ob.kind)
+        && !is_cluster_scoped(ob.group(), ob.kind())
         && effective(&ia.1) != effective(&ib.1);
     if moved {
         return ("namespace transformation produces ID conflict".into(), true);
@@ -271,16 +271,16 @@ fn merge_point<'m>(
 /// Name and namespace of an object as it leaves the kustomizations `chain` (top first), in
 /// the order kustomize applies them: the deepest first, `namespace:` before the prefixes.
 fn identity(cx: &Ctx<'_, '_>, o: &Object, chain: &[KustId]) -> (String, Option<String>) {
-    let (mut name, mut ns) = (o.name.clone(), o.namespace.clone());
+    let (mut name, mut ns) = (o.name().to_string(), o.namespace().map(str::to_string));
     for &k in chain.iter().rev() {
         let Some(root) = cx.model.get(k).root(cx.parsed) else {
             continue;
         };
         let s = |key: &str| root.get(key).and_then(Node::as_str).unwrap_or("");
-        if !s("namespace").is_empty() && !is_cluster_scoped(o.group(), &o.kind) {
+        if !s("namespace").is_empty() && !is_cluster_scoped(o.group(), o.kind()) {
             ns = Some(s("namespace").to_string());
         }
-        if !(o.group().is_empty() && o.kind == "Namespace") {
+        if !(o.group().is_empty() && o.kind() == "Namespace") {
             name = format!("{}{name}{}", s("namePrefix"), s("nameSuffix"));
         }
     }
@@ -297,10 +297,10 @@ fn final_identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>) {
 
 /// kustomize's spelling of an object id: `ConfigMap.v1.[noGrp]/a.[noNs]`.
 fn res_id(o: &Object, (name, ns): &(String, Option<String>)) -> String {
-    let (group, version) = match o.api_version.rsplit_once('/') {
+    let (group, version) = match o.api_version().rsplit_once('/') {
         Some((g, v)) => (g, v),
-        None => ("[noGrp]", o.api_version.as_str()),
+        None => ("[noGrp]", o.api_version()),
     };
     let ns = ns.as_deref().unwrap_or("[noNs]");
-    format!("{}.{version}.{group}/{name}.{ns}", o.kind)
+    format!("{}.{version}.{group}/{name}.{ns}", o.kind())
 }

@@ -135,12 +135,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
     let wanted: HashSet<FileId> = beside.values().copied().collect();
     let mut committed: HashMap<FileId, BTreeSet<Identity<'_>>> = HashMap::new();
     for o in cx.objects.iter().filter(|o| wanted.contains(&o.file)) {
-        let id = (
-            o.group(),
-            o.kind.as_str(),
-            o.namespace.as_deref(),
-            o.name.as_str(),
-        );
+        let id = (o.group(), o.kind(), o.namespace(), o.name());
         committed.entry(o.file).or_default().insert(id);
     }
     let mut built: HashMap<KustId, BTreeSet<Identity<'_>>> = HashMap::new();
@@ -153,12 +148,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
         if beside.get(&k) == Some(&o.file) {
             from_beside.insert(k);
         }
-        let id = (
-            o.group(),
-            o.kind.as_str(),
-            inst.namespace.as_deref(),
-            &*inst.name,
-        );
+        let id = (o.group(), o.kind(), inst.namespace.as_deref(), &*inst.name);
         built.entry(k).or_default().insert(id);
     }
     let mut hits: Vec<(KustId, FileId)> = beside

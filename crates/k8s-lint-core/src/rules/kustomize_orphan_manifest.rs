@@ -71,9 +71,14 @@ fn contents(cx: &Ctx<'_, '_>, file: FileId) -> String {
     let objects = cx.objects_of(file);
     let first = &objects[0];
     match objects.len() {
-        1 => format!("{} `{}`", first.kind, first.name),
-        2 => format!("{} `{}` and 1 more object", first.kind, first.name),
-        n => format!("{} `{}` and {} more objects", first.kind, first.name, n - 1),
+        1 => format!("{} `{}`", first.kind(), first.name()),
+        2 => format!("{} `{}` and 1 more object", first.kind(), first.name()),
+        n => format!(
+            "{} `{}` and {} more objects",
+            first.kind(),
+            first.name(),
+            n - 1
+        ),
     }
 }
 
@@ -198,9 +203,9 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
     for o in cx.objects_of(file) {
         let root = o.root(cx.parsed);
         // Only what would share its namespace once listed is wiring.
-        let ns =
-            cx.model
-                .namespace_if_listed(cx.file(file).dir(), cx.parsed, o.namespace.as_deref());
+        let ns = cx
+            .model
+            .namespace_if_listed(cx.file(file).dir(), cx.parsed, o.namespace());
         let here = |i: InstId| crate::index::namespaces_match(ns, cx.index.namespace(i));
         let labels_of = |path: &str| -> BTreeMap<String, String> {
             root.at(path)
@@ -228,7 +233,7 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                 })
                 .map(|(i, _, _)| i)
         };
-        let found = match (o.group(), o.kind.as_str()) {
+        let found = match (o.group(), o.kind()) {
             ("networking.k8s.io", "Ingress") => {
                 let mut names = Vec::new();
                 collect_backend_services(root, &mut names);
@@ -248,7 +253,7 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                 )
             }),
             ("policy", "PodDisruptionBudget") | ("networking.k8s.io", "NetworkPolicy") => {
-                let path = if o.kind == "NetworkPolicy" {
+                let path = if o.kind() == "NetworkPolicy" {
                     "spec.podSelector.matchLabels"
                 } else {
                     "spec.selector.matchLabels"
@@ -283,7 +288,7 @@ fn wired(cx: &Ctx<'_, '_>, file: FileId) -> Option<(Span, String)> {
                         here(i)
                             && t.spec
                                 .as_ref()
-                                .is_some_and(|spec| uses(spec, kind, &o.name))
+                                .is_some_and(|spec| uses(spec, kind, o.name()))
                     })
                     .map(|(i, _, _)| (i, format!("deployed {} uses it", cx.describe(i))))
             }
@@ -409,7 +414,7 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
         }
         let sealed = objects.iter().all(|o| {
             !cx.index
-                .named("bitnami.com", "SealedSecret", &o.name)
+                .named("bitnami.com", "SealedSecret", o.name())
                 .is_empty()
         });
         if sealed {
@@ -420,7 +425,7 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
     // an alternative or older version of it.
     let deployed = objects.iter().all(|o| {
         cx.index
-            .named(o.group(), &o.kind, &o.name)
+            .named(o.group(), o.kind(), o.name())
             .iter()
             .any(|&i| {
                 let other = cx.objects[cx.index.inst(i).object.0 as usize].file;
@@ -447,7 +452,7 @@ fn deliberate(cx: &Ctx<'_, '_>, id: FileId, kid: KustId) -> Option<String> {
                             .and_then(Node::as_seq)
                             .unwrap_or(&[])
                             .iter()
-                            .any(|x| x.get("name").and_then(Node::as_str) == Some(o.name.as_str()))
+                            .any(|x| x.get("name").and_then(Node::as_str) == Some(o.name()))
                     })
                 })
             })

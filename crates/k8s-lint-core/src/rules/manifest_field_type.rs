@@ -44,7 +44,7 @@ impl Rule for ManifestFieldType {
             let finding = Finding::new(
                 &META,
                 span,
-                format!("{} `{}`: {at}{}", o.kind, o.name, err.message),
+                format!("{} `{}`: {at}{}", o.kind(), o.name(), err.message),
             )
             .label("wrong type");
             // `containerPort: PORT`: a sample's word for the reader to fill in, not a typo of a

@@ -25,7 +25,7 @@ impl Rule for PdbSelectorUnmatched {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         for &id in cx.index.of_kind("policy", "PodDisruptionBudget") {
-            if cx.object(id).api_version != "policy/v1" {
+            if cx.object(id).api_version() != "policy/v1" {
                 continue;
             }
             // A missing selector selects nothing in policy/v1, an empty one every pod: both

@@ -157,7 +157,7 @@ fn local_cluster<'a>(cx: &Ctx<'a, '_>, id: InstId) -> Option<(String, &'a Comman
 
 fn identity(cx: &Ctx<'_, '_>, id: InstId) -> (String, Option<String>, String) {
     (
-        cx.object(id).kind.clone(),
+        cx.object(id).kind().to_string(),
         cx.index.namespace(id).map(String::from),
         cx.index.inst(id).name.to_string(),
     )

@@ -68,7 +68,7 @@ impl InstanceRule for WorkloadSelectorMismatch {
 /// Kinds whose selector the API server checks against the template. A Job's selector is
 /// generated unless `manualSelector: true`, so only a manual one is compared.
 fn validated(o: &Object, root: &Node<'_>) -> bool {
-    match (o.api_version.as_str(), o.kind.as_str()) {
+    match (o.api_version(), o.kind()) {
         ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") => true,
         ("batch/v1", "Job") => {
             root.at("spec.manualSelector").and_then(Node::scalar_text) == Some("true")
