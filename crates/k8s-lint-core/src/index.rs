@@ -27,9 +27,17 @@ type ByLabel = HashMap<Box<str>, HashMap<Box<str>, Ids>>;
 /// Instances by group, then kind, the strings borrowed from their objects (one level per
 /// string: a key borrowed for `'s` is looked up by a `&str` of any lifetime).
 type ByKind<'s> = HashMap<&'s str, HashMap<&'s str, Ids>>;
-/// Instances by group, kind, then name: borrowed from the object unless a build renamed it,
-/// so building the map copies no strings for most instances.
-type ByName<'s> = HashMap<&'s str, HashMap<&'s str, HashMap<Cow<'s, str>, Ids>>>;
+/// Instances by group, kind, then name ([`Names`]).
+type ByName<'s> = HashMap<&'s str, HashMap<&'s str, Names>>;
+
+/// The instances of one kind by name: each name's list is found by the hash of the name and
+/// told from others by its first instance's name, so the table keeps no name of its own (a
+/// map keyed by name kept a 24-byte key per instance, times its power-of-two growth: a
+/// twentieth of a run's memory). Which name an instance has is the caller's to say, at both
+/// building and lookup, from [`Index::instances`] (the name as deployed) or its object (as
+/// written).
+#[derive(Default)]
+struct Names(hashbrown::HashTable<Ids>);
 
 /// The instances under one key: nearly always one or two (a name, a label value), which then
 /// need no allocation of their own. smallvec is already in the tree (the YAML parser's), and
@@ -100,6 +108,10 @@ pub struct Index<'s> {
     by_written_name: ByName<'s>,
     /// Whether a build renamed each instance.
     renamed: Vec<bool>,
+    /// The objects the instances are of (their names as written, for `by_written_name`).
+    objects: &'s [Object],
+    /// The hasher of [`Names`]: randomly keyed, as names come from the repository.
+    names_hasher: ahash::RandomState,
     /// Instances by (group, kind).
     by_kind: ByKind<'s>,
     /// Pod templates by one of their labels.
@@ -166,6 +178,8 @@ impl<'s> Index<'s> {
             by_name: HashMap::default(),
             by_written_name: HashMap::default(),
             renamed: Vec::new(),
+            objects,
+            names_hasher: ahash::RandomState::new(),
             by_kind: HashMap::default(),
             templates_by_label: HashMap::default(),
             templates: Vec::new(),
@@ -212,18 +226,17 @@ impl<'s> Index<'s> {
             .iter()
             .map(|i| *i.name != *objects[i.object.0 as usize].name())
             .collect();
+        let hasher = &index.names_hasher;
         let (by_name, by_written_name) = rayon::join(
-            // A borrowed name is copied as the borrow; only a renamed one is cloned.
             || {
-                by_name(&by_kind, true, |id| {
-                    Some(instances[id.0 as usize].name.clone())
+                by_name(&by_kind, true, hasher, |id| {
+                    Some(&*instances[id.0 as usize].name)
                 })
             },
             || {
-                by_name(&by_kind, false, |id| {
-                    renamed[id.0 as usize].then(|| {
-                        Cow::Borrowed(objects[instances[id.0 as usize].object.0 as usize].name())
-                    })
+                by_name(&by_kind, false, hasher, |id| {
+                    renamed[id.0 as usize]
+                        .then(|| objects[instances[id.0 as usize].object.0 as usize].name())
                 })
             },
         );
@@ -300,7 +313,30 @@ impl<'s> Index<'s> {
 
     /// Instances of a kind with this name as deployed, in any namespace.
     pub fn named(&self, group: &str, kind: &str, name: &str) -> &[InstId] {
-        lookup3(&self.by_name, group, kind, name)
+        self.lookup(&self.by_name, [group, kind, name], |id| {
+            &self.instances[id.0 as usize].name
+        })
+    }
+
+    /// The instances under `[group, kind, name]` in `map`, whose instances are named by
+    /// `name_of` (as they were when the map was built).
+    fn lookup<'m>(
+        &self,
+        map: &'m ByName<'_>,
+        [group, kind, name]: [&str; 3],
+        name_of: impl Fn(InstId) -> &'m str,
+    ) -> &'m [InstId]
+    where
+        's: 'm,
+    {
+        map.get(group)
+            .and_then(|m| m.get(kind))
+            .and_then(|names| {
+                names.0.find(self.names_hasher.hash_one(name), |ids| {
+                    ids.first().is_some_and(|&id| name_of(id) == name)
+                })
+            })
+            .map_or(&[], Ids::as_slice)
     }
 
     pub fn services_named(&self, name: &str) -> &[InstId] {
@@ -311,12 +347,15 @@ impl<'s> Index<'s> {
     /// Existence questions go through `resolve`, which also knows what the repository cannot
     /// show; this is its raw material.
     pub(crate) fn source_named(&self, group: &str, kind: &str, name: &str) -> Ids {
-        let mut ids: Ids = lookup3(&self.by_name, group, kind, name)
+        let mut ids: Ids = self
+            .named(group, kind, name)
             .iter()
             .copied()
             .filter(|id| !self.renamed[id.0 as usize])
             .collect();
-        let renamed = lookup3(&self.by_written_name, group, kind, name);
+        let renamed = self.lookup(&self.by_written_name, [group, kind, name], |id| {
+            self.objects[self.instances[id.0 as usize].object.0 as usize].name()
+        });
         if !renamed.is_empty() {
             ids.extend_from_slice(renamed);
             // In instance order, as the other lookups answer.
@@ -355,25 +394,34 @@ impl<'s> Index<'s> {
 
 /// The instances of each kind of `by_kind` by `name`, in instance order under each name
 /// (`None`: the instance is left out; a kind without any is not in the map). `all`: every
-/// instance has a name, so each kind's map is sized for all of its instances at once.
-fn by_name<'s>(
+/// instance has a name, so each kind's table is sized for all of its instances at once.
+fn by_name<'s, 'n>(
     by_kind: &ByKind<'s>,
     all: bool,
-    name: impl Fn(InstId) -> Option<Cow<'s, str>>,
+    hasher: &ahash::RandomState,
+    name: impl Fn(InstId) -> Option<&'n str>,
 ) -> ByName<'s> {
     let mut map = ByName::default();
+    let first_name = |ids: &Ids| ids.first().and_then(|&id| name(id));
     for (&group, kinds) in by_kind {
         for (&kind, ids) in kinds {
-            let mut names = HashMap::with_capacity_and_hasher(
-                if all { ids.len() } else { 0 },
-                Default::default(),
-            );
+            let mut names = hashbrown::HashTable::with_capacity(if all { ids.len() } else { 0 });
             for &id in ids {
                 let Some(key) = name(id) else { continue };
-                names.entry(key).or_insert_with(Ids::new).push(id);
+                let entry = names.entry(
+                    hasher.hash_one(key),
+                    |ids: &Ids| first_name(ids) == Some(key),
+                    |ids| hasher.hash_one(first_name(ids).unwrap_or_default()),
+                );
+                match entry {
+                    hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().push(id),
+                    hashbrown::hash_table::Entry::Vacant(e) => {
+                        e.insert(smallvec::smallvec![id]);
+                    }
+                }
             }
             if !names.is_empty() {
-                map.entry(group).or_default().insert(kind, names);
+                map.entry(group).or_default().insert(kind, Names(names));
             }
         }
     }
@@ -382,13 +430,6 @@ fn by_name<'s>(
 
 fn lookup2<'m>(map: &'m ByLabel, a: &str, b: &str) -> &'m [InstId] {
     map.get(a).and_then(|m| m.get(b)).map_or(&[], Ids::as_slice)
-}
-
-fn lookup3<'m>(map: &'m ByName<'_>, a: &str, b: &str, c: &str) -> &'m [InstId] {
-    map.get(a)
-        .and_then(|m| m.get(b))
-        .and_then(|m| m.get(c))
-        .map_or(&[], Ids::as_slice)
 }
 
 /// Two namespaces match when equal; an unknown one is decided at apply time and matches any.
