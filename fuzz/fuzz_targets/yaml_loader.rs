@@ -37,8 +37,8 @@ fn walk(text: &str, node: &Node<'_>, lines: &LineIndex) {
         ValueRef::Scalar(_) => {}
         ValueRef::Seq(items) => items.iter().for_each(|n| walk(text, n, lines)),
         ValueRef::Map(entries) => entries.iter().for_each(|e| {
-            walk(text, &e.key, lines);
-            walk(text, &e.value, lines);
+            walk(text, &e.key(), lines);
+            walk(text, e.value(), lines);
         }),
     }
 }
