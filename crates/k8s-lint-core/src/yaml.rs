@@ -1072,14 +1072,17 @@ mod tests {
     fn one(text: &str) -> Node<'_> {
         let parsed = parse(F, text);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        first_root(parsed)
+    }
+
+    fn first_root(parsed: Parsed<'_>) -> Node<'_> {
         parsed
             .docs
             .into_vec()
             .into_iter()
             .next()
-            .unwrap()
-            .root
-            .unwrap()
+            .and_then(|d| d.root)
+            .expect("a document with a root")
     }
 
     /// Trees are most of a run's memory: a node is a span, a thin pointer and 32 bits of
@@ -1210,14 +1213,7 @@ mod tests {
                 .problems
                 .iter()
                 .all(|p| matches!(p, Problem::DuplicateKey { .. })));
-            parsed
-                .docs
-                .into_vec()
-                .into_iter()
-                .next()
-                .unwrap()
-                .root
-                .unwrap()
+            first_root(parsed)
         };
         let root =
             with_dups("labels: {team: &t [x, {deep: &d y}]}\nlabels: {team: z}\na: *t\nb: *d\n");
