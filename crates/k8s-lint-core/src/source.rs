@@ -74,7 +74,7 @@ pub struct FileData {
     pub path: PathBuf,
     /// The path as given by the walk (see [`FileData::display`]) when it is not the end of
     /// `path`; when it is (a walk from an absolute root, or from the current directory), only
-    /// where it starts in `path`: a run keeps one record per file (110,000 files at 20,000
+    /// where it starts in `path`: a run keeps one record per file (113,000 files at 20,000
     /// apps), and the path twice costs each a second allocation.
     display_own: Option<Box<str>>,
     display_at: u32,

@@ -116,8 +116,7 @@ pub struct PathEntry {
     pub target: Target,
     /// The path, absolute and normal, unless the target names it: a walked file or a
     /// kustomization's directory, as nearly every entry is (a run keeps about one entry per
-    /// file, 110,000 at 20,000 apps, and the path is most of an entry's memory). See
-    /// [`PathEntry::path`].
+    /// file, and the path was most of an entry's memory). See [`PathEntry::path`].
     own_path: Option<Box<Path>>,
 }
 
