@@ -87,7 +87,11 @@ impl Rule for IngressServicePortMissing {
                     let ports: Vec<String> = service_ports(svc)
                         .iter()
                         .map(|p| {
-                            describe_port(p.port, p.name.as_deref(), protocol(p.protocol.as_ref()))
+                            describe_port(
+                                p.port,
+                                p.name.as_deref(),
+                                protocol(p.protocol.as_deref()),
+                            )
                         })
                         .collect();
                     let svc_root = cx.root(*svc_id);

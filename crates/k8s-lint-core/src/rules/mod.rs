@@ -139,8 +139,8 @@ pub(crate) fn target_port(p: &ServicePort) -> IntOrString {
     }
 }
 
-pub(crate) fn protocol(p: Option<&String>) -> &str {
-    p.map_or("TCP", String::as_str)
+pub(crate) fn protocol(p: Option<&str>) -> &str {
+    p.unwrap_or("TCP")
 }
 
 /// Containers whose ports can serve a Service: regular containers and restartable init

@@ -86,7 +86,7 @@ fn probe_ports(c: &Container) -> Vec<ProbePort> {
     out
 }
 
-fn ports(c: &Container) -> &[k8s_openapi::api::core::v1::ContainerPort] {
+fn ports(c: &Container) -> &[crate::pod::ContainerPort] {
     c.ports.as_deref().unwrap_or(&[])
 }
 
@@ -99,7 +99,7 @@ fn declared(one: &One<'_, '_, '_>, c: &Container, cpath: &str) -> (Span, String)
             describe_port(
                 p.container_port,
                 p.name.as_deref(),
-                protocol(p.protocol.as_ref()),
+                protocol(p.protocol.as_deref()),
             )
         })
         .collect();

@@ -41,7 +41,7 @@ impl Rule for ServiceTargetPortUnresolved {
                 let IntOrString::String(name) = target_port(port) else {
                     continue;
                 };
-                let proto = protocol(port.protocol.as_ref());
+                let proto = protocol(port.protocol.as_deref());
                 let mut same_name_other_proto = None;
                 let mut resolved = false;
                 'pods: for &t in pods {
@@ -52,7 +52,7 @@ impl Rule for ServiceTargetPortUnresolved {
                             if cp.name.as_deref() != Some(name.as_str()) {
                                 continue;
                             }
-                            let cp_proto = protocol(cp.protocol.as_ref());
+                            let cp_proto = protocol(cp.protocol.as_deref());
                             if cp_proto == proto {
                                 resolved = true;
                                 break 'pods;
@@ -75,7 +75,7 @@ impl Rule for ServiceTargetPortUnresolved {
                     for (c, c_path) in serving_containers(spec, path) {
                         let ports = c.ports.as_deref().unwrap_or(&[]);
                         for cp in ports {
-                            let cp_proto = protocol(cp.protocol.as_ref());
+                            let cp_proto = protocol(cp.protocol.as_deref());
                             declared.push(describe_port(
                                 cp.container_port,
                                 cp.name.as_deref(),
@@ -91,7 +91,7 @@ impl Rule for ServiceTargetPortUnresolved {
                                 describe_port(
                                     cp.container_port,
                                     cp.name.as_deref(),
-                                    protocol(cp.protocol.as_ref()),
+                                    protocol(cp.protocol.as_deref()),
                                 )
                             })
                             .collect();

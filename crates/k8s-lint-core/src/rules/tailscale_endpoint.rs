@@ -118,7 +118,7 @@ fn service(cx: &Ctx<'_, '_>, id: InstId, svc: &Service, at: crate::Span) -> Opti
     let ports: Vec<String> = service_ports(svc)
         .iter()
         .map(|p| {
-            let shown = describe_port(p.port, p.name.as_deref(), protocol(p.protocol.as_ref()));
+            let shown = describe_port(p.port, p.name.as_deref(), protocol(p.protocol.as_deref()));
             let url = match p.port {
                 80 => format!("http://{name}/"),
                 n => format!("{name}:{n}"),
