@@ -5,18 +5,19 @@
 //! Rules take names, namespaces and labels from the instance (what a build made of them) and
 //! annotations from its tree, never from the view, so `metadata` and `status` are dropped: a
 //! full `Service` is 824 bytes and an `Ingress` 584 before any field is set, and their
-//! `metadata` maps cost about as much again. An Ingress keeps k8s-openapi's spec with its
-//! default backend boxed ([`IngressSpec`]: 80 bytes, not 200); a Service keeps the six fields of
-//! its spec that rules read ([`ServiceSpec`]: 136 bytes, not 416, and its selector in one
-//! allocation, not a 540-byte B-tree node). Of the annotations a view keeps only whether the
-//! tree has the ones rules look up, so that rules walk the tree to them only where they are
-//! (the view is decoded from the same tree).
+//! `metadata` maps cost about as much again. An Ingress keeps its spec with the default backend
+//! boxed ([`IngressSpec`]: 72 bytes, not 200) and of each path the fields rules read
+//! ([`IngressPath`]: 88 bytes, not 176); a Service keeps the six fields of its spec that rules
+//! read ([`ServiceSpec`]: 128 bytes, not 416, and its selector in one allocation, not a
+//! 540-byte B-tree node) and of each port four fields ([`ServicePort`]: 64 bytes, not 112).
+//! Of the annotations a view keeps only whether the tree has the ones rules look up, so that
+//! rules walk the tree to them only where they are (the view is decoded from the same tree).
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
 
-pub use k8s_openapi::api::core::v1::ServicePort;
-pub use k8s_openapi::api::networking::v1::{IngressBackend, IngressServiceBackend};
+pub use k8s_openapi::api::networking::v1::IngressServiceBackend;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::selector::Labels;
 
@@ -49,7 +50,7 @@ pub fn is_headless(svc: &Service) -> bool {
 /// The fields of a Service's spec that rules read, as k8s-openapi decodes them.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceSpec {
-    pub ports: Option<Vec<ServicePort>>,
+    pub ports: Option<Box<[ServicePort]>>,
     pub selector: Option<Labels>,
     pub type_: Option<String>,
     pub cluster_ip: Option<String>,
@@ -60,12 +61,35 @@ pub struct ServiceSpec {
 impl From<core::ServiceSpec> for ServiceSpec {
     fn from(s: core::ServiceSpec) -> ServiceSpec {
         ServiceSpec {
-            ports: s.ports,
+            ports: s
+                .ports
+                .map(|p| p.into_iter().map(ServicePort::from).collect()),
             selector: s.selector.map(Labels::from),
             type_: s.type_,
             cluster_ip: s.cluster_ip,
             external_name: s.external_name,
             load_balancer_class: s.load_balancer_class,
+        }
+    }
+}
+
+/// A Service's port: the fields the port chain reads (a k8s-openapi `ServicePort` is 112
+/// bytes, with `appProtocol` and `nodePort`, which no rule reads).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServicePort {
+    pub port: i32,
+    pub name: Option<Box<str>>,
+    pub protocol: Option<Box<str>>,
+    pub target_port: Option<IntOrString>,
+}
+
+impl From<core::ServicePort> for ServicePort {
+    fn from(p: core::ServicePort) -> ServicePort {
+        ServicePort {
+            port: p.port,
+            name: p.name.map(String::into_boxed_str),
+            protocol: p.protocol.map(String::into_boxed_str),
+            target_port: p.target_port,
         }
     }
 }
@@ -80,24 +104,83 @@ impl From<core::Service> for Service {
     }
 }
 
-/// An Ingress's spec as k8s-openapi decodes it, but for its default backend, which is boxed:
-/// it is 128 bytes inline and most Ingresses have none (the spec is 80 bytes, not 200).
+/// An Ingress's spec as k8s-openapi decodes it, but for its default backend, which is boxed
+/// (most Ingresses have none: the spec is 72 bytes, not 200), and its rules, which keep what
+/// rules read ([`IngressRule`]).
 #[derive(Clone, Debug, Default)]
 pub struct IngressSpec {
     pub default_backend: Option<Box<IngressBackend>>,
     pub ingress_class_name: Option<String>,
-    pub rules: Option<Vec<networking::IngressRule>>,
+    pub rules: Option<Box<[IngressRule]>>,
     pub tls: Option<Vec<networking::IngressTLS>>,
 }
 
 impl From<networking::IngressSpec> for IngressSpec {
     fn from(s: networking::IngressSpec) -> IngressSpec {
         IngressSpec {
-            default_backend: s.default_backend.map(Box::new),
+            default_backend: s.default_backend.map(|b| Box::new(b.into())),
             ingress_class_name: s.ingress_class_name,
-            rules: s.rules,
+            rules: s
+                .rules
+                .map(|r| r.into_iter().map(IngressRule::from).collect()),
             tls: s.tls,
         }
+    }
+}
+
+/// An Ingress rule: its host and HTTP paths.
+#[derive(Clone, Debug, Default)]
+pub struct IngressRule {
+    pub host: Option<Box<str>>,
+    pub http: Option<HttpIngressRule>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct HttpIngressRule {
+    pub paths: Box<[IngressPath]>,
+}
+
+/// An HTTP path of an Ingress rule: its path, `pathType` and backend (a k8s-openapi
+/// `HTTPIngressPath` is 176 bytes, most of them the fields of a resource backend, which no
+/// rule reads; an Ingress holds one per path).
+#[derive(Clone, Debug, Default)]
+pub struct IngressPath {
+    pub path: Option<Box<str>>,
+    pub path_type: Box<str>,
+    pub backend: IngressBackend,
+}
+
+/// An Ingress backend: the Service it names, if it names one (else it is a resource
+/// backend, or neither, which `ingress-spec-invalid` reports from the tree).
+#[derive(Clone, Debug, Default)]
+pub struct IngressBackend {
+    pub service: Option<IngressServiceBackend>,
+}
+
+impl From<networking::IngressRule> for IngressRule {
+    fn from(r: networking::IngressRule) -> IngressRule {
+        IngressRule {
+            host: r.host.map(String::into_boxed_str),
+            http: r.http.map(|h| HttpIngressRule {
+                paths: h.paths.into_iter().map(IngressPath::from).collect(),
+            }),
+        }
+    }
+}
+
+impl From<networking::HTTPIngressPath> for IngressPath {
+    fn from(p: networking::HTTPIngressPath) -> IngressPath {
+        IngressPath {
+            path: p.path.map(String::into_boxed_str),
+            path_type: p.path_type.into_boxed_str(),
+            backend: p.backend.into(),
+        }
+    }
+}
+
+impl From<networking::IngressBackend> for IngressBackend {
+    fn from(b: networking::IngressBackend) -> IngressBackend {
+        IngressBackend { service: b.service }
     }
 }
 
@@ -182,6 +265,8 @@ mod tests {
         assert!(size_of::<ServiceSpec>() * 3 < size_of::<core::ServiceSpec>());
         assert!(size_of::<Ingress>() * 2 < size_of::<networking::Ingress>());
         assert!(size_of::<IngressSpec>() * 2 < size_of::<networking::IngressSpec>());
+        assert!(size_of::<IngressPath>() * 3 / 2 < size_of::<networking::HTTPIngressPath>());
+        assert!(size_of::<ServicePort>() * 3 / 2 < size_of::<core::ServicePort>());
     }
 
     #[test]

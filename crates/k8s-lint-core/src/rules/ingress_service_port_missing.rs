@@ -2,9 +2,8 @@
 //!
 //! Docs: `rules/ingress-service-port-missing.md`.
 
-use k8s_openapi::api::core::v1::ServicePort;
-
 use crate::finding::{Finding, Severity};
+use crate::network::ServicePort;
 use crate::rule::{Ctx, Rule, RuleMeta, Scope};
 
 use super::{
@@ -104,7 +103,7 @@ impl Rule for IngressServicePortMissing {
                     f = f.related(at, format!("{} exposes {listed}", cx.describe(*svc_id)));
                     offered.extend(service_ports(svc).iter().map(|p| match wanted {
                         Wanted::Number(_) => p.port.to_string(),
-                        Wanted::Name(_) => p.name.clone().unwrap_or_default(),
+                        Wanted::Name(_) => p.name.as_deref().unwrap_or_default().to_string(),
                     }));
                 }
                 offered.retain(|p| !p.is_empty());

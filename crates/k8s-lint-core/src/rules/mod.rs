@@ -44,9 +44,8 @@ mod yaml_syntax;
 pub use crate::spelling::closest;
 
 use crate::pod::{Container, PodSpec};
-use k8s_openapi::api::core::v1::ServicePort;
 
-use crate::network::Service;
+use crate::network::{Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 

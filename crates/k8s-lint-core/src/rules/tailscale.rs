@@ -3,7 +3,7 @@
 //! Ingress backends it can proxy to (`cmd/k8s-operator`: ingress.go, ingress-for-pg.go, svc.go,
 //! sts.go; see semantics notes C1–C5).
 
-use k8s_openapi::api::networking::v1::{IngressBackend, IngressServiceBackend};
+use crate::network::{IngressBackend, IngressServiceBackend};
 
 use crate::network::{Ingress, Service};
 

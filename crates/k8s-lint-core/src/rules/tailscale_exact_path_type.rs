@@ -38,7 +38,7 @@ impl Rule for TailscaleExactPathType {
                     continue;
                 }
                 for (j, p) in rule.http.iter().flat_map(|h| &h.paths).enumerate() {
-                    if p.path_type != "Exact" {
+                    if &*p.path_type != "Exact" {
                         continue;
                     }
                     let path = p.path.as_deref().unwrap_or("");
