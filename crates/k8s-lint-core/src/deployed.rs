@@ -138,7 +138,7 @@ impl Unreached {
                 continue;
             }
             let comment = model.kusts.iter().find_map(|other| {
-                let (_, span) = other.commented.iter().find(|(p, _)| *p == kust.dir)?;
+                let (_, span) = other.commented.iter().find(|(p, _)| **p == *kust.dir)?;
                 Some((*span, files[other.file.0 as usize].display().to_string()))
             });
             if let Some((at, shown)) = comment {
@@ -151,7 +151,7 @@ impl Unreached {
                     return None;
                 };
                 let path = &files[f.0 as usize].path;
-                if e.role != Role::Resource || path.parent() != Some(kust.dir.as_path()) {
+                if e.role != Role::Resource || path.parent() != Some(kust.dir.as_ref()) {
                     return None;
                 }
                 let i = scripts.naming(path, |e| matches!(e, Effect::Applies { .. }))?;
@@ -477,7 +477,7 @@ impl Walk<'_, '_> {
         let root_at: HashMap<&Path, KustId> = self
             .roots
             .iter()
-            .map(|&k| (self.model.get(k).dir.as_path(), k))
+            .map(|&k| (self.model.get(k).dir.as_ref(), k))
             .collect();
         let source = apps[root].source.as_deref()?;
         let mut reached = Reached {

@@ -523,7 +523,7 @@ fn apply_gitops_namespaces(
     for inst in instances {
         let o = &objects[inst.object.0 as usize];
         let dir = match inst.build {
-            Some(k) => model.get(k).dir.as_path(),
+            Some(k) => model.get(k).dir.as_ref(),
             None => files[o.file.0 as usize].dir(),
         };
         let Some(app) = gitops.app_for(dir) else {
@@ -842,7 +842,7 @@ pub fn inventory(
     for (i, inst) in cx.index.instances.iter().enumerate() {
         let Some(build) = inst.build else { continue };
         let o = cx.object(index::InstId(i as u32));
-        out.entry(cx.model.get(build).dir.clone())
+        out.entry(cx.model.get(build).dir.to_path_buf())
             .or_default()
             .insert((
                 o.kind().to_string(),
@@ -851,7 +851,7 @@ pub fn inventory(
             ));
     }
     for root in cx.model.roots() {
-        out.entry(cx.model.get(root).dir.clone()).or_default();
+        out.entry(cx.model.get(root).dir.to_path_buf()).or_default();
     }
     Ok(out)
 }

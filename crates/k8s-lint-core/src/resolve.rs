@@ -428,7 +428,7 @@ fn secret_makers(index: &Index<'_>) -> HashMap<String, Vec<InstId>> {
 }
 
 fn incomplete_source(inc: &Incomplete, model: &Model, gitops: &GitOps) -> Unseen {
-    let dir = model.get(inc.build).dir.as_path();
+    let dir = model.get(inc.build).dir.as_ref();
     // Flux `targetNamespace` overrides the build's namespace like kustomize's `namespace:`.
     let forced = gitops
         .app_for(dir)

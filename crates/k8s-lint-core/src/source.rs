@@ -10,6 +10,26 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub u32);
 
+/// A set of a run's files, one bit per file: the kustomize model keeps two sets that hold
+/// nearly every file (a hash set of 113,000 files at 20,000 apps takes 650 KB, this 14 KB).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileSet(Vec<u64>);
+
+impl FileSet {
+    pub fn insert(&mut self, file: FileId) {
+        let (word, bit) = (file.0 as usize / 64, file.0 % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    pub fn contains(&self, file: &FileId) -> bool {
+        let (word, bit) = (file.0 as usize / 64, file.0 % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
 /// A byte range in one file. `start <= end`, both on character boundaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -322,6 +342,17 @@ pub fn line_from(file: FileId, text: &str, offset: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_set_holds_what_was_inserted_and_nothing_else() {
+        let mut set = FileSet::default();
+        for f in [130, 0, 63, 64] {
+            set.insert(FileId(f));
+        }
+        let held: Vec<u32> = (0..200).filter(|&f| set.contains(&FileId(f))).collect();
+        assert_eq!(held, [0, 63, 64, 130]);
+        assert!(!set.contains(&FileId(u32::MAX)));
+    }
 
     #[test]
     fn a_file_shows_the_path_it_was_given_whether_or_not_its_path_ends_with_it() {

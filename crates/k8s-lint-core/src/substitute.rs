@@ -54,7 +54,7 @@ pub fn apply<'s>(
             continue;
         }
         let dir = match inst.build {
-            Some(k) => model.get(k).dir.as_path(),
+            Some(k) => model.get(k).dir.as_ref(),
             None => files[o.file.0 as usize].dir(),
         };
         let Some(i) = gitops.app_index_for(dir) else {

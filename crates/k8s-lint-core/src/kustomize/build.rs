@@ -207,7 +207,7 @@ impl<'s> Builder<'_, 's> {
         if run.stack.len() >= MAX_BUILD_DEPTH {
             run.hide(Hidden::TooDeep, e.span, &e.text);
             if !run.too_deep.iter().any(|(s, _)| *s == e.span) {
-                run.too_deep.push((e.span, e.text.clone()));
+                run.too_deep.push((e.span, e.text.to_string()));
             }
             // Everything below counts as seen: built on its own, each part of the chain would
             // look like a root of its own, and report the limit again.

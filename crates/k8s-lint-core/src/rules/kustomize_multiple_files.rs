@@ -41,14 +41,14 @@ impl Rule for KustomizeMultipleFiles {
             .filter(|(i, k)| {
                 cx.model
                     .dirs
-                    .get(&k.dir)
+                    .get(&*k.dir)
                     .is_some_and(|&read| read != KustId(*i as u32))
             })
-            .map(|(_, k)| k.dir.as_path())
+            .map(|(_, k)| k.dir.as_ref())
             .collect();
         let mut by_dir: BTreeMap<&Path, Vec<KustId>> = BTreeMap::new();
         for (i, k) in cx.model.kusts.iter().enumerate() {
-            if doubled.contains(k.dir.as_path()) {
+            if doubled.contains(k.dir.as_ref()) {
                 by_dir.entry(&k.dir).or_default().push(KustId(i as u32));
             }
         }

@@ -185,7 +185,7 @@ fn suggestion(near: &Near<'_>, e: &PathEntry, path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
     let siblings = near.names.get(parent)?;
     let best = closest(name, siblings.iter().copied())?;
-    let entry = Path::new(&e.text);
+    let entry = Path::new(&*e.text);
     Some(match entry.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => format!("{}/{best}", p.display()),
         None => best.to_string(),
