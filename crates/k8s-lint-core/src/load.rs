@@ -942,7 +942,7 @@ pub(crate) fn from_buffer(
     text: String,
     max_size: u64,
 ) -> (SourceFile, Option<FileProblem>, bool) {
-    let (abs, display) = (file.path.clone(), file.display().to_string());
+    let (abs, display) = (file.path.to_path_buf(), file.display().to_string());
     if text.len() as u64 > max_size {
         let problem = FileProblem::TooLarge {
             size: text.len() as u64,

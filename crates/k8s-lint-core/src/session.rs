@@ -100,7 +100,7 @@ impl Session {
             .iter()
             .enumerate()
             .map(|(i, new)| {
-                let Some(&Ok(was)) = self.by_path.get(&new.path) else {
+                let Some(&Ok(was)) = self.by_path.get(&*new.path) else {
                     return None;
                 };
                 if self.loaded.files.get(was)?.text != new.text {
@@ -194,7 +194,7 @@ impl Session {
             (Some(t), Some(Err(i))) => {
                 let old = &self.loaded.scripts[i];
                 self.loaded.scripts[i] =
-                    SourceFile::new(old.path.clone(), old.display().to_string(), t.clone());
+                    SourceFile::new(old.path.to_path_buf(), old.display().to_string(), t.clone());
                 self.buffers.insert(path, t);
                 Ok(Edit::File)
             }
@@ -254,8 +254,8 @@ fn by_path(loaded: &Loaded) -> HashMap<PathBuf, Result<usize, usize>> {
     let files = loaded.files.iter().enumerate();
     let scripts = loaded.scripts.iter().enumerate();
     files
-        .map(|(i, f)| (f.path.clone(), Ok(i)))
-        .chain(scripts.map(|(i, f)| (f.path.clone(), Err(i))))
+        .map(|(i, f)| (f.path.to_path_buf(), Ok(i)))
+        .chain(scripts.map(|(i, f)| (f.path.to_path_buf(), Err(i))))
         .collect()
 }
 

@@ -87,18 +87,20 @@ pub struct Location {
 #[derive(Clone, Debug)]
 pub struct SourceFile(std::sync::Arc<FileData>);
 
-/// What a [`SourceFile`] holds (its fields are read through the file).
+/// What a [`SourceFile`] holds (its fields are read through the file). The path and the text
+/// are boxed, not a `PathBuf` and a `String`: neither grows once read, and a run holds one
+/// record per file.
 #[derive(Debug)]
 pub struct FileData {
     /// Absolute, lexically normalised path (symlinks are kept as walked).
-    pub path: PathBuf,
+    pub path: Box<Path>,
     /// The path as given by the walk (see [`FileData::display`]) when it is not the end of
     /// `path`; when it is (a walk from an absolute root, or from the current directory), only
     /// where it starts in `path`: a run keeps one record per file (113,000 files at 20,000
     /// apps), and the path twice costs each a second allocation.
     display_own: Option<Box<str>>,
     display_at: u32,
-    pub text: String,
+    pub text: Box<str>,
     /// Built on first use: most files never have a finding to place. Boxed, so that a file
     /// without one costs a pointer, not two vectors and a word: a run holds the data of every
     /// file (100,000 files at 20,000 apps).
@@ -125,8 +127,8 @@ impl SourceFile {
                 None => Some(display.into_boxed_str()),
             },
             display_at: suffix.unwrap_or(0),
-            path,
-            text,
+            path: path.into_boxed_path(),
+            text: text.into_boxed_str(),
             lines: std::sync::OnceLock::new(),
         }))
     }

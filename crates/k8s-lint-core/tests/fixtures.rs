@@ -148,7 +148,7 @@ fn fixes_make_the_expected_text() {
             .iter()
             .filter(|f| {
                 let path = &fixed.report.file(f.primary.span.file).path;
-                let changed = fixed.files.iter().any(|x| &x.path == path);
+                let changed = fixed.files.iter().any(|x| *x.path == **path);
                 !f.fixes.is_empty() || (changed && f.rule == "yaml-syntax")
             })
             .map(|f| format!("{} {}", f.rule, f.message))

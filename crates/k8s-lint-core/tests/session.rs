@@ -310,7 +310,7 @@ fn an_unsaved_buffer_where_the_walk_would_not_look_is_not_linted() {
         session.edit(&path, Some(service.clone())).unwrap();
         let report = session.lint();
         assert_eq!(rules(&report), rules(&before), "{}", path.display());
-        assert!(report.files.iter().all(|f| f.path != path));
+        assert!(report.files.iter().all(|f| *f.path != *path));
         session.edit(&path, None).unwrap();
     }
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);

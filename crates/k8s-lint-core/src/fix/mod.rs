@@ -240,7 +240,7 @@ pub fn lint_fixed_only(
             .filter(|id| {
                 let f = report.file(*id);
                 !has_bare_cr(&f.text)
-                    && (originals.contains_key(&f.path)
+                    && (originals.contains_key(&*f.path)
                         || given.get(&f.path).is_some()
                         || is_whole_regular_file(&f.path, &f.text, &report.repo_top))
             })
@@ -258,13 +258,13 @@ pub fn lint_fixed_only(
             let Some(fixed) = apply(&f.text, edits) else {
                 continue;
             };
-            if fixed == f.text {
+            if *fixed == *f.text {
                 continue;
             }
             originals
-                .entry(f.path.clone())
-                .or_insert_with(|| (f.display().to_string(), f.text.clone()));
-            texts.insert(f.path.clone(), fixed);
+                .entry(f.path.to_path_buf())
+                .or_insert_with(|| (f.display().to_string(), f.text.to_string()));
+            texts.insert(f.path.to_path_buf(), fixed);
             changed = true;
         }
         if !changed {

@@ -211,7 +211,7 @@ impl Model {
         let by_path: HashMap<&Path, FileId> = files
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+            .map(|(i, f)| (&*f.path, FileId(i as u32)))
             .collect();
         let mut model = Model {
             repo_top: match repo_top {

@@ -104,7 +104,7 @@ fn rendered_beside(cx: &Ctx<'_, '_>) -> Option<(String, String)> {
         .files
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+        .map(|(i, f)| (&*f.path, FileId(i as u32)))
         .collect();
     // Each restricted kustomization, with the committed file that may be its output.
     let mut beside: HashMap<KustId, FileId> = HashMap::new();

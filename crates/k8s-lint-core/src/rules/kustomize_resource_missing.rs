@@ -165,11 +165,11 @@ impl<'a> Near<'a> {
             .files
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.path.as_path(), FileId(i as u32)))
+            .map(|(i, f)| (&*f.path, FileId(i as u32)))
             .collect();
         let mut names: HashMap<&Path, Vec<&str>> = HashMap::default();
         let dirs = cx.model.dirs.keys().map(|d| d.as_path());
-        for p in cx.files.iter().map(|f| f.path.as_path()).chain(dirs) {
+        for p in cx.files.iter().map(|f| &*f.path).chain(dirs) {
             if let (Some(parent), Some(name)) = (p.parent(), p.file_name().and_then(|n| n.to_str()))
             {
                 names.entry(parent).or_default().push(name);

@@ -216,7 +216,7 @@ impl Server {
         for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
             let file = report.file(f.primary.span.file);
             by_file
-                .entry(file.path.clone())
+                .entry(file.path.to_path_buf())
                 .or_default()
                 .push(diagnostic(&report, f));
         }
@@ -295,7 +295,7 @@ impl Server {
     fn at(&self, p: &lsp::TextDocumentPositionParams) -> Option<(&Report, FileId, usize)> {
         let report = self.report.as_ref()?;
         let path = path_of(&p.text_document.uri)?;
-        let i = report.files.iter().position(|f| f.path == path)?;
+        let i = report.files.iter().position(|f| *f.path == *path)?;
         let offset = offset_of(&report.files[i], p.position);
         Some((report, FileId(u32::try_from(i).ok()?), offset))
     }
@@ -362,7 +362,7 @@ impl Server {
         for f in report.findings.iter().filter(|f| f.suppressed.is_none()) {
             let file = report.file(f.primary.span.file);
             let range = range_of(file, f.primary.span);
-            if file.path != path || !touches(&range, &params.range) {
+            if *file.path != *path || !touches(&range, &params.range) {
                 continue;
             }
             let diagnostics = Some(vec![diagnostic(report, f)]);

@@ -195,7 +195,7 @@ struct View {
 impl View {
     /// The view of `file` for `spans`, and where each span is in it.
     fn new(file: &SourceFile, spans: &[Span]) -> (View, Vec<SourceSpan>) {
-        let text = file.text.as_str();
+        let text = &*file.text;
         let lines = file.lines();
         let last = lines.line_count().saturating_sub(1);
         let line_of = |offset: u32| file.position(offset as usize).line - 1;
