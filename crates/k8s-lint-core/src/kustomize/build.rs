@@ -48,9 +48,10 @@ impl<'s> Instance<'s> {
         }
     }
 
-    fn root_mut(&mut self, objects: &[Object], parsed: &[Parsed<'s>]) -> &mut Node<'s> {
+    fn root_mut(&mut self, objects: &[Object], parsed: &'s [Parsed<'s>]) -> &mut Node<'s> {
         if self.patched.is_none() {
-            let original = objects[self.object.0 as usize].root(parsed).clone();
+            // Shared, not copied: a patch or a label copies only the nodes on its way.
+            let original = Node::share(objects[self.object.0 as usize].root(parsed));
             self.patched = Some(Box::new(original));
         }
         self.patched.as_mut().expect("just set")
@@ -99,7 +100,9 @@ pub struct Incomplete {
 
 pub struct Builder<'a, 's> {
     pub model: &'a Model,
-    pub parsed: &'a [Parsed<'s>],
+    /// Borrowed for `'s`: an instance's tree shares what no transformer changes with its
+    /// file's tree ([`Node::share`]).
+    pub parsed: &'s [Parsed<'s>],
     pub objects: &'s [Object],
     /// Objects of each file, by file index.
     pub by_file: &'a [Range<u32>],

@@ -13,8 +13,9 @@
 //!
 //! This is the one module of the crate with `unsafe` code. A node owns what its pointer points
 //! to exactly as the `Box` it was made from did (a borrowed scalar borrows the file text for
-//! `'s`, as the `&'s str` it was made from did), and the pointer is only turned back into that
-//! box or into a reference to it, with the kind and length it was stored with.
+//! `'s`, as the `&'s str` it was made from did, and a shared node borrows another node for
+//! `'s`, as the `&'s Node` it was made from did), and the pointer is only turned back into
+//! that box or into a reference to it, with the kind and length it was stored with.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -54,6 +55,8 @@ enum Kind {
     Map,
     /// A `Box<Value<'s>>`: a value whose length does not fit in the length bits.
     Spilled,
+    /// A `&'s Node<'s>`: the node reads as that node and owns nothing ([`Node::share`]).
+    Shared,
 }
 
 const LEN_SHIFT: u32 = 8;
@@ -68,6 +71,7 @@ impl Kind {
             Kind::Seq => 2,
             Kind::Map => 3,
             Kind::Spilled => 4,
+            Kind::Shared => 5,
         }
     }
 
@@ -77,7 +81,8 @@ impl Kind {
             1 => Kind::Owned,
             2 => Kind::Seq,
             3 => Kind::Map,
-            _ => Kind::Spilled,
+            4 => Kind::Spilled,
+            _ => Kind::Shared,
         }
     }
 }
@@ -259,11 +264,66 @@ impl<'s> Node<'s> {
                 Kind::Seq => ValueRef::Seq(std::slice::from_raw_parts(ptr.cast(), len)),
                 Kind::Map => ValueRef::Map(std::slice::from_raw_parts(ptr.cast(), len)),
                 Kind::Spilled => (*ptr.cast::<Value<'s>>()).as_ref(),
+                Kind::Shared => self.shared().value(),
             }
         }
     }
 
+    /// A node that reads as `node` and owns nothing, for a tree made from another one (a
+    /// kustomize instance's tree from its file's): what no transformer changes stays shared,
+    /// not copied. A change (`value_mut`, `with_value`, `set_style` and what calls them) first
+    /// makes the node its own, a copy whose items or entries share those of `node` in turn,
+    /// so that patching a field copies only the nodes on the path to it.
+    pub fn share(node: &'s Node<'s>) -> Node<'s> {
+        let (meta, ptr) = match node.kind() {
+            // Owning nothing already, the same bits are the same node.
+            Kind::Borrowed | Kind::Shared => (node.meta, node.ptr),
+            _ => (
+                node.meta & !0b111 | Kind::Shared.bits(),
+                NonNull::from(node).cast(),
+            ),
+        };
+        Node {
+            span: node.span,
+            meta,
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// The node a shared node reads as.
+    fn shared(&self) -> &'s Node<'s> {
+        debug_assert!(self.kind() == Kind::Shared);
+        // SAFETY: a shared node's pointer is the `&'s Node<'s>` `share` was given.
+        unsafe { &*self.ptr.as_ptr().cast::<Node<'s>>() }
+    }
+
+    /// A shared node made its own (see [`Node::share`]); its span stays its own.
+    fn unshare(&mut self) {
+        let shared = self.shared();
+        let value = match shared.value() {
+            ValueRef::Scalar(_) => {
+                let span = self.span;
+                *self = shared.clone();
+                self.span = span;
+                return;
+            }
+            ValueRef::Seq(items) => Value::Seq(items.iter().map(Node::share).collect()),
+            ValueRef::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|e| Entry::new((*e.key()).clone(), Node::share(e.value())))
+                    .collect(),
+            ),
+        };
+        // The shared node owns nothing: replacing it frees nothing.
+        *self = Node::new(self.span, value);
+    }
+
     pub fn value_mut(&mut self) -> ValueMut<'_, 's> {
+        if self.kind() == Kind::Shared {
+            self.unshare();
+        }
         let (ptr, len) = (self.ptr.as_ptr(), self.len());
         // SAFETY: as in `value`; `&mut self` makes the borrow unique.
         unsafe {
@@ -276,6 +336,7 @@ impl<'s> Node<'s> {
                     Value::Seq(items) => ValueMut::Seq(items),
                     Value::Map(entries) => ValueMut::Map(entries),
                 },
+                Kind::Shared => unreachable!("made its own above"),
             }
         }
     }
@@ -294,6 +355,7 @@ impl<'s> Node<'s> {
                 Value::Scalar(Scalar(ScalarRepr::Borrowed(t, ..))) => Some(t),
                 _ => None,
             },
+            Kind::Shared => self.shared().borrowed_text(),
             _ => None,
         }
     }
@@ -316,6 +378,9 @@ impl<'s> Node<'s> {
     /// # Safety
     /// The node must not be used or dropped afterwards: the value owns what it owned.
     unsafe fn take(&mut self) -> Value<'s> {
+        if self.kind() == Kind::Shared {
+            self.unshare();
+        }
         let (ptr, len) = (self.ptr.as_ptr(), self.len());
         let (style, tag) = (style_of(self.meta), tag_of(self.meta));
         // SAFETY: each box is rebuilt from the pointer and length it was leaked with.
@@ -340,6 +405,7 @@ impl<'s> Node<'s> {
                     len,
                 ))),
                 Kind::Spilled => *Box::from_raw(ptr.cast::<Value<'s>>()),
+                Kind::Shared => unreachable!("made its own above"),
             }
         }
     }
@@ -383,6 +449,12 @@ impl<'s> Node<'s> {
                     s.set_style(style);
                 }
             }),
+            Kind::Shared => {
+                if matches!(self.value(), ValueRef::Scalar(_)) {
+                    self.unshare();
+                    self.set_style(style);
+                }
+            }
             Kind::Seq | Kind::Map => {}
         }
     }
@@ -720,7 +792,8 @@ impl std::fmt::Debug for Entry<'_> {
 
 impl Drop for Node<'_> {
     fn drop(&mut self) {
-        if self.kind() != Kind::Borrowed {
+        // A borrowed scalar and a shared node own nothing.
+        if !matches!(self.kind(), Kind::Borrowed | Kind::Shared) {
             // SAFETY: `drop` is the node's last use.
             drop(unsafe { self.take() });
         }
@@ -730,8 +803,8 @@ impl Drop for Node<'_> {
 impl Clone for Node<'_> {
     fn clone(&self) -> Self {
         match self.kind() {
-            // A borrowed scalar owns nothing: the same bits are the same node.
-            Kind::Borrowed => Node {
+            // A borrowed scalar and a shared node own nothing: the same bits are the same node.
+            Kind::Borrowed | Kind::Shared => Node {
                 span: self.span,
                 meta: self.meta,
                 ptr: self.ptr,
@@ -855,6 +928,49 @@ mod tests {
         assert_eq!(map.get("k").and_then(Node::scalar_text), Some("v"));
     }
 
+    #[test]
+    fn a_change_to_a_shared_tree_copies_only_the_nodes_on_its_way() {
+        let item = |t: &'static str| scalar(Cow::Borrowed(t), Style::Plain, TagHint::None);
+        let owned = |t: &str| scalar(Cow::Owned(t.into()), Style::Quoted, TagHint::None);
+        let inner = |v| {
+            Node::new(
+                span(0, 9),
+                Value::Map(vec![Entry::new(item("x"), v)].into()),
+            )
+        };
+        let original = Node::new(
+            span(0, 9),
+            Value::Map(
+                vec![
+                    Entry::new(item("a"), inner(owned("1"))),
+                    Entry::new(item("b"), inner(owned("2"))),
+                ]
+                .into(),
+            ),
+        );
+        let mut tree = Node::share(&original);
+        assert!(tree.kind() == Kind::Shared);
+        if let ValueMut::Map(entries) = tree.value_mut() {
+            if let ValueMut::Map(inner) = entries[0].value_mut().value_mut() {
+                *inner[0].value_mut() = owned("changed");
+            }
+        }
+        let at =
+            |n: &Node<'_>, path: &str| n.at(path).and_then(Node::scalar_text).map(String::from);
+        assert_eq!(at(&tree, "a.x").as_deref(), Some("changed"));
+        assert_eq!(at(&tree, "b.x").as_deref(), Some("2"));
+        assert_eq!(
+            at(&original, "a.x").as_deref(),
+            Some("1"),
+            "the shared tree is unchanged"
+        );
+        // The root and `a` were copied; `b` is still the original's.
+        assert!(tree.kind() == Kind::Map);
+        assert!(tree.get("a").is_some_and(|a| a.kind() == Kind::Map));
+        assert!(tree.get("b").is_some_and(|b| b.kind() == Kind::Shared));
+        assert_eq!(tree.span, original.span);
+    }
+
     /// What a value holds, written out, for comparing a node with the value it was made of.
     fn describe(v: ValueRef<'_, '_>) -> String {
         match v {
@@ -948,6 +1064,41 @@ mod tests {
                 proptest::prop_assert_eq!(now, expected);
             }
             proptest::prop_assert_eq!(node.span, span(1, 2));
+        }
+
+        /// A shared node reads as the node it shares, and so do its clone and what it gives
+        /// up; changed all through, or grown, it is its own, and the shared node is as it was.
+        #[test]
+        fn a_shared_node_reads_as_its_node_and_a_change_changes_only_itself(v in value(), extra in value()) {
+            let original = Node::new(span(1, 2), v);
+            let expected = describe(original.value());
+            let shared = Node::share(&original);
+            proptest::prop_assert_eq!(describe(shared.value()), expected.clone());
+            proptest::prop_assert_eq!(describe(shared.clone().value()), expected.clone());
+            proptest::prop_assert_eq!(describe(Node::share(&original).into_value().as_ref()), expected.clone());
+            let mut touched = Node::share(&original);
+            touched.for_each_mut(&mut |n| n.set_style(Style::Block));
+            let mut grown = Node::share(&original);
+            let added = Node::new(span(3, 4), extra);
+            match grown.value() {
+                ValueRef::Seq(_) => { grown.seq_mut(|items| items.push(added)); }
+                ValueRef::Map(_) => {
+                    grown.map_mut(|entries| {
+                        entries.push(Entry::new(
+                            Node::new(span(5, 6), Value::Scalar(Scalar::new(Cow::Borrowed("k"), Style::Plain, TagHint::None))),
+                            added,
+                        ))
+                    });
+                }
+                ValueRef::Scalar(_) => {}
+            }
+            proptest::prop_assert_eq!(describe(original.value()), expected.clone());
+            // The same change made to a copy of the whole tree.
+            let mut copy = original.clone();
+            copy.for_each_mut(&mut |n| n.set_style(Style::Block));
+            proptest::prop_assert_eq!(describe(touched.value()), describe(copy.value()));
+            drop((touched, grown, shared));
+            proptest::prop_assert_eq!(describe(original.value()), expected);
         }
     }
 
