@@ -2,9 +2,9 @@
 //!
 //! Docs: `rules/kustomize-duplicate-object.md`.
 
-use std::collections::hash_map::Entry;
+use hashbrown::hash_table::{Entry, HashTable};
 
-use crate::hash::{HashMap, HashSet};
+use crate::hash::HashSet;
 
 use crate::finding::{Finding, Severity};
 use crate::index::InstId;
@@ -27,42 +27,21 @@ static META: RuleMeta = RuleMeta {
     fix: None,
 };
 
-/// An instance of a build, equal to another when kustomize takes them for the same object: the
-/// same build, and what kustomize compares: apiVersion, kind, namespace (`default` when unset,
-/// none for cluster-scoped kinds) and name. The key is borrowed from the index, so a lookup
-/// allocates nothing, and computed when compared: the handle is 16 bytes where the key is 72,
-/// and a large build holds 100,000 of them.
-#[derive(Clone, Copy)]
-struct Identity<'c, 'a, 's> {
-    cx: &'c Ctx<'a, 's>,
+/// What makes two instances the same object to kustomize: the same build, and apiVersion,
+/// kind, namespace (`default` when unset, none for a cluster-scoped kind) and name, borrowed
+/// from the index (a lookup allocates nothing).
+fn build_key<'a>(
+    cx: &Ctx<'a, '_>,
     id: InstId,
-}
-
-impl Identity<'_, '_, '_> {
-    fn key(&self) -> (Option<KustId>, &str, &str, &str, &str) {
-        let inst = self.cx.index.inst(self.id);
-        let o = self.cx.object(self.id);
-        let ns = if is_cluster_scoped(o.group(), o.kind()) {
-            ""
-        } else {
-            inst.namespace.as_deref().unwrap_or("default")
-        };
-        (inst.build, o.api_version(), o.kind(), ns, &inst.name)
-    }
-}
-
-impl PartialEq for Identity<'_, '_, '_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Identity<'_, '_, '_> {}
-
-impl std::hash::Hash for Identity<'_, '_, '_> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
-    }
+) -> (Option<KustId>, &'a str, &'a str, &'a str, &'a str) {
+    let inst = cx.index.inst(id);
+    let o = cx.object(id);
+    let ns = if is_cluster_scoped(o.group(), o.kind()) {
+        ""
+    } else {
+        inst.namespace.as_deref().unwrap_or("default")
+    };
+    (inst.build, o.api_version(), o.kind(), ns, &inst.name)
 }
 
 impl Rule for KustomizeDuplicateObject {
@@ -71,13 +50,12 @@ impl Rule for KustomizeDuplicateObject {
     }
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-        // The handle reaches the context's lazily filled caches, but its hash and equality
-        // read only the index, which nothing changes while rules run.
-        // Sized for every instance up front and probed once per instance: a key is computed
-        // from the index on every hash, and each regrowth hashed all of them again.
-        #[allow(clippy::mutable_key_type)]
-        let mut first: HashMap<Identity, ()> =
-            HashMap::with_capacity_and_hasher(cx.index.instances.len(), Default::default());
+        // The first instance of each key, found by the key's hash and told from others by
+        // comparing keys: the table keeps 4-byte ids, not keys, and is sized
+        // for every instance up front (a regrowth would compute every key again).
+        let hasher = ahash::RandomState::new();
+        let hash = |id| hasher.hash_one(build_key(cx, id));
+        let mut first: HashTable<InstId> = HashTable::with_capacity(cx.index.instances.len());
         // An entry listed twice duplicates every object behind it; kustomize stops at the
         // first, and so does the report.
         let mut entries_reported = HashSet::default();
@@ -89,18 +67,18 @@ impl Rule for KustomizeDuplicateObject {
             if inst.opaque {
                 continue;
             }
-            let this = Identity { cx, id };
-            match first.entry(this) {
+            let this = build_key(cx, id);
+            match first.entry(hash(id), |&a| build_key(cx, a) == this, |&a| hash(a)) {
                 Entry::Occupied(a) => {
-                    let a = *a.key();
-                    let f = finding(cx, build, a.id, id);
-                    let same = cx.index.inst(a.id).object == inst.object;
+                    let a = *a.get();
+                    let f = finding(cx, build, a, id);
+                    let same = cx.index.inst(a).object == inst.object;
                     if !same || entries_reported.insert(f.primary.span) {
                         out.push(f);
                     }
                 }
                 Entry::Vacant(v) => {
-                    v.insert(());
+                    v.insert(id);
                 }
             }
         }
