@@ -2,7 +2,7 @@
 //!
 //! Docs: `rules/gitops-path-missing.md`.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
@@ -42,11 +42,11 @@ impl Rule for GitopsPathMissing {
             if !ours.contains(source.as_str())
                 || !in_view(cx, app)
                 || is_placeholder(text)
-                || cx.gitops.fence().is_file(&app.path)
+                || dirs.is_file(&app.path, cx.gitops.fence())
             {
                 continue;
             }
-            let exists = cx.gitops.fence().is_dir(&app.path);
+            let exists = dirs.is_dir(&app.path, cx.gitops.fence());
             if exists && dirs.holds_manifests(app, cx.gitops.fence()) {
                 continue;
             }
@@ -91,7 +91,7 @@ impl Rule for GitopsPathMissing {
 /// `repoURL`) of which some app's path, below the top, exists here and holds manifests. Even
 /// `GitRepository/flux-system` may be another repository (a template, a workshop's copy).
 fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>, dirs: &Dirs<'_>) -> HashSet<&'a str> {
-    let mut ours: HashSet<&str> = HashSet::new();
+    let mut ours: HashSet<&str> = HashSet::default();
     for app in &cx.gitops.apps {
         let (Some(source), Some((text, _))) = (app.source.as_deref(), &app.written) else {
             continue;
@@ -102,7 +102,7 @@ fn sources_of_this_repository<'a>(cx: &Ctx<'a, '_>, dirs: &Dirs<'_>) -> HashSet<
         );
         if below_top
             && in_view(cx, app)
-            && cx.gitops.fence().is_dir(&app.path)
+            && dirs.is_dir(&app.path, cx.gitops.fence())
             && dirs.holds_manifests(app, cx.gitops.fence())
         {
             ours.insert(source);
@@ -125,8 +125,8 @@ struct Dirs<'a> {
 
 impl<'a> Dirs<'a> {
     fn new(cx: &Ctx<'a, '_>) -> Dirs<'a> {
-        let mut with_files = HashSet::new();
-        let mut above_files = HashSet::new();
+        let mut with_files = HashSet::default();
+        let mut above_files = HashSet::default();
         for f in cx.files {
             with_files.insert(f.dir());
             for d in f.dir().ancestors() {
@@ -139,6 +139,18 @@ impl<'a> Dirs<'a> {
             with_files,
             above_files,
         }
+    }
+
+    /// Whether the path is a directory: certainly, when walked files lie below it; else as
+    /// the disk says (through the fence). A repository with thousands of apps asks for each,
+    /// and its apps' paths are nearly all walked directories.
+    fn is_dir(&self, path: &Path, fence: &crate::fence::Fence) -> bool {
+        self.above_files.contains(path) || fence.is_dir(path)
+    }
+
+    /// Whether the path is a file: never a directory walked files lie below.
+    fn is_file(&self, path: &Path, fence: &crate::fence::Fence) -> bool {
+        !self.above_files.contains(path) && fence.is_file(path)
     }
 
     /// Whether a manifest candidate the tool would read lies at the path: Flux reads the whole
