@@ -10,6 +10,8 @@ pub mod patch;
 use crate::hash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::load::is_kustomization_file;
 use crate::source::{normalize, FileId, FileSet, SourceFile, Span};
 use crate::yaml::{Node, Parsed};
@@ -244,17 +246,19 @@ impl Model {
             roots,
             fence,
         };
-        for k in &mut model.kusts {
+        // On all cores: each kustomization's entries are resolved on their own (paths
+        // normalised and looked up, some checked on disk).
+        model.kusts.par_iter_mut().for_each(|k| {
             let Some(root) = parsed[k.file.0 as usize]
                 .docs
                 .first()
                 .and_then(|d| d.root.as_ref())
             else {
-                continue;
+                return;
             };
             k.component = root.get("kind").and_then(Node::as_str) == Some("Component");
             k.entries = collect_entries(root, &k.dir, &resolver).into_boxed_slice();
-        }
+        });
         for k in &model.kusts {
             for e in &k.entries {
                 if let Target::File(f) = e.target {
