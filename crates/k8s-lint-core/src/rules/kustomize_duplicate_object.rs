@@ -51,8 +51,8 @@ impl Rule for KustomizeDuplicateObject {
 
     fn check(&self, cx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         // The first instance of each key, found by the key's hash and told from others by
-        // comparing keys: the table keeps 4-byte ids, not keys, and is sized
-        // for every instance up front (a regrowth would compute every key again).
+        // comparing keys: the table keeps 4-byte ids, not keys, and is sized for every
+        // instance up front (a regrowth would compute every key again).
         let hasher = ahash::RandomState::new();
         let hash = |id| hasher.hash_one(build_key(cx, id));
         let mut first: HashTable<InstId> = HashTable::with_capacity(cx.index.instances.len());
