@@ -6,8 +6,9 @@
 //! (`manifest-field-type`), and then keeps only this. The full types hold every optional field
 //! inline: a `Container` is 2.3 kB and a `Volume` 3.3 kB before any field is set, so keeping
 //! them made the typed views about a third of a whole run's memory. Field names and types are
-//! those of k8s-openapi (but for a probe, of which only its handler's port is kept); a rarely
-//! set structure is boxed, so that its absence costs a pointer.
+//! those of k8s-openapi (but for a probe, of which only its handler's port is kept, and a
+//! container port, without its host fields); a rarely set structure is boxed, so that its
+//! absence costs a pointer.
 
 use k8s_openapi::api::core::v1 as k8s;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
